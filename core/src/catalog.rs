@@ -1,0 +1,253 @@
+//! Provider catalog: the data that describes each provider's credential form.
+
+use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
+
+/// The built-in catalog as shipped JSON, so a new provider is a data change, not a code change.
+pub const BUILTIN_CATALOG_JSON: &str = include_str!("../catalog/providers.json");
+
+/// A list of providers the widget can connect to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Catalog {
+    /// Providers in display order.
+    pub providers: Vec<ProviderSpec>,
+}
+
+impl Catalog {
+    /// Parses a catalog from JSON so hosts can ship their own providers.
+    pub fn from_json(json: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    /// Looks a provider up by its id, the key hosts and requests use.
+    pub fn find(&self, id: &str) -> Option<&ProviderSpec> {
+        self.providers.iter().find(|p| p.id == id)
+    }
+}
+
+/// The catalog compiled into the widget and backend, parsed once on first use.
+pub fn builtin_catalog() -> &'static Catalog {
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    CATALOG.get_or_init(|| {
+        Catalog::from_json(BUILTIN_CATALOG_JSON).expect("built-in catalog is valid JSON")
+    })
+}
+
+/// One provider: its identity, its guide and the fields its form asks for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ProviderSpec {
+    /// Stable id used in requests and URLs (`workos`).
+    pub id: String,
+    /// Display name (`WorkOS`).
+    pub name: String,
+    /// Short category shown in the picker.
+    #[serde(default)]
+    pub category: String,
+    /// How the provider authenticates; only `API_KEY` forms are rendered today.
+    #[serde(default)]
+    pub auth_mode: String,
+    /// Where the user creates the key, linked from the form when present.
+    #[serde(default)]
+    pub key_page_url: Option<String>,
+    /// What the user needs before starting (plan, role, …).
+    #[serde(default)]
+    pub prerequisites: Vec<String>,
+    /// Numbered "where do I find this?" sections that fields link to.
+    #[serde(default)]
+    pub guide: Vec<GuideSection>,
+    /// Secret values (API keys, tokens), sent as `credentials`.
+    #[serde(default)]
+    pub credentials: Vec<FieldSpec>,
+    /// Non-secret settings (a subdomain), sent as `connection_config`.
+    #[serde(default)]
+    pub connection_config: Vec<FieldSpec>,
+}
+
+/// Which part of the request a field's value travels in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldGroup {
+    /// Goes into `credentials` (secret).
+    Credentials,
+    /// Goes into `connection_config` (not secret).
+    ConnectionConfig,
+}
+
+impl ProviderSpec {
+    /// All fields of both groups in display order (by `order`, then catalog position).
+    pub fn fields(&self) -> Vec<(FieldGroup, &FieldSpec)> {
+        let mut all: Vec<(FieldGroup, &FieldSpec)> = self
+            .connection_config
+            .iter()
+            .map(|f| (FieldGroup::ConnectionConfig, f))
+            .chain(
+                self.credentials
+                    .iter()
+                    .map(|f| (FieldGroup::Credentials, f)),
+            )
+            .collect();
+        // `sort_by_key` is stable, so equal orders keep catalog position.
+        all.sort_by_key(|(_, f)| f.order);
+        all
+    }
+
+    /// Finds a field of either group by key, for mapping backend errors onto inputs.
+    pub fn field(&self, key: &str) -> Option<(FieldGroup, &FieldSpec)> {
+        self.fields().into_iter().find(|(_, f)| f.key == key)
+    }
+
+    /// Finds a guide section so a field can link to it (none when the id is unknown).
+    pub fn guide_section(&self, id: &str) -> Option<&GuideSection> {
+        self.guide.iter().find(|s| s.id == id)
+    }
+}
+
+/// One numbered part of a provider's guide.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct GuideSection {
+    /// Anchor id that fields reference in `guide_section`.
+    pub id: String,
+    /// Heading of the section.
+    pub title: String,
+    /// Page at the provider where this step happens, if there is one.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The steps, in order, in plain text.
+    #[serde(default)]
+    pub steps: Vec<String>,
+}
+
+/// A well-known value shape checked without a pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// 8-4-4-4-12 hexadecimal, any version digit.
+    Uuid,
+    /// DNS labels separated by dots.
+    Hostname,
+    /// `local@domain.tld`.
+    Email,
+    /// An absolute URL with a scheme.
+    Uri,
+}
+
+/// Default upper bound on a value's length, so a huge paste gets a message instead of a freeze.
+pub const DEFAULT_MAX_LENGTH: usize = 4096;
+
+/// One input of a provider's form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct FieldSpec {
+    /// Key of the value in the request (`apiKey`, `subdomain`).
+    pub key: String,
+    /// Label shown to the user and the input's accessible name.
+    pub title: String,
+    /// Help text under the input.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Example value, shown as the placeholder.
+    #[serde(default)]
+    pub example: Option<String>,
+    /// JavaScript RegExp source the normalised value must match.
+    #[serde(default)]
+    pub pattern: Option<String>,
+    /// Human description of the pattern, used as the error message when it fails.
+    #[serde(default)]
+    pub pattern_hint: Option<String>,
+    /// Well-known shape the value must have.
+    #[serde(default)]
+    pub format: Option<Format>,
+    /// Text shown before the input that is not part of the value (`https://`).
+    #[serde(default)]
+    pub prefix: Option<String>,
+    /// Text shown after the input that is not part of the value (`.kandji.io`).
+    #[serde(default)]
+    pub suffix: Option<String>,
+    /// Whether the value is a secret (password input, never echoed).
+    #[serde(default)]
+    pub secret: bool,
+    /// Whether the user may leave it empty.
+    #[serde(default)]
+    pub optional: bool,
+    /// Value used when the user gives none.
+    #[serde(default, rename = "default")]
+    pub default_value: Option<String>,
+    /// Sent with its default but not shown.
+    #[serde(default)]
+    pub hidden: bool,
+    /// Position in the form; lower comes first.
+    #[serde(default)]
+    pub order: i32,
+    /// Allowed values, rendered as a select.
+    #[serde(default, rename = "enum")]
+    pub options: Vec<String>,
+    /// Id of the guide section that explains where to find this value.
+    #[serde(default)]
+    pub guide_section: Option<String>,
+    /// Longest accepted value in characters (default 4096).
+    #[serde(default)]
+    pub max_length: Option<usize>,
+}
+
+impl FieldSpec {
+    /// The effective maximum length in characters.
+    pub fn max_len(&self) -> usize {
+        self.max_length.unwrap_or(DEFAULT_MAX_LENGTH)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_catalog_has_the_five_providers_in_order() {
+        let ids: Vec<&str> = builtin_catalog()
+            .providers
+            .iter()
+            .map(|p| p.id.as_str())
+            .collect();
+        assert_eq!(ids, ["torii", "tally", "ordinal", "workos", "kandji"]);
+    }
+
+    #[test]
+    fn kandji_shows_subdomain_before_token_and_groups_them() {
+        let kandji = builtin_catalog().find("kandji").unwrap();
+        let fields = kandji.fields();
+        assert_eq!(fields[0].1.key, "subdomain");
+        assert_eq!(fields[0].0, FieldGroup::ConnectionConfig);
+        assert!(!fields[0].1.secret);
+        assert_eq!(fields[1].1.key, "apiKey");
+        assert_eq!(fields[1].0, FieldGroup::Credentials);
+        assert!(fields[1].1.secret);
+        assert_eq!(fields[0].1.suffix.as_deref(), Some(".kandji.io"));
+    }
+
+    #[test]
+    fn every_field_guide_link_points_at_an_existing_section() {
+        for p in &builtin_catalog().providers {
+            for (_, f) in p.fields() {
+                if let Some(section) = &f.guide_section {
+                    assert!(
+                        p.guide_section(section).is_some(),
+                        "{}.{} links to missing section {section}",
+                        p.id,
+                        f.key
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_host_catalog_parses_with_every_field_attribute() {
+        let json = r#"{"providers":[{"id":"acme","name":"Acme","credentials":[
+            {"key":"token","title":"Token","secret":true,"optional":true,"default":"x",
+             "hidden":true,"order":3,"enum":["a","b"],"format":"email","max_length":10}]}]}"#;
+        let c = Catalog::from_json(json).unwrap();
+        let f = &c.find("acme").unwrap().credentials[0];
+        assert_eq!(f.default_value.as_deref(), Some("x"));
+        assert_eq!(f.options, ["a", "b"]);
+        assert_eq!(f.format, Some(Format::Email));
+        assert_eq!(f.max_len(), 10);
+        assert!(c.find("nope").is_none());
+    }
+}

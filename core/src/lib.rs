@@ -1,0 +1,18 @@
+//! Connect UI core: the provider catalog, field normalisation and validation, and the
+//! request/response types of the backend contract. No browser dependencies, so the widget and
+//! the reference backend apply the same rules.
+
+pub mod catalog;
+pub mod contract;
+pub mod pattern;
+pub mod validate;
+
+pub use catalog::{
+    builtin_catalog, Catalog, FieldGroup, FieldSpec, Format, GuideSection, ProviderSpec,
+};
+pub use contract::{ApiError, ConnectionCreated, ConnectionRequest, ConnectionSummary, ErrorBody};
+pub use pattern::{NoPatterns, PatternEngine};
+pub use validate::{normalize_value, validate_field, validate_request, FieldError};
+
+#[cfg(feature = "regex")]
+pub use pattern::RegexLiteEngine;
