@@ -89,3 +89,197 @@ mod tests {
         assert!(e.error.fields.is_empty());
     }
 }
+
+/// Why a submission did not produce a connection, as the widget tells the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubmitError {
+    /// The request never got an answer (offline, DNS, connection refused, CORS).
+    Network,
+    /// No answer within the widget's request timeout.
+    Timeout,
+    /// The backend answered with the documented JSON error body.
+    Rejected {
+        /// HTTP status.
+        status: u16,
+        /// The parsed error.
+        error: ApiError,
+        /// Seconds to wait, from `Retry-After`, when the status is 429.
+        retry_after: Option<u32>,
+    },
+    /// An error status whose body is not the documented JSON (an HTML proxy page, nothing).
+    Http {
+        /// HTTP status.
+        status: u16,
+    },
+    /// A success status whose body is not a connection: nothing can be confirmed.
+    BadResponse {
+        /// HTTP status.
+        status: u16,
+    },
+}
+
+impl SubmitError {
+    /// Stable code, also used in host events.
+    pub fn code(&self) -> String {
+        match self {
+            SubmitError::Network => "network_error".into(),
+            SubmitError::Timeout => "timeout".into(),
+            SubmitError::Rejected { error, .. } => error.code.clone(),
+            SubmitError::Http { status } => format!("http_{status}"),
+            SubmitError::BadResponse { .. } => "bad_response".into(),
+        }
+    }
+
+    /// Per-field messages to show under the fields they name.
+    pub fn field_errors(&self) -> Option<&BTreeMap<String, String>> {
+        match self {
+            SubmitError::Rejected { error, .. } if !error.fields.is_empty() => Some(&error.fields),
+            _ => None,
+        }
+    }
+
+    /// Whether sending the same submission again may succeed (network trouble, overload).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            SubmitError::Network | SubmitError::Timeout => true,
+            SubmitError::Http { status } | SubmitError::Rejected { status, .. } => {
+                matches!(status, 429 | 502 | 503 | 504)
+            }
+            SubmitError::BadResponse { .. } => false,
+        }
+    }
+
+    /// The English message shown above the submit button; says what happened and what to do.
+    pub fn message(&self) -> String {
+        match self {
+            SubmitError::Network => {
+                "We couldn't reach the server. Check your connection and try again; what you typed is kept."
+                    .into()
+            }
+            SubmitError::Timeout => {
+                "The server took too long to answer. Try again; what you typed is kept.".into()
+            }
+            SubmitError::Rejected { status, error, .. }
+                if !error.message.trim().is_empty() && !matches!(status, 401 | 429) =>
+            {
+                error.message.clone()
+            }
+            SubmitError::Rejected { status, .. } | SubmitError::Http { status } => {
+                status_message(*status, self.retry_after())
+            }
+            SubmitError::BadResponse { status } => format!(
+                "The server answered in a way we didn't understand (HTTP {status}), so we can't confirm the connection. Try again."
+            ),
+        }
+    }
+
+    /// Seconds the server asked us to wait before retrying.
+    pub fn retry_after(&self) -> Option<u32> {
+        match self {
+            SubmitError::Rejected { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// Message for a status that came without a usable JSON message.
+fn status_message(status: u16, retry_after: Option<u32>) -> String {
+    match status {
+        401 | 403 => "Your session has expired. Close this window and open it again to connect.".into(),
+        409 => "This account is already connected.".into(),
+        413 => "What you entered is too large to send. Check that each field holds only its value.".into(),
+        429 => match retry_after {
+            Some(s) => format!("Too many attempts. Try again in {s} seconds."),
+            None => "Too many attempts. Wait a moment and try again.".into(),
+        },
+        500..=599 => format!(
+            "The server had a problem (HTTP {status}). What you typed is kept; try again in a moment."
+        ),
+        _ => format!("The server refused the request (HTTP {status})."),
+    }
+}
+
+/// Interprets the backend's answer: 2xx with a connection body is success; anything else is a
+/// [`SubmitError`] that never loses the reason (JSON error, HTML page, empty body).
+pub fn interpret_response(
+    status: u16,
+    body: &str,
+    retry_after: Option<&str>,
+) -> Result<ConnectionCreated, SubmitError> {
+    if (200..300).contains(&status) {
+        return serde_json::from_str::<ConnectionCreated>(body)
+            .map_err(|_| SubmitError::BadResponse { status });
+    }
+    let retry_after = retry_after.and_then(|v| v.trim().parse::<u32>().ok());
+    match serde_json::from_str::<ErrorBody>(body) {
+        Ok(ErrorBody { error }) => Err(SubmitError::Rejected {
+            status,
+            error,
+            retry_after,
+        }),
+        Err(_) if retry_after.is_some() => Err(SubmitError::Rejected {
+            status,
+            error: ApiError {
+                code: format!("http_{status}"),
+                message: String::new(),
+                fields: BTreeMap::new(),
+            },
+            retry_after,
+        }),
+        Err(_) => Err(SubmitError::Http { status }),
+    }
+}
+
+#[cfg(test)]
+mod interpret_tests {
+    use super::*;
+
+    #[test]
+    fn created_body_is_success() {
+        let ok = interpret_response(201, r#"{"connection_id":"c1","provider":"workos"}"#, None);
+        assert_eq!(ok.unwrap().connection_id, "c1");
+    }
+
+    #[test]
+    fn success_status_without_json_cannot_be_confirmed() {
+        let e = interpret_response(200, "<html>ok</html>", None).unwrap_err();
+        assert_eq!(e, SubmitError::BadResponse { status: 200 });
+        assert!(e.message().contains("can't confirm"));
+    }
+
+    #[test]
+    fn field_errors_travel_with_the_backend_message() {
+        let e = interpret_response(
+            400,
+            r#"{"error":{"code":"validation_failed","message":"Some fields need attention","fields":{"apiKey":"WorkOS API keys start with sk_"}}}"#,
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.field_errors().unwrap()["apiKey"],
+            "WorkOS API keys start with sk_"
+        );
+        assert_eq!(e.message(), "Some fields need attention");
+        assert_eq!(e.code(), "validation_failed");
+        assert!(!e.is_retryable());
+    }
+
+    #[test]
+    fn html_and_empty_error_bodies_get_a_status_message() {
+        let e = interpret_response(502, "<html><h1>Bad gateway</h1></html>", None).unwrap_err();
+        assert_eq!(e, SubmitError::Http { status: 502 });
+        assert!(e.message().contains("HTTP 502") && e.message().contains("kept"));
+        assert!(e.is_retryable());
+        let e = interpret_response(401, "", None).unwrap_err();
+        assert!(e.message().contains("session has expired"));
+        let e = interpret_response(409, "", None).unwrap_err();
+        assert_eq!(e.message(), "This account is already connected.");
+    }
+
+    #[test]
+    fn too_many_requests_says_how_long_to_wait() {
+        let e = interpret_response(429, "slow down", Some("7")).unwrap_err();
+        assert_eq!(e.retry_after(), Some(7));
+        assert_eq!(e.message(), "Too many attempts. Try again in 7 seconds.");
+    }
+}

@@ -10,7 +10,10 @@ pub mod validate;
 pub use catalog::{
     builtin_catalog, Catalog, FieldGroup, FieldSpec, Format, GuideSection, ProviderSpec,
 };
-pub use contract::{ApiError, ConnectionCreated, ConnectionRequest, ConnectionSummary, ErrorBody};
+pub use contract::{
+    interpret_response, ApiError, ConnectionCreated, ConnectionRequest, ConnectionSummary,
+    ErrorBody, SubmitError,
+};
 pub use pattern::{NoPatterns, PatternEngine};
 pub use validate::{normalize_value, validate_field, validate_request, FieldError};
 
