@@ -1,1 +1,15 @@
+//! Connect UI: an embeddable Leptos widget that renders a provider's credential form,
+//! validates as the user types, posts the result to the host's backend and reports back.
+//!
+//! Logic (catalog, validation, contract) lives in `connect-ui-core`; this crate is the view.
 
+pub mod api;
+pub mod form;
+pub mod picker;
+pub mod regexp;
+pub mod ui;
+
+pub use connect_ui_core as core;
+pub use form::{ConnectForm, ProviderChoice};
+pub use picker::ProviderPicker;
+pub use ui::ConnectUi;

@@ -1,0 +1,560 @@
+//! `ConnectForm`: one provider's credential form, a thin view over `connect-ui-core`.
+
+use crate::api::{new_idempotency_key, post_connection, Endpoint, DEFAULT_TIMEOUT_MS};
+use crate::regexp::BrowserRegExp;
+use connect_ui_core::{
+    builtin_catalog, normalize_value, validate_field, validate_request, ConnectionCreated,
+    ConnectionRequest, FieldGroup, FieldSpec, ProviderSpec, SubmitError,
+};
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use wasm_bindgen::JsCast;
+
+/// Which provider a form is for: a built-in id, or a whole spec supplied by the host.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProviderChoice {
+    /// Id looked up in the built-in catalog.
+    Id(String),
+    /// A host-supplied provider.
+    Spec(ProviderSpec),
+}
+
+impl From<&str> for ProviderChoice {
+    fn from(id: &str) -> Self {
+        ProviderChoice::Id(id.to_string())
+    }
+}
+
+impl From<String> for ProviderChoice {
+    fn from(id: String) -> Self {
+        ProviderChoice::Id(id)
+    }
+}
+
+impl From<ProviderSpec> for ProviderChoice {
+    fn from(spec: ProviderSpec) -> Self {
+        ProviderChoice::Spec(spec)
+    }
+}
+
+impl ProviderChoice {
+    /// The provider's spec, or `None` for an id the built-in catalog doesn't know.
+    pub fn resolve(&self) -> Option<ProviderSpec> {
+        match self {
+            ProviderChoice::Id(id) => builtin_catalog().find(id).cloned(),
+            ProviderChoice::Spec(spec) => Some(spec.clone()),
+        }
+    }
+}
+
+/// Gives every mounted form its own id prefix, so several forms can share a page.
+fn next_instance_id() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Reactive state of one rendered field.
+struct FieldModel {
+    spec: FieldSpec,
+    group: FieldGroup,
+    input_id: String,
+    value: RwSignal<String>,
+    /// Set on blur and on submit: errors are shown only after that.
+    touched: RwSignal<bool>,
+    /// The backend's message for this field, until the user edits it.
+    server_error: RwSignal<Option<String>>,
+    /// The client-side rule's message for the current value.
+    client_error: Memo<Option<String>>,
+    revealed: RwSignal<bool>,
+}
+
+impl FieldModel {
+    fn new(spec: FieldSpec, group: FieldGroup, input_id: String) -> Self {
+        let value = RwSignal::new(spec.default_value.clone().unwrap_or_default());
+        let rule = spec.clone();
+        let client_error = Memo::new(move |_| {
+            let normalized = normalize_value(&rule, &value.get());
+            validate_field(&rule, &normalized, &BrowserRegExp)
+                .err()
+                .map(|e| e.message())
+        });
+        Self {
+            spec,
+            group,
+            input_id,
+            value,
+            touched: RwSignal::new(false),
+            server_error: RwSignal::new(None),
+            client_error,
+            revealed: RwSignal::new(false),
+        }
+    }
+
+    /// What is shown under the field right now.
+    fn visible_error(&self) -> Option<String> {
+        self.server_error
+            .get()
+            .or_else(|| self.touched.get().then(|| self.client_error.get()).flatten())
+    }
+}
+
+/// Moves keyboard focus to an element by id, e.g. the first invalid field.
+fn focus_by_id(id: &str) {
+    if let Some(el) = document()
+        .get_element_by_id(id)
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = el.focus();
+    }
+}
+
+/// Renders one provider's credential form, validates as the user types, posts to the host
+/// backend and shows the outcome.
+#[component]
+pub fn ConnectForm(
+    /// The provider: a built-in id (`"workos"`) or a full `ProviderSpec`.
+    #[prop(into)]
+    provider: ProviderChoice,
+    /// Base URL of the host backend; the form posts to `{backend_url}/connections`.
+    #[prop(into)]
+    backend_url: Signal<String>,
+    /// Short-lived session token, sent as `Authorization: Bearer` (never in the URL).
+    #[prop(optional, into)]
+    session_token: MaybeProp<String>,
+    /// Request timeout in milliseconds (default 15 000).
+    #[prop(optional, into)]
+    timeout_ms: MaybeProp<u32>,
+    /// Called once the backend has stored the connection.
+    #[prop(optional, into)]
+    on_success: Option<Callback<ConnectionCreated>>,
+    /// Called when a submission fails (after the message is shown).
+    #[prop(optional, into)]
+    on_error: Option<Callback<SubmitError>>,
+) -> impl IntoView {
+    let Some(spec) = provider.resolve() else {
+        let id = match &provider {
+            ProviderChoice::Id(id) => id.clone(),
+            ProviderChoice::Spec(s) => s.id.clone(),
+        };
+        return view! {
+            <div class="cu-form cu-form--unknown" role="alert">
+                {format!("Unknown provider “{id}”. Check the provider id the page was given.")}
+            </div>
+        }
+        .into_any();
+    };
+    let spec = Arc::new(spec);
+    let prefix = format!("cu{}", next_instance_id());
+    let fields: Arc<Vec<FieldModel>> = Arc::new(
+        spec.fields()
+            .into_iter()
+            .map(|(group, f)| {
+                let id = format!("{prefix}-{}", f.key);
+                FieldModel::new(f.clone(), group, id)
+            })
+            .collect(),
+    );
+
+    let connected = RwSignal::new(None::<ConnectionCreated>);
+    let form_error = RwSignal::new(None::<String>);
+    let announcement = RwSignal::new(String::new());
+    let guide_open = RwSignal::new(false);
+    // The request and key of the last attempt: a retry of the same values reuses the key.
+    let last_attempt = StoredValue::new(None::<(ConnectionRequest, String)>);
+    let name = spec.name.clone();
+
+    let submit = {
+        let fields = fields.clone();
+        let name = name.clone();
+        Action::new_local(
+            move |(endpoint, key, request): &(Endpoint, String, ConnectionRequest)| {
+                let (endpoint, key, request) = (endpoint.clone(), key.clone(), request.clone());
+                let fields = fields.clone();
+                let name = name.clone();
+                async move {
+                    let result = post_connection(&endpoint, &key, &request).await;
+                    match &result {
+                        Ok(created) => {
+                            // Secrets leave the page's memory with the inputs.
+                            for f in fields.iter().filter(|f| f.spec.secret) {
+                                f.value.set(String::new());
+                            }
+                            connected.set(Some(created.clone()));
+                            announcement.set(format!("Connected to {name}."));
+                            if let Some(cb) = on_success {
+                                cb.run(created.clone());
+                            }
+                        }
+                        Err(error) => {
+                            let mut unplaced = Vec::new();
+                            if let Some(messages) = error.field_errors() {
+                                for (key, message) in messages {
+                                    match fields.iter().find(|f| &f.spec.key == key && !f.spec.hidden) {
+                                        Some(f) => f.server_error.set(Some(message.clone())),
+                                        None => unplaced.push(message.clone()),
+                                    }
+                                }
+                                if let Some(first) =
+                                    fields.iter().find(|f| f.server_error.get_untracked().is_some())
+                                {
+                                    focus_by_id(&first.input_id);
+                                }
+                            }
+                            let mut message = error.message();
+                            for m in unplaced {
+                                message.push(' ');
+                                message.push_str(&m);
+                            }
+                            announcement.set(format!("Not connected: {message}"));
+                            form_error.set(Some(message));
+                            if let Some(cb) = on_error {
+                                cb.run(error.clone());
+                            }
+                        }
+                    }
+                    result
+                }
+            },
+        )
+    };
+    let pending = submit.pending();
+
+    let on_submit = {
+        let fields = fields.clone();
+        let spec = spec.clone();
+        let name = name.clone();
+        move |ev: SubmitEvent| {
+            ev.prevent_default();
+            // One request per submission: ignore Enter and clicks while pending or done.
+            if pending.get_untracked() || connected.get_untracked().is_some() {
+                return;
+            }
+            let mut request = ConnectionRequest {
+                provider: spec.id.clone(),
+                ..Default::default()
+            };
+            for f in fields.iter() {
+                f.touched.set(true);
+                let target = match f.group {
+                    FieldGroup::Credentials => &mut request.credentials,
+                    FieldGroup::ConnectionConfig => &mut request.connection_config,
+                };
+                target.insert(f.spec.key.clone(), f.value.get_untracked());
+            }
+            let request = match validate_request(&spec, &request, &BrowserRegExp) {
+                Ok(normalized) => normalized,
+                Err(errors) => {
+                    form_error.set(None);
+                    let first = fields.iter().find(|f| errors.contains_key(&f.spec.key));
+                    if let Some(first) = first {
+                        focus_by_id(&first.input_id);
+                    }
+                    let n = errors.len();
+                    announcement.set(if n == 1 {
+                        "1 field needs attention.".to_string()
+                    } else {
+                        format!("{n} fields need attention.")
+                    });
+                    return;
+                }
+            };
+            let key = match last_attempt.get_value() {
+                Some((previous, key)) if previous == request => key,
+                _ => new_idempotency_key(),
+            };
+            last_attempt.set_value(Some((request.clone(), key.clone())));
+            form_error.set(None);
+            announcement.set(format!("Connecting to {name}…"));
+            let endpoint = Endpoint {
+                backend_url: backend_url.get_untracked(),
+                session_token: session_token.get_untracked(),
+                timeout_ms: timeout_ms.get_untracked().unwrap_or(DEFAULT_TIMEOUT_MS),
+            };
+            submit.dispatch((endpoint, key, request));
+        }
+    };
+
+    let field_views = {
+        let (fields, spec, prefix) = (fields.clone(), spec.clone(), prefix.clone());
+        move || {
+            fields
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| !f.spec.hidden)
+                .map(|(i, _)| field_view(fields.clone(), i, spec.clone(), &prefix, guide_open))
+                .collect_view()
+        }
+    };
+
+    let guide = guide_view(spec.clone(), &prefix, guide_open);
+    let success_id = format!("{prefix}-success");
+    let button_name = name.clone();
+    let success_name = name.clone();
+
+    view! {
+        <div class="cu-form" data-provider=spec.id.clone()>
+            <h2 class="cu-form__title">{format!("Connect {name}")}</h2>
+            <Show
+                when=move || connected.get().is_none()
+                fallback=move || {
+                    let id = success_id.clone();
+                    // Focus moves to the outcome so keyboard and screen-reader users land on it.
+                    request_animation_frame({
+                        let id = id.clone();
+                        move || focus_by_id(&id)
+                    });
+                    view! {
+                        <div class="cu-success">
+                            <h3 id=id class="cu-success__title" tabindex="-1">
+                                "Connected"
+                            </h3>
+                            <p class="cu-success__text">
+                                {format!("Your {success_name} account is connected. You can close this window.")}
+                            </p>
+                        </div>
+                    }
+                }
+            >
+                <form class="cu-form__body" novalidate=true on:submit=on_submit.clone()>
+                    {field_views.clone()()}
+                    {move || {
+                        form_error
+                            .get()
+                            .map(|m| view! { <div class="cu-form__error" role="alert">{m}</div> })
+                    }}
+                    <button
+                        type="submit"
+                        class="cu-button cu-button--primary"
+                        disabled=move || pending.get()
+                        aria-busy=move || pending.get().then_some("true")
+                    >
+                        {
+                            let n = button_name.clone();
+                            move || {
+                                if pending.get() {
+                                    format!("Connecting to {n}…")
+                                } else {
+                                    format!("Connect {n}")
+                                }
+                            }
+                        }
+                    </button>
+                </form>
+            </Show>
+            <p class="cu-form__status" role="status" aria-live="polite">
+                {move || announcement.get()}
+            </p>
+            {guide}
+        </div>
+    }
+    .into_any()
+}
+
+/// One field: label, adornments, input, reveal toggle, help, error and guide link.
+fn field_view(
+    fields: Arc<Vec<FieldModel>>,
+    index: usize,
+    provider: Arc<ProviderSpec>,
+    prefix: &str,
+    guide_open: RwSignal<bool>,
+) -> impl IntoView {
+    let f = &fields[index];
+    let spec = f.spec.clone();
+    let input_id = f.input_id.clone();
+    let error_id = format!("{input_id}-error");
+    let help_id = format!("{input_id}-help");
+    let (value, touched, server_error, revealed) = (f.value, f.touched, f.server_error, f.revealed);
+    let error_text = {
+        let fields = fields.clone();
+        Memo::new(move |_| fields[index].visible_error())
+    };
+    let has_error = move || error_text.with(Option::is_some);
+    let secret = spec.secret;
+    let title = spec.title.clone();
+    let on_input = move |ev: leptos::ev::Event| {
+        value.set(event_target_value(&ev));
+        server_error.set(None);
+    };
+    let described_by = if spec.description.is_some() {
+        format!("{error_id} {help_id}")
+    } else {
+        error_id.clone()
+    };
+    let control = if spec.options.is_empty() {
+        view! {
+            <input
+                id=input_id.clone()
+                class="cu-field__input"
+                type=move || if secret && !revealed.get() { "password" } else { "text" }
+                name=spec.key.clone()
+                autocomplete="off"
+                autocapitalize="off"
+                spellcheck="false"
+                placeholder=spec.example.clone()
+                aria-invalid=move || if has_error() { "true" } else { "false" }
+                aria-describedby=described_by.clone()
+                prop:value=move || value.get()
+                on:input=on_input
+                on:blur=move |_| touched.set(true)
+            />
+        }
+        .into_any()
+    } else {
+        let options = spec.options.clone();
+        view! {
+            <select
+                id=input_id.clone()
+                class="cu-field__input"
+                name=spec.key.clone()
+                aria-invalid=move || if has_error() { "true" } else { "false" }
+                aria-describedby=described_by.clone()
+                prop:value=move || value.get()
+                on:change=on_input
+                on:blur=move |_| touched.set(true)
+            >
+                <option value="">"Choose…"</option>
+                {options
+                    .into_iter()
+                    .map(|o| view! { <option value=o.clone()>{o.clone()}</option> })
+                    .collect_view()}
+            </select>
+        }
+        .into_any()
+    };
+    let reveal = secret.then(|| {
+        let show = format!("Show {title}");
+        let hide = format!("Hide {title}");
+        view! {
+            <button
+                type="button"
+                class="cu-field__reveal"
+                aria-controls=input_id.clone()
+                aria-pressed=move || if revealed.get() { "true" } else { "false" }
+                aria-label=move || if revealed.get() { hide.clone() } else { show.clone() }
+                on:click=move |_| revealed.update(|r| *r = !*r)
+            >
+                {move || if revealed.get() { "Hide" } else { "Show" }}
+            </button>
+        }
+    });
+    let guide_link = spec
+        .guide_section
+        .as_deref()
+        .and_then(|s| provider.guide_section(s))
+        .map(|section| {
+            let anchor = format!("{prefix}-guide-{}", section.id);
+            let label = format!("Where do I find my {title}?");
+            view! {
+                <button
+                    type="button"
+                    class="cu-field__guide-link cu-link"
+                    aria-controls=anchor.clone()
+                    on:click=move |_| {
+                        guide_open.set(true);
+                        let anchor = anchor.clone();
+                        request_animation_frame(move || {
+                            if let Some(el) = document().get_element_by_id(&anchor) {
+                                el.scroll_into_view();
+                            }
+                        });
+                    }
+                >
+                    {label}
+                </button>
+            }
+        });
+    view! {
+        <div class="cu-field" class:cu-field--invalid=has_error>
+            <label class="cu-field__label" for=input_id.clone()>
+                {title.clone()}
+                {spec.optional.then(|| view! { <span class="cu-field__optional">" (optional)"</span> })}
+            </label>
+            <div class="cu-field__control">
+                {spec
+                    .prefix
+                    .clone()
+                    .map(|p| view! { <span class="cu-field__affix cu-field__affix--prefix">{p}</span> })}
+                {control}
+                {spec
+                    .suffix
+                    .clone()
+                    .map(|s| view! { <span class="cu-field__affix cu-field__affix--suffix">{s}</span> })}
+                {reveal}
+            </div>
+            {spec
+                .description
+                .clone()
+                .map(|d| view! { <p id=help_id.clone() class="cu-field__help">{d}</p> })}
+            <p id=error_id class="cu-field__error">{error_text}</p>
+            {guide_link}
+        </div>
+    }
+}
+
+/// The provider's numbered "Where do I find this?" guide, with its prerequisites and key page.
+fn guide_view(provider: Arc<ProviderSpec>, prefix: &str, open: RwSignal<bool>) -> impl IntoView {
+    if provider.guide.is_empty() && provider.key_page_url.is_none() {
+        return None;
+    }
+    let prereqs = (!provider.prerequisites.is_empty()).then(|| {
+        view! {
+            <div class="cu-guide__prereqs">
+                <p class="cu-guide__subtitle">"Before you start"</p>
+                <ul>
+                    {provider
+                        .prerequisites
+                        .iter()
+                        .map(|p| view! { <li>{p.clone()}</li> })
+                        .collect_view()}
+                </ul>
+            </div>
+        }
+    });
+    let sections = provider
+        .guide
+        .iter()
+        .map(|s| {
+            let link = s.url.clone().map(|url| {
+                view! {
+                    <a class="cu-link" href=url target="_blank" rel="noopener noreferrer">
+                        "Open this page"
+                    </a>
+                }
+            });
+            view! {
+                <li class="cu-guide__section" id=format!("{prefix}-guide-{}", s.id) tabindex="-1">
+                    <p class="cu-guide__section-title">{s.title.clone()}</p>
+                    <ol class="cu-guide__steps">
+                        {s.steps.iter().map(|step| view! { <li>{step.clone()}</li> }).collect_view()}
+                    </ol>
+                    {link}
+                </li>
+            }
+        })
+        .collect_view();
+    let key_page = provider.key_page_url.clone().map(|url| {
+        let text = format!("Open {} in a new tab", provider.name);
+        view! {
+            <a class="cu-link cu-guide__key-page" href=url target="_blank" rel="noopener noreferrer">
+                {text}
+            </a>
+        }
+    });
+    Some(view! {
+        <details
+            class="cu-guide"
+            prop:open=move || open.get()
+            on:toggle=move |ev| {
+                let el: web_sys::HtmlDetailsElement = event_target(&ev);
+                open.set(el.open());
+            }
+        >
+            <summary class="cu-guide__summary">"Where do I find this?"</summary>
+            {prereqs}
+            <ol class="cu-guide__sections">{sections}</ol>
+            {key_page}
+        </details>
+    })
+}

@@ -1,0 +1,91 @@
+//! `ConnectUi`: the picker and the form together, for hosts that don't fix a provider.
+
+use crate::form::ConnectForm;
+use crate::picker::ProviderPicker;
+use connect_ui_core::{builtin_catalog, ConnectionCreated, ProviderSpec, SubmitError};
+use leptos::prelude::*;
+
+/// Shows the provider picker, then the chosen provider's form, with a way back.
+#[component]
+pub fn ConnectUi(
+    /// Base URL of the host backend; forms post to `{backend_url}/connections`.
+    #[prop(into)]
+    backend_url: Signal<String>,
+    /// Provider to open directly; when empty the picker is shown first.
+    #[prop(optional, into)]
+    provider: MaybeProp<String>,
+    /// Restricts the picker to these provider ids (all built-in providers when empty).
+    #[prop(optional, into)]
+    allow: MaybeProp<Vec<String>>,
+    /// Short-lived session token, sent as `Authorization: Bearer`.
+    #[prop(optional, into)]
+    session_token: MaybeProp<String>,
+    /// Called with the provider id whenever the user picks one or goes back (`None`).
+    #[prop(optional, into)]
+    on_provider_change: Option<Callback<Option<String>>>,
+    /// Called once the backend has stored the connection.
+    #[prop(optional, into)]
+    on_success: Option<Callback<ConnectionCreated>>,
+    /// Called when a submission fails.
+    #[prop(optional, into)]
+    on_error: Option<Callback<SubmitError>>,
+) -> impl IntoView {
+    let selected = RwSignal::new(provider.get_untracked().filter(|p| !p.is_empty()));
+    let providers = Signal::derive(move || {
+        let allow = allow.get().unwrap_or_default();
+        builtin_catalog()
+            .providers
+            .iter()
+            .filter(|p| allow.is_empty() || allow.contains(&p.id))
+            .cloned()
+            .collect::<Vec<ProviderSpec>>()
+    });
+    let choose = move |id: Option<String>| {
+        selected.set(id.clone());
+        if let Some(cb) = on_provider_change {
+            cb.run(id);
+        }
+    };
+    view! {
+        <div class="cu-root">
+            {move || match selected.get() {
+                None => {
+                    view! {
+                        <ProviderPicker
+                            providers=providers
+                            on_select=Callback::new(move |id: String| choose(Some(id)))
+                        />
+                    }
+                        .into_any()
+                }
+                Some(id) => {
+                    view! {
+                        <button
+                            type="button"
+                            class="cu-button cu-button--ghost cu-root__back"
+                            on:click=move |_| choose(None)
+                        >
+                            "← All services"
+                        </button>
+                        <ConnectForm
+                            provider=id
+                            backend_url=backend_url
+                            session_token=session_token
+                            on_success=Callback::new(move |c| {
+                                if let Some(cb) = on_success {
+                                    cb.run(c)
+                                }
+                            })
+                            on_error=Callback::new(move |e| {
+                                if let Some(cb) = on_error {
+                                    cb.run(e)
+                                }
+                            })
+                        />
+                    }
+                        .into_any()
+                }
+            }}
+        </div>
+    }
+}
