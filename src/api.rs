@@ -28,7 +28,13 @@ pub fn new_idempotency_key() -> String {
     web_sys::window()
         .and_then(|w| w.crypto().ok())
         .map(|c| c.random_uuid())
-        .unwrap_or_else(|| format!("{:x}-{:x}", js_sys::Date::now() as u64, (js_sys::Math::random() * 1e15) as u64))
+        .unwrap_or_else(|| {
+            format!(
+                "{:x}-{:x}",
+                js_sys::Date::now() as u64,
+                (js_sys::Math::random() * 1e15) as u64
+            )
+        })
 }
 
 /// Posts one submission and interprets the answer; aborts after the endpoint's timeout.
@@ -74,7 +80,11 @@ pub async fn post_connection(
         Ok(r) => r,
         Err(_) => {
             clear_timer();
-            return Err(if timed_out() { SubmitError::Timeout } else { SubmitError::Network });
+            return Err(if timed_out() {
+                SubmitError::Timeout
+            } else {
+                SubmitError::Network
+            });
         }
     };
     let status = response.status();

@@ -94,9 +94,12 @@ impl FieldModel {
 
     /// What is shown under the field right now.
     fn visible_error(&self) -> Option<String> {
-        self.server_error
-            .get()
-            .or_else(|| self.touched.get().then(|| self.client_error.get()).flatten())
+        self.server_error.get().or_else(|| {
+            self.touched
+                .get()
+                .then(|| self.client_error.get())
+                .flatten()
+        })
     }
 }
 
@@ -191,13 +194,17 @@ pub fn ConnectForm(
                             let mut unplaced = Vec::new();
                             if let Some(messages) = error.field_errors() {
                                 for (key, message) in messages {
-                                    match fields.iter().find(|f| &f.spec.key == key && !f.spec.hidden) {
+                                    match fields
+                                        .iter()
+                                        .find(|f| &f.spec.key == key && !f.spec.hidden)
+                                    {
                                         Some(f) => f.server_error.set(Some(message.clone())),
                                         None => unplaced.push(message.clone()),
                                     }
                                 }
-                                if let Some(first) =
-                                    fields.iter().find(|f| f.server_error.get_untracked().is_some())
+                                if let Some(first) = fields
+                                    .iter()
+                                    .find(|f| f.server_error.get_untracked().is_some())
                                 {
                                     focus_by_id(&first.input_id);
                                 }

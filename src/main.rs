@@ -16,7 +16,10 @@ fn provider_from_url() -> Option<String> {
 fn set_url_provider(id: Option<String>) {
     let url = match id {
         Some(id) => format!("?provider={}", js_sys::encode_uri_component(&id)),
-        None => window().location().pathname().unwrap_or_else(|_| "/".into()),
+        None => window()
+            .location()
+            .pathname()
+            .unwrap_or_else(|_| "/".into()),
     };
     if let Ok(history) = window().history() {
         let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));

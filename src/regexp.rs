@@ -35,10 +35,14 @@ impl PatternEngine for BrowserRegExp {
             let mut cache = cache.borrow_mut();
             if !cache.contains_key(pattern) {
                 let compiled = JsRegExp::new(pattern).map_err(|e| {
-                    let reason = js_sys::Error::from(e).message().as_string().unwrap_or_default();
+                    let reason = js_sys::Error::from(e)
+                        .message()
+                        .as_string()
+                        .unwrap_or_default();
                     // Logged once, here, because the result is cached.
                     web_sys::console::warn_1(
-                        &format!("connect-ui: catalog pattern {pattern:?} ignored: {reason}").into(),
+                        &format!("connect-ui: catalog pattern {pattern:?} ignored: {reason}")
+                            .into(),
                     );
                     reason
                 });

@@ -1,0 +1,500 @@
+//! Browser tests of the widget: mounted into a fresh element, driven by real DOM events, posting
+//! to the real reference backend (started by scripts/test.sh; its URL is baked in at compile
+//! time as CONNECT_UI_TEST_BACKEND).
+#![cfg(target_arch = "wasm32")]
+
+use connect_ui::core::{ConnectionCreated, ConnectionSummary, ProviderSpec, SubmitError};
+use connect_ui::{ConnectForm, ConnectUi};
+use leptos::mount::mount_to;
+use leptos::prelude::*;
+use leptos::task::tick;
+use std::sync::{Arc, Mutex};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{HtmlElement, HtmlInputElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// The reference backend the tests post to.
+fn backend() -> &'static str {
+    option_env!("CONNECT_UI_TEST_BACKEND")
+        .expect("set CONNECT_UI_TEST_BACKEND (scripts/test.sh starts the backend and sets it)")
+}
+
+/// A port nothing listens on, for "connection refused".
+const DEAD_BACKEND: &str = "http://127.0.0.1:9";
+
+fn fresh_container() -> HtmlElement {
+    let el = document().create_element("div").unwrap();
+    document().body().unwrap().append_child(&el).unwrap();
+    el.unchecked_into()
+}
+
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        window()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
+/// Polls until `cond` holds or five seconds pass; returns whether it held.
+async fn wait_for(cond: impl Fn() -> bool) -> bool {
+    for _ in 0..250 {
+        tick().await;
+        if cond() {
+            return true;
+        }
+        sleep(20).await;
+    }
+    false
+}
+
+fn query(root: &HtmlElement, selector: &str) -> Option<HtmlElement> {
+    root.query_selector(selector)
+        .unwrap()
+        .map(|e| e.unchecked_into())
+}
+
+/// The input whose `<label for>` has exactly this text, like a user finds it.
+fn input_labelled(root: &HtmlElement, label: &str) -> HtmlInputElement {
+    let labels = root.query_selector_all("label").unwrap();
+    for i in 0..labels.length() {
+        let l: web_sys::HtmlLabelElement = labels.item(i).unwrap().unchecked_into();
+        if l.text_content().unwrap_or_default().trim() == label {
+            return document()
+                .get_element_by_id(&l.html_for())
+                .expect("label points at an element")
+                .unchecked_into();
+        }
+    }
+    panic!("no input labelled {label:?} in {}", root.inner_html());
+}
+
+fn submit_button(root: &HtmlElement) -> HtmlElement {
+    query(root, "button[type=submit]").expect("a submit button")
+}
+
+/// Types like a user: sets the value and fires `input`.
+fn type_into(input: &HtmlInputElement, value: &str) {
+    input.set_value(value);
+    let ev = web_sys::Event::new("input").unwrap();
+    input.dispatch_event(&ev).unwrap();
+}
+
+fn blur(input: &HtmlInputElement) {
+    input
+        .dispatch_event(&web_sys::FocusEvent::new("blur").unwrap())
+        .unwrap();
+}
+
+/// The text of the element the input's `aria-describedby` names as its error.
+fn error_of(input: &HtmlInputElement) -> String {
+    let ids = input.get_attribute("aria-describedby").unwrap_or_default();
+    let id = ids
+        .split_whitespace()
+        .find(|i| i.ends_with("-error"))
+        .expect("aria-describedby names an error element");
+    document()
+        .get_element_by_id(id)
+        .expect("the error element exists")
+        .text_content()
+        .unwrap_or_default()
+}
+
+async fn stored_connections() -> Vec<ConnectionSummary> {
+    gloo_net::http::Request::get(&format!("{}/connections", backend()))
+        .send()
+        .await
+        .expect("backend reachable")
+        .json()
+        .await
+        .expect("a JSON list")
+}
+
+fn mount_form(provider: &str, backend_url: &str) -> (HtmlElement, impl Drop) {
+    let root = fresh_container();
+    let (p, b) = (provider.to_string(), backend_url.to_string());
+    let handle = mount_to(root.clone(), move || {
+        view! { <ConnectForm provider=p.clone() backend_url=b.clone() /> }
+    });
+    (root, DropGuard(Some(handle)))
+}
+
+/// Unmounts at the end of a test so forms don't pile up on the page.
+struct DropGuard<T>(Option<T>);
+impl<T> Drop for DropGuard<T> {
+    fn drop(&mut self) {
+        self.0.take();
+    }
+}
+
+#[wasm_bindgen_test]
+async fn kandji_form_renders_fields_in_catalog_order_with_accessible_markup() {
+    let (root, _h) = mount_form("kandji", backend());
+    tick().await;
+    let sub = input_labelled(&root, "Subdomain");
+    let token = input_labelled(&root, "API Token");
+    // Catalog order: subdomain first.
+    let inputs = root.query_selector_all("input").unwrap();
+    assert_eq!(
+        inputs
+            .item(0)
+            .unwrap()
+            .unchecked_into::<web_sys::Element>()
+            .id(),
+        sub.id()
+    );
+    assert_eq!(
+        inputs
+            .item(1)
+            .unwrap()
+            .unchecked_into::<web_sys::Element>()
+            .id(),
+        token.id()
+    );
+    assert_eq!(sub.type_(), "text");
+    assert_eq!(token.type_(), "password");
+    assert_eq!(sub.placeholder(), "acme.api");
+    for i in [&sub, &token] {
+        assert_eq!(i.get_attribute("autocomplete").as_deref(), Some("off"));
+        assert_eq!(i.get_attribute("spellcheck").as_deref(), Some("false"));
+        assert_eq!(i.get_attribute("aria-invalid").as_deref(), Some("false"));
+        assert_eq!(error_of(i), "");
+    }
+    let text = root.text_content().unwrap();
+    assert!(
+        text.contains("https://") && text.contains(".kandji.io"),
+        "{text}"
+    );
+    let help = sub.get_attribute("aria-describedby").unwrap();
+    assert!(help
+        .split(' ')
+        .all(|id| document().get_element_by_id(id).is_some()));
+    let button = submit_button(&root);
+    assert!(button.text_content().unwrap().starts_with("Connect"));
+}
+
+#[wasm_bindgen_test]
+async fn errors_show_on_blur_then_follow_typing() {
+    let (root, _h) = mount_form("workos", backend());
+    tick().await;
+    let key = input_labelled(&root, "API Key");
+    type_into(&key, "pk_test_123");
+    tick().await;
+    assert_eq!(
+        error_of(&key),
+        "",
+        "no error before the user leaves the field"
+    );
+    blur(&key);
+    tick().await;
+    assert!(error_of(&key).starts_with("WorkOS API keys start with sk_"));
+    assert_eq!(key.get_attribute("aria-invalid").as_deref(), Some("true"));
+    type_into(&key, "sk_test_abc");
+    tick().await;
+    assert_eq!(error_of(&key), "");
+    assert_eq!(key.get_attribute("aria-invalid").as_deref(), Some("false"));
+    type_into(&key, "");
+    tick().await;
+    assert_eq!(error_of(&key), "This field is required");
+}
+
+#[wasm_bindgen_test]
+async fn invalid_submit_sends_nothing_and_focuses_the_first_invalid_field() {
+    let before = stored_connections().await.len();
+    let (root, _h) = mount_form("kandji", backend());
+    tick().await;
+    let sub = input_labelled(&root, "Subdomain");
+    let token = input_labelled(&root, "API Token");
+    type_into(&token, "not-a-uuid");
+    submit_button(&root).click();
+    tick().await;
+    assert_eq!(error_of(&sub), "This field is required");
+    assert_eq!(
+        error_of(&token),
+        "Kandji API tokens look like 1bc32cba-a5d6-438a-bbcc-af312f560a3c"
+    );
+    let active = document().active_element().unwrap();
+    assert_eq!(
+        active.id(),
+        sub.id(),
+        "focus moves to the first invalid field"
+    );
+    assert_eq!(token.value(), "not-a-uuid", "what the user typed is kept");
+    sleep(200).await;
+    assert_eq!(stored_connections().await.len(), before, "nothing was sent");
+}
+
+#[wasm_bindgen_test]
+async fn workos_connects_and_the_backend_stores_it() {
+    let created = Arc::new(Mutex::new(None::<ConnectionCreated>));
+    let root = fresh_container();
+    let sink = created.clone();
+    let _h = DropGuard(Some(mount_to(root.clone(), move || {
+        let sink = sink.clone();
+        view! {
+            <ConnectForm
+                provider="workos"
+                backend_url=backend()
+                on_success=Callback::new(move |c| *sink.lock().unwrap() = Some(c))
+            />
+        }
+    })));
+    tick().await;
+    let key = input_labelled(&root, "API Key");
+    type_into(&key, "  Bearer sk_test_browser123\n");
+    assert!(
+        key.get_attribute("value").is_none(),
+        "secret never in a DOM attribute"
+    );
+    let button = submit_button(&root);
+    button.click();
+    tick().await;
+    assert_eq!(button.get_attribute("aria-busy").as_deref(), Some("true"));
+    assert!(button.has_attribute("disabled"));
+    assert!(
+        wait_for(|| created.lock().unwrap().is_some()).await,
+        "on_success called"
+    );
+    tick().await;
+    let status = query(&root, "[role=status]")
+        .unwrap()
+        .text_content()
+        .unwrap();
+    assert!(status.contains("Connected"), "{status}");
+    assert!(root.text_content().unwrap().contains("Connected"));
+    assert!(
+        query(&root, "input").is_none(),
+        "the secret input is gone after success"
+    );
+    let id = created.lock().unwrap().clone().unwrap().connection_id;
+    let stored = stored_connections().await;
+    let row = stored
+        .iter()
+        .find(|c| c.connection_id == id)
+        .expect("stored");
+    assert_eq!(row.provider, "workos");
+    assert_eq!(row.credential_keys, ["apiKey"]);
+}
+
+#[wasm_bindgen_test]
+async fn a_pasted_kandji_url_is_stored_as_the_subdomain() {
+    let created = Arc::new(Mutex::new(None::<ConnectionCreated>));
+    let root = fresh_container();
+    let sink = created.clone();
+    let _h = DropGuard(Some(mount_to(root.clone(), move || {
+        let sink = sink.clone();
+        view! {
+            <ConnectForm
+                provider="kandji"
+                backend_url=backend()
+                on_success=Callback::new(move |c| *sink.lock().unwrap() = Some(c))
+            />
+        }
+    })));
+    tick().await;
+    type_into(
+        &input_labelled(&root, "Subdomain"),
+        "https://acme.api.eu.kandji.io/api/v1/",
+    );
+    type_into(
+        &input_labelled(&root, "API Token"),
+        "1bc32cba-a5d6-438a-bbcc-af312f560a3c",
+    );
+    submit_button(&root).click();
+    assert!(wait_for(|| created.lock().unwrap().is_some()).await);
+    let id = created.lock().unwrap().clone().unwrap().connection_id;
+    let stored = stored_connections().await;
+    let row = stored.iter().find(|c| c.connection_id == id).unwrap();
+    assert_eq!(row.connection_config["subdomain"], "acme.api.eu");
+}
+
+#[wasm_bindgen_test]
+async fn backend_field_errors_show_under_the_right_field_and_values_stay() {
+    // A host catalog looser than the backend's: the backend's rule still applies.
+    let mut spec: ProviderSpec = connect_ui::core::builtin_catalog()
+        .find("workos")
+        .unwrap()
+        .clone();
+    spec.credentials[0].pattern = None;
+    let errors = Arc::new(Mutex::new(Vec::<SubmitError>::new()));
+    let root = fresh_container();
+    let sink = errors.clone();
+    let _h = DropGuard(Some(mount_to(root.clone(), move || {
+        let sink = sink.clone();
+        view! {
+            <ConnectForm
+                provider=spec.clone()
+                backend_url=backend()
+                on_error=Callback::new(move |e| sink.lock().unwrap().push(e))
+            />
+        }
+    })));
+    tick().await;
+    let key = input_labelled(&root, "API Key");
+    type_into(&key, "client_123");
+    submit_button(&root).click();
+    assert!(wait_for(|| !errors.lock().unwrap().is_empty()).await);
+    tick().await;
+    assert!(
+        error_of(&key).starts_with("WorkOS API keys start with sk_"),
+        "{}",
+        error_of(&key)
+    );
+    assert_eq!(key.value(), "client_123");
+    assert_eq!(document().active_element().unwrap().id(), key.id());
+    assert_eq!(errors.lock().unwrap()[0].code(), "validation_failed");
+    // Editing clears the backend's message; the button works again.
+    type_into(&key, "client_1234");
+    tick().await;
+    assert_eq!(error_of(&key), "");
+    assert!(!submit_button(&root).has_attribute("disabled"));
+}
+
+#[wasm_bindgen_test]
+async fn a_refused_connection_says_so_and_keeps_every_value() {
+    let errors = Arc::new(Mutex::new(Vec::<SubmitError>::new()));
+    let root = fresh_container();
+    let sink = errors.clone();
+    let _h = DropGuard(Some(mount_to(root.clone(), move || {
+        let sink = sink.clone();
+        view! {
+            <ConnectForm
+                provider="kandji"
+                backend_url=DEAD_BACKEND
+                on_error=Callback::new(move |e| sink.lock().unwrap().push(e))
+            />
+        }
+    })));
+    tick().await;
+    let sub = input_labelled(&root, "Subdomain");
+    let token = input_labelled(&root, "API Token");
+    type_into(&sub, "acme.api");
+    type_into(&token, "1bc32cba-a5d6-438a-bbcc-af312f560a3c");
+    submit_button(&root).click();
+    assert!(wait_for(|| !errors.lock().unwrap().is_empty()).await);
+    tick().await;
+    assert_eq!(errors.lock().unwrap()[0], SubmitError::Network);
+    let alert = query(&root, "[role=alert]").expect("an error above the button");
+    assert!(alert
+        .text_content()
+        .unwrap()
+        .contains("couldn't reach the server"));
+    assert_eq!(sub.value(), "acme.api");
+    assert_eq!(token.value(), "1bc32cba-a5d6-438a-bbcc-af312f560a3c");
+    let button = submit_button(&root);
+    assert!(!button.has_attribute("disabled"), "retry is possible");
+    assert!(button.get_attribute("aria-busy").is_none());
+}
+
+#[wasm_bindgen_test]
+async fn a_broken_catalog_pattern_disables_only_that_check() {
+    let spec = ProviderSpec {
+        id: "acme".into(),
+        name: "Acme".into(),
+        credentials: vec![connect_ui::core::FieldSpec {
+            key: "apiKey".into(),
+            title: "API Key".into(),
+            pattern: Some("([unclosed".into()),
+            secret: true,
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let root = fresh_container();
+    let _h = DropGuard(Some(mount_to(root.clone(), move || {
+        view! { <ConnectForm provider=spec.clone() backend_url=DEAD_BACKEND /> }
+    })));
+    tick().await;
+    let key = input_labelled(&root, "API Key");
+    blur(&key);
+    tick().await;
+    assert_eq!(
+        error_of(&key),
+        "This field is required",
+        "other rules still apply"
+    );
+    type_into(&key, "anything at all");
+    tick().await;
+    assert_eq!(error_of(&key), "");
+}
+
+#[wasm_bindgen_test]
+async fn unknown_provider_id_gets_a_clear_message() {
+    let (root, _h) = mount_form("nope", backend());
+    tick().await;
+    let text = root.text_content().unwrap();
+    assert!(text.contains("Unknown provider “nope”"), "{text}");
+}
+
+#[wasm_bindgen_test]
+async fn reveal_toggle_starts_hidden_and_shows_the_secret() {
+    let (root, _h) = mount_form("tally", backend());
+    tick().await;
+    let key = input_labelled(&root, "API Key");
+    let toggle = query(&root, "button[aria-label='Show API Key']").expect("reveal toggle");
+    assert_eq!(key.type_(), "password");
+    assert_eq!(
+        toggle.get_attribute("aria-pressed").as_deref(),
+        Some("false")
+    );
+    toggle.click();
+    tick().await;
+    assert_eq!(key.type_(), "text");
+    assert_eq!(
+        toggle.get_attribute("aria-label").as_deref(),
+        Some("Hide API Key")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn picker_filters_and_opens_a_form_and_goes_back() {
+    let root = fresh_container();
+    let _h = DropGuard(Some(mount_to(root.clone(), move || {
+        view! { <ConnectUi backend_url=backend() /> }
+    })));
+    tick().await;
+    let names = |root: &HtmlElement| {
+        let items = root.query_selector_all(".cu-picker__name").unwrap();
+        (0..items.length())
+            .map(|i| items.item(i).unwrap().text_content().unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(&root),
+        ["Torii", "Tally", "Ordinal", "WorkOS", "Kandji"]
+    );
+    let search = input_labelled(&root, "Search services");
+    type_into(&search, "KAN");
+    tick().await;
+    assert_eq!(names(&root), ["Kandji"]);
+    type_into(&search, "zzz");
+    tick().await;
+    assert!(root
+        .text_content()
+        .unwrap()
+        .contains("No service matches “zzz”"));
+    type_into(&search, "");
+    tick().await;
+    query(&root, "button[data-provider=kandji]")
+        .unwrap()
+        .click();
+    tick().await;
+    input_labelled(&root, "Subdomain");
+    query(&root, ".cu-root__back").unwrap().click();
+    tick().await;
+    assert_eq!(names(&root).len(), 5);
+}
+
+#[wasm_bindgen_test]
+async fn picker_respects_the_host_allow_list() {
+    let root = fresh_container();
+    let _h = DropGuard(Some(mount_to(root.clone(), move || {
+        view! { <ConnectUi backend_url=backend() allow=vec!["workos".to_string(), "kandji".to_string()] /> }
+    })));
+    tick().await;
+    let items = root.query_selector_all(".cu-picker__name").unwrap();
+    assert_eq!(items.length(), 2);
+}
