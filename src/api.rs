@@ -37,6 +37,51 @@ pub fn new_idempotency_key() -> String {
         })
 }
 
+/// How many times a submission is sent at most when the network or a gateway fails.
+pub const MAX_ATTEMPTS: u32 = 3;
+
+/// Waits `ms` milliseconds without blocking the page.
+pub async fn sleep_ms(ms: u32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// Backoff before attempt `n` (1-based retries): 400 ms, 1200 ms, … with jitter so many widgets
+/// don't retry in step.
+pub fn backoff_ms(retry: u32) -> u32 {
+    let base = 400 * 3u32.pow(retry.saturating_sub(1).min(4));
+    base + (js_sys::Math::random() * 200.0) as u32
+}
+
+/// Posts a submission, retrying with the same idempotency key (so the backend stores it once)
+/// when the network fails or a gateway answers 502/503/504; never retries a 4xx or a timeout.
+pub async fn post_connection_with_retry(
+    endpoint: &Endpoint,
+    idempotency_key: &str,
+    request: &ConnectionRequest,
+) -> Result<ConnectionCreated, SubmitError> {
+    let mut attempt = 1;
+    loop {
+        let result = post_connection(endpoint, idempotency_key, request).await;
+        let retry = match &result {
+            Err(SubmitError::Network) => true,
+            Err(SubmitError::Http { status } | SubmitError::Rejected { status, .. }) => {
+                matches!(status, 502..=504)
+            }
+            _ => false,
+        };
+        if !retry || attempt >= MAX_ATTEMPTS {
+            return result;
+        }
+        sleep_ms(backoff_ms(attempt)).await;
+        attempt += 1;
+    }
+}
+
 /// Posts one submission and interprets the answer; aborts after the endpoint's timeout.
 pub async fn post_connection(
     endpoint: &Endpoint,

@@ -1,6 +1,6 @@
 //! `ConnectForm`: one provider's credential form, a thin view over `connect-ui-core`.
 
-use crate::api::{new_idempotency_key, post_connection, Endpoint, DEFAULT_TIMEOUT_MS};
+use crate::api::{new_idempotency_key, post_connection_with_retry, Endpoint, DEFAULT_TIMEOUT_MS};
 use crate::regexp::BrowserRegExp;
 use connect_ui_core::{
     builtin_catalog, normalize_value, validate_field, validate_request, ConnectionCreated,
@@ -103,6 +103,30 @@ impl FieldModel {
     }
 }
 
+/// Counts `seconds` down to zero, once a second, so the button re-enables itself.
+fn start_countdown(wait_seconds: RwSignal<u32>, seconds: u32) {
+    wait_seconds.set(seconds);
+    let handle = std::rc::Rc::new(std::cell::Cell::new(None::<IntervalHandle>));
+    let slot = handle.clone();
+    if let Ok(h) = set_interval_with_handle(
+        move || {
+            let left = wait_seconds
+                .try_get_untracked()
+                .unwrap_or(0)
+                .saturating_sub(1);
+            // A disposed form (unmounted mid-wait) stops its own timer.
+            if wait_seconds.try_set(left).is_some() || left == 0 {
+                if let Some(h) = slot.take() {
+                    h.clear();
+                }
+            }
+        },
+        std::time::Duration::from_secs(1),
+    ) {
+        handle.set(Some(h));
+    }
+}
+
 /// Moves keyboard focus to an element by id, e.g. the first invalid field.
 fn focus_by_id(id: &str) {
     if let Some(el) = document()
@@ -164,6 +188,8 @@ pub fn ConnectForm(
     let form_error = RwSignal::new(None::<String>);
     let announcement = RwSignal::new(String::new());
     let guide_open = RwSignal::new(false);
+    // Seconds until the backend accepts another attempt (429 Retry-After).
+    let wait_seconds = RwSignal::new(0u32);
     // The request and key of the last attempt: a retry of the same values reuses the key.
     let last_attempt = StoredValue::new(None::<(ConnectionRequest, String)>);
     let name = spec.name.clone();
@@ -177,7 +203,7 @@ pub fn ConnectForm(
                 let fields = fields.clone();
                 let name = name.clone();
                 async move {
-                    let result = post_connection(&endpoint, &key, &request).await;
+                    let result = post_connection_with_retry(&endpoint, &key, &request).await;
                     match &result {
                         Ok(created) => {
                             // Secrets leave the page's memory with the inputs.
@@ -214,6 +240,9 @@ pub fn ConnectForm(
                                 message.push(' ');
                                 message.push_str(&m);
                             }
+                            if let Some(seconds) = error.retry_after().filter(|s| *s > 0) {
+                                start_countdown(wait_seconds, seconds);
+                            }
                             announcement.set(format!("Not connected: {message}"));
                             form_error.set(Some(message));
                             if let Some(cb) = on_error {
@@ -235,7 +264,10 @@ pub fn ConnectForm(
         move |ev: SubmitEvent| {
             ev.prevent_default();
             // One request per submission: ignore Enter and clicks while pending or done.
-            if pending.get_untracked() || connected.get_untracked().is_some() {
+            if pending.get_untracked()
+                || connected.get_untracked().is_some()
+                || wait_seconds.get_untracked() > 0
+            {
                 return;
             }
             let mut request = ConnectionRequest {
@@ -334,14 +366,17 @@ pub fn ConnectForm(
                     <button
                         type="submit"
                         class="cu-button cu-button--primary"
-                        disabled=move || pending.get()
+                        disabled=move || { pending.get() || wait_seconds.get() > 0 }
                         aria-busy=move || pending.get().then_some("true")
                     >
                         {
                             let n = button_name.clone();
                             move || {
+                                let wait = wait_seconds.get();
                                 if pending.get() {
                                     format!("Connecting to {n}…")
+                                } else if wait > 0 {
+                                    format!("Connect {n} (try again in {wait} s)")
                                 } else {
                                     format!("Connect {n}")
                                 }

@@ -5,11 +5,13 @@
 
 pub mod api;
 pub mod form;
+pub mod panic;
 pub mod picker;
 pub mod regexp;
 pub mod ui;
 
 pub use connect_ui_core as core;
 pub use form::{ConnectForm, ProviderChoice};
+pub use panic::install_panic_hook;
 pub use picker::ProviderPicker;
 pub use ui::ConnectUi;

@@ -27,6 +27,7 @@ fn set_url_provider(id: Option<String>) {
 }
 
 fn main() {
+    connect_ui::install_panic_hook();
     mount_to_body(|| {
         view! {
             <main class="cu-preview">
