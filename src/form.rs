@@ -3,8 +3,8 @@
 use crate::api::{new_idempotency_key, post_connection_with_retry, Endpoint, DEFAULT_TIMEOUT_MS};
 use crate::regexp::BrowserRegExp;
 use connect_ui_core::{
-    builtin_catalog, normalize_value, validate_field, validate_request, ConnectionCreated,
-    ConnectionRequest, FieldGroup, FieldSpec, ProviderSpec, SubmitError,
+    builtin_catalog, normalize_value, safe_link, validate_field, validate_request,
+    ConnectionCreated, ConnectionRequest, FieldGroup, FieldSpec, ProviderSpec, SubmitError,
 };
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -558,7 +558,8 @@ fn guide_view(provider: Arc<ProviderSpec>, prefix: &str, open: RwSignal<bool>) -
         .guide
         .iter()
         .map(|s| {
-            let link = s.url.clone().map(|url| {
+            let link = s.url.as_deref().and_then(safe_link).map(|url| {
+                let url = url.to_string();
                 view! {
                     <a class="cu-link" href=url target="_blank" rel="noopener noreferrer">
                         "Open this page"
@@ -576,7 +577,8 @@ fn guide_view(provider: Arc<ProviderSpec>, prefix: &str, open: RwSignal<bool>) -
             }
         })
         .collect_view();
-    let key_page = provider.key_page_url.clone().map(|url| {
+    let key_page = provider.key_page_url.as_deref().and_then(safe_link).map(|url| {
+        let url = url.to_string();
         let text = format!("Open {} in a new tab", provider.name);
         view! {
             <a class="cu-link cu-guide__key-page" href=url target="_blank" rel="noopener noreferrer">

@@ -194,9 +194,35 @@ impl FieldSpec {
     }
 }
 
+/// The URL if it is safe to put in a link's `href` (http or https only), so a catalog can never
+/// smuggle in `javascript:` or `data:` links.
+pub fn safe_link(url: &str) -> Option<&str> {
+    let u = url.trim();
+    let lower = u.get(..8).unwrap_or(u).to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://")).then_some(u)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_http_links_are_safe() {
+        assert_eq!(
+            safe_link(" https://tally.so/x "),
+            Some("https://tally.so/x")
+        );
+        assert_eq!(safe_link("HTTP://a"), Some("HTTP://a"));
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "JaVaScRiPt:x",
+            "//evil",
+            "ftp://x",
+        ] {
+            assert_eq!(safe_link(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn builtin_catalog_has_the_five_providers_in_order() {

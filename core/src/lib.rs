@@ -8,7 +8,7 @@ pub mod pattern;
 pub mod validate;
 
 pub use catalog::{
-    builtin_catalog, Catalog, FieldGroup, FieldSpec, Format, GuideSection, ProviderSpec,
+    builtin_catalog, safe_link, Catalog, FieldGroup, FieldSpec, Format, GuideSection, ProviderSpec,
 };
 pub use contract::{
     interpret_response, ApiError, ConnectionCreated, ConnectionRequest, ConnectionSummary,
