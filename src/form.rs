@@ -3,7 +3,7 @@
 use crate::api::{new_idempotency_key, post_connection_with_retry, Endpoint, DEFAULT_TIMEOUT_MS};
 use crate::regexp::BrowserRegExp;
 use connect_ui_core::{
-    builtin_catalog, normalize_value, safe_link, validate_field, validate_request,
+    builtin_catalog, normalize_value, safe_link, validate_field, validate_request, ConnectEvent,
     ConnectionCreated, ConnectionRequest, FieldGroup, FieldSpec, ProviderSpec, SubmitError,
 };
 use leptos::ev::SubmitEvent;
@@ -159,7 +159,15 @@ pub fn ConnectForm(
     /// Called when a submission fails (after the message is shown).
     #[prop(optional, into)]
     on_error: Option<Callback<SubmitError>>,
+    /// Receives every host event (`validation_failed`, `submitted`, `connected`, `error`).
+    #[prop(optional, into)]
+    on_event: Option<Callback<ConnectEvent>>,
 ) -> impl IntoView {
+    let emit = move |event: ConnectEvent| {
+        if let Some(cb) = on_event {
+            cb.run(event);
+        }
+    };
     let Some(spec) = provider.resolve() else {
         let id = match &provider {
             ProviderChoice::Id(id) => id.clone(),
@@ -197,11 +205,13 @@ pub fn ConnectForm(
     let submit = {
         let fields = fields.clone();
         let name = name.clone();
+        let provider_id = spec.id.clone();
         Action::new_local(
             move |(endpoint, key, request): &(Endpoint, String, ConnectionRequest)| {
                 let (endpoint, key, request) = (endpoint.clone(), key.clone(), request.clone());
                 let fields = fields.clone();
                 let name = name.clone();
+                let provider_id = provider_id.clone();
                 async move {
                     let result = post_connection_with_retry(&endpoint, &key, &request).await;
                     match &result {
@@ -212,6 +222,10 @@ pub fn ConnectForm(
                             }
                             connected.set(Some(created.clone()));
                             announcement.set(format!("Connected to {name}."));
+                            emit(ConnectEvent::Connected {
+                                connection_id: created.connection_id.clone(),
+                                provider: created.provider.clone(),
+                            });
                             if let Some(cb) = on_success {
                                 cb.run(created.clone());
                             }
@@ -244,6 +258,11 @@ pub fn ConnectForm(
                                 start_countdown(wait_seconds, seconds);
                             }
                             announcement.set(format!("Not connected: {message}"));
+                            emit(ConnectEvent::Error {
+                                provider: provider_id.clone(),
+                                code: error.code(),
+                                message: message.clone(),
+                            });
                             form_error.set(Some(message));
                             if let Some(cb) = on_error {
                                 cb.run(error.clone());
@@ -290,6 +309,14 @@ pub fn ConnectForm(
                     if let Some(first) = first {
                         focus_by_id(&first.input_id);
                     }
+                    emit(ConnectEvent::ValidationFailed {
+                        provider: spec.id.clone(),
+                        fields: fields
+                            .iter()
+                            .filter(|f| errors.contains_key(&f.spec.key))
+                            .map(|f| f.spec.key.clone())
+                            .collect(),
+                    });
                     let n = errors.len();
                     announcement.set(if n == 1 {
                         "1 field needs attention.".to_string()
@@ -311,6 +338,9 @@ pub fn ConnectForm(
                 session_token: session_token.get_untracked(),
                 timeout_ms: timeout_ms.get_untracked().unwrap_or(DEFAULT_TIMEOUT_MS),
             };
+            emit(ConnectEvent::Submitted {
+                provider: spec.id.clone(),
+            });
             submit.dispatch((endpoint, key, request));
         }
     };

@@ -2,7 +2,9 @@
 
 use crate::form::ConnectForm;
 use crate::picker::ProviderPicker;
-use connect_ui_core::{builtin_catalog, ConnectionCreated, ProviderSpec, SubmitError};
+use connect_ui_core::{
+    builtin_catalog, ConnectEvent, ConnectionCreated, ProviderSpec, SubmitError,
+};
 use leptos::prelude::*;
 
 /// Shows the provider picker, then the chosen provider's form, with a way back.
@@ -20,6 +22,9 @@ pub fn ConnectUi(
     /// Short-lived session token, sent as `Authorization: Bearer`.
     #[prop(optional, into)]
     session_token: MaybeProp<String>,
+    /// Request timeout in milliseconds (default 15 000).
+    #[prop(optional, into)]
+    timeout_ms: MaybeProp<u32>,
     /// Called with the provider id whenever the user picks one or goes back (`None`).
     #[prop(optional, into)]
     on_provider_change: Option<Callback<Option<String>>>,
@@ -29,8 +34,31 @@ pub fn ConnectUi(
     /// Called when a submission fails.
     #[prop(optional, into)]
     on_error: Option<Callback<SubmitError>>,
+    /// Receives every host event: `ready`, `provider_selected`, the form's events, `closed`.
+    #[prop(optional, into)]
+    on_event: Option<Callback<ConnectEvent>>,
+    /// Shows a Close button; Escape also closes (emits `closed`).
+    #[prop(optional)]
+    closable: bool,
 ) -> impl IntoView {
+    let emit = move |event: ConnectEvent| {
+        if let Some(cb) = on_event {
+            cb.run(event);
+        }
+    };
     let selected = RwSignal::new(provider.get_untracked().filter(|p| !p.is_empty()));
+    // A host that changes the provider option later (handle.update) moves the widget along.
+    Effect::new(move |prev: Option<()>| {
+        let wanted = provider.get().filter(|p| !p.is_empty());
+        if prev.is_some() {
+            selected.set(wanted);
+        }
+    });
+    request_animation_frame(move || {
+        emit(ConnectEvent::Ready {
+            provider: selected.get_untracked(),
+        })
+    });
     let providers = Signal::derive(move || {
         let allow = allow.get().unwrap_or_default();
         builtin_catalog()
@@ -42,12 +70,43 @@ pub fn ConnectUi(
     });
     let choose = move |id: Option<String>| {
         selected.set(id.clone());
+        if let Some(provider) = id.clone() {
+            emit(ConnectEvent::ProviderSelected { provider });
+        }
         if let Some(cb) = on_provider_change {
             cb.run(id);
         }
     };
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            // Escape first closes an open guide; only then the widget.
+            let open_guide = ev
+                .current_target()
+                .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+                .and_then(|root| root.query_selector("details[open]").ok().flatten());
+            match open_guide {
+                Some(details) => {
+                    let _ = details.remove_attribute("open");
+                }
+                None => emit(ConnectEvent::Closed),
+            }
+        }
+    };
     view! {
-        <div class="cu-root">
+        <div class="cu-root" on:keydown=on_keydown>
+            {closable
+                .then(|| {
+                    view! {
+                        <button
+                            type="button"
+                            class="cu-button cu-button--ghost cu-root__close"
+                            aria-label="Close"
+                            on:click=move |_| emit(ConnectEvent::Closed)
+                        >
+                            "×"
+                        </button>
+                    }
+                })}
             {move || match selected.get() {
                 None => {
                     view! {
@@ -71,6 +130,7 @@ pub fn ConnectUi(
                             provider=id
                             backend_url=backend_url
                             session_token=session_token
+                            timeout_ms=timeout_ms
                             on_success=Callback::new(move |c| {
                                 if let Some(cb) = on_success {
                                     cb.run(c)
@@ -81,6 +141,7 @@ pub fn ConnectUi(
                                     cb.run(e)
                                 }
                             })
+                            on_event=Callback::new(emit)
                         />
                     }
                         .into_any()

@@ -4,6 +4,8 @@
 
 pub mod catalog;
 pub mod contract;
+pub mod events;
+pub mod options;
 pub mod pattern;
 pub mod validate;
 
@@ -14,6 +16,8 @@ pub use contract::{
     interpret_response, ApiError, ConnectionCreated, ConnectionRequest, ConnectionSummary,
     ErrorBody, SubmitError,
 };
+pub use events::{ConnectEvent, EVENT_VERSION};
+pub use options::{parse_mount_options, MountOptions, Theme};
 pub use pattern::{NoPatterns, PatternEngine};
 pub use validate::{normalize_value, validate_field, validate_request, FieldError};
 

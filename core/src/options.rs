@@ -1,0 +1,223 @@
+//! Options of the JavaScript `mount()` API, checked in plain Rust so a host's mistake gets a
+//! precise message (and the rules are tested natively).
+
+use serde_json::{Map, Value};
+
+/// Colour scheme the host asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Theme {
+    /// Light colours.
+    Light,
+    /// Dark colours.
+    Dark,
+    /// Follows `prefers-color-scheme`.
+    #[default]
+    Auto,
+}
+
+impl Theme {
+    /// The attribute value the stylesheet keys on.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+            Theme::Auto => "auto",
+        }
+    }
+}
+
+/// Options as given to `mount()` or `handle.update()`: every field optional, `None` = unchanged.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MountOptions {
+    /// Provider to open directly; `Some(None)` returns to the picker.
+    pub provider: Option<Option<String>>,
+    /// Base URL of the host backend.
+    pub backend_url: Option<String>,
+    /// Session token; `Some(None)` removes it.
+    pub session_token: Option<Option<String>>,
+    /// Locale tag, e.g. `fr`.
+    pub locale: Option<String>,
+    /// Colour scheme.
+    pub theme: Option<Theme>,
+    /// Providers the picker may offer.
+    pub allow: Option<Vec<String>>,
+    /// Request timeout in milliseconds.
+    pub timeout_ms: Option<u32>,
+    /// Whether a Close button is shown.
+    pub closable: Option<bool>,
+}
+
+/// Option names `mount()` accepts, listed in error messages.
+pub const OPTION_NAMES: &[&str] = &[
+    "provider",
+    "backendUrl",
+    "sessionToken",
+    "locale",
+    "theme",
+    "allow",
+    "timeoutMs",
+    "closable",
+    "onEvent",
+];
+
+fn string_or_null(map: &Map<String, Value>, key: &str) -> Result<Option<Option<String>>, String> {
+    match map.get(key) {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(Value::String(s)) if s.is_empty() => Ok(Some(None)),
+        Some(Value::String(s)) => Ok(Some(Some(s.clone()))),
+        Some(_) => Err(format!("option `{key}` must be a string")),
+    }
+}
+
+/// Parses `JSON.stringify(options)`. `initial` demands what `mount()` needs (`backendUrl`);
+/// `known_providers` lets a wrong provider id be named with the valid ones.
+pub fn parse_mount_options(
+    json: &str,
+    initial: bool,
+    known_providers: &[&str],
+) -> Result<MountOptions, String> {
+    let value: Value =
+        serde_json::from_str(json).map_err(|_| "options must be a plain object".to_string())?;
+    let Value::Object(map) = value else {
+        return Err(
+            "options must be a plain object, e.g. { provider: 'workos', backendUrl: '/api' }"
+                .into(),
+        );
+    };
+    if let Some(unknown) = map.keys().find(|k| !OPTION_NAMES.contains(&k.as_str())) {
+        return Err(format!(
+            "unknown option `{unknown}`; known options: {}",
+            OPTION_NAMES.join(", ")
+        ));
+    }
+    if map.contains_key("onEvent") {
+        // Functions vanish in JSON.stringify, so anything left here is not a function.
+        return Err("option `onEvent` must be a function".into());
+    }
+    let mut out = MountOptions {
+        provider: string_or_null(&map, "provider")?,
+        session_token: string_or_null(&map, "sessionToken")?,
+        ..Default::default()
+    };
+    match map.get("backendUrl") {
+        Some(Value::String(s)) if !s.trim().is_empty() => {
+            out.backend_url = Some(s.trim().to_string())
+        }
+        Some(Value::String(_)) | None if initial => {
+            return Err(
+                "option `backendUrl` is required: the base URL of your backend, e.g. \"/api\""
+                    .into(),
+            )
+        }
+        None => {}
+        Some(_) => return Err("option `backendUrl` must be a non-empty string".into()),
+    }
+    if let Some(Some(id)) = &out.provider {
+        if !known_providers.is_empty() && !known_providers.contains(&id.as_str()) {
+            return Err(format!(
+                "option `provider`: unknown provider \"{id}\"; known providers: {}",
+                known_providers.join(", ")
+            ));
+        }
+    }
+    match map.get("locale") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) => out.locale = Some(s.clone()),
+        Some(_) => return Err("option `locale` must be a string such as \"en\" or \"fr\"".into()),
+    }
+    match map.get("theme") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) => {
+            out.theme = Some(match s.as_str() {
+                "light" => Theme::Light,
+                "dark" => Theme::Dark,
+                "auto" => Theme::Auto,
+                _ => {
+                    return Err(format!(
+                        "option `theme` must be \"light\", \"dark\" or \"auto\", not \"{s}\""
+                    ))
+                }
+            })
+        }
+        Some(_) => return Err("option `theme` must be \"light\", \"dark\" or \"auto\"".into()),
+    }
+    match map.get("allow") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(items)) => {
+            let ids = items
+                .iter()
+                .map(|v| v.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+                .ok_or("option `allow` must be an array of provider ids")?;
+            out.allow = Some(ids);
+        }
+        Some(_) => return Err("option `allow` must be an array of provider ids".into()),
+    }
+    match map.get("timeoutMs") {
+        None | Some(Value::Null) => {}
+        Some(v) => {
+            match v.as_u64() {
+                Some(ms) if (1..=600_000).contains(&ms) => out.timeout_ms = Some(ms as u32),
+                _ => return Err(
+                    "option `timeoutMs` must be a whole number of milliseconds from 1 to 600000"
+                        .into(),
+                ),
+            }
+        }
+    }
+    match map.get("closable") {
+        None | Some(Value::Null) => {}
+        Some(Value::Bool(b)) => out.closable = Some(*b),
+        Some(_) => return Err("option `closable` must be true or false".into()),
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KNOWN: &[&str] = &["workos", "kandji"];
+
+    #[test]
+    fn a_full_set_of_options_parses() {
+        let o = parse_mount_options(
+            r#"{"provider":"workos","backendUrl":"/api","sessionToken":"t","locale":"fr","theme":"dark","allow":["workos"],"timeoutMs":5000,"closable":true}"#,
+            true,
+            KNOWN,
+        )
+        .unwrap();
+        assert_eq!(o.provider, Some(Some("workos".into())));
+        assert_eq!(o.backend_url.as_deref(), Some("/api"));
+        assert_eq!(o.theme, Some(Theme::Dark));
+        assert_eq!(o.timeout_ms, Some(5000));
+        assert_eq!(o.closable, Some(true));
+    }
+
+    #[test]
+    fn mistakes_get_precise_messages() {
+        let err = |json: &str| parse_mount_options(json, true, KNOWN).unwrap_err();
+        assert!(err(r#"{"provider":"workos"}"#).contains("`backendUrl` is required"));
+        assert!(err(r#"{"backendUrl":5}"#).contains("`backendUrl` must be"));
+        assert!(err(r#"{"backendUrl":"/api","provider":"nope"}"#)
+            .contains("known providers: workos, kandji"));
+        assert!(err(r#"{"backendUrl":"/api","backendURL":"/x"}"#)
+            .contains("unknown option `backendURL`"));
+        assert!(
+            err(r#"{"backendUrl":"/api","onEvent":"cb"}"#).contains("`onEvent` must be a function")
+        );
+        assert!(err(r#"{"backendUrl":"/api","theme":"blue"}"#).contains("not \"blue\""));
+        assert!(err(r#"{"backendUrl":"/api","timeoutMs":-1}"#).contains("timeoutMs"));
+        assert!(err(r#"{"backendUrl":"/api","allow":[1]}"#).contains("array of provider ids"));
+        assert!(err("[]").contains("plain object"));
+    }
+
+    #[test]
+    fn updates_are_partial() {
+        let o = parse_mount_options(r#"{"sessionToken":null}"#, false, KNOWN).unwrap();
+        assert_eq!(o.session_token, Some(None));
+        assert_eq!(o.backend_url, None);
+        assert_eq!(o.provider, None);
+    }
+}

@@ -1,0 +1,157 @@
+//! The JavaScript API: `mount(element, options)` returns a handle with `update()` and
+//! `unmount()`. The custom element and the iframe page are thin JS layers over it.
+
+use crate::ui::ConnectUi;
+use connect_ui_core::{builtin_catalog, parse_mount_options, ConnectEvent, MountOptions};
+use leptos::prelude::*;
+use std::any::Any;
+use wasm_bindgen::prelude::*;
+
+/// The reactive copies of the options, so `update()` changes the mounted widget in place.
+#[derive(Clone, Copy)]
+struct LiveOptions {
+    backend_url: RwSignal<String>,
+    provider: RwSignal<Option<String>>,
+    session_token: RwSignal<Option<String>>,
+    allow: RwSignal<Option<Vec<String>>>,
+}
+
+/// A mounted widget; `unmount()` (or dropping it) removes it and frees its state.
+#[wasm_bindgen]
+pub struct MountHandle {
+    element: web_sys::HtmlElement,
+    live: Option<LiveOptions>,
+    mounted: Option<Box<dyn Any>>,
+}
+
+fn known_providers() -> Vec<&'static str> {
+    builtin_catalog()
+        .providers
+        .iter()
+        .map(|p| p.id.as_str())
+        .collect()
+}
+
+/// Reads a JS options object: `onEvent` separately (functions don't survive JSON), the rest
+/// through the natively tested parser.
+fn read_options(
+    options: &JsValue,
+    initial: bool,
+) -> Result<(MountOptions, Option<js_sys::Function>), JsError> {
+    if !options.is_object() {
+        return Err(JsError::new(
+            "connect-ui: options must be an object, e.g. { provider: 'workos', backendUrl: '/api' }",
+        ));
+    }
+    let on_event = js_sys::Reflect::get(options, &"onEvent".into()).ok();
+    let on_event = match on_event {
+        Some(v) if v.is_undefined() || v.is_null() => None,
+        Some(v) => match v.dyn_into::<js_sys::Function>() {
+            Ok(f) => Some(f),
+            Err(_) => {
+                return Err(JsError::new(
+                    "connect-ui: option `onEvent` must be a function",
+                ))
+            }
+        },
+        None => None,
+    };
+    let json = js_sys::JSON::stringify(options)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| JsError::new("connect-ui: options must be a plain object"))?;
+    let parsed = parse_mount_options(&json, initial, &known_providers())
+        .map_err(|e| JsError::new(&format!("connect-ui: {e}")))?;
+    Ok((parsed, on_event))
+}
+
+fn apply_presentation(element: &web_sys::HtmlElement, options: &MountOptions) {
+    if let Some(theme) = options.theme {
+        let _ = element.set_attribute("data-cu-theme", theme.as_str());
+    }
+    if let Some(locale) = &options.locale {
+        let _ = element.set_attribute("lang", locale);
+    }
+}
+
+/// Mounts the widget into `element`. Throws a descriptive error for a missing or wrong option.
+#[wasm_bindgen]
+pub fn mount(element: web_sys::HtmlElement, options: JsValue) -> Result<MountHandle, JsError> {
+    crate::install_panic_hook();
+    let (opts, on_event) = read_options(&options, true)?;
+    apply_presentation(&element, &opts);
+    let slot = std::rc::Rc::new(std::cell::Cell::new(None::<LiveOptions>));
+    let out = slot.clone();
+    let closable = opts.closable.unwrap_or(false);
+    let timeout = opts.timeout_ms;
+    let handle = leptos::mount::mount_to(element.clone(), move || {
+        let live = LiveOptions {
+            backend_url: RwSignal::new(opts.backend_url.clone().unwrap_or_default()),
+            provider: RwSignal::new(opts.provider.clone().flatten()),
+            session_token: RwSignal::new(opts.session_token.clone().flatten()),
+            allow: RwSignal::new(opts.allow.clone()),
+        };
+        out.set(Some(live));
+        let on_event = on_event.map(|f| {
+            // The JS function stays on this (only) thread; the wrapper satisfies `Send + Sync`.
+            let f = send_wrapper::SendWrapper::new(f);
+            Callback::new(move |event: ConnectEvent| {
+                if let Ok(obj) = js_sys::JSON::parse(&event.to_json()) {
+                    let _ = f.call1(&JsValue::NULL, &obj);
+                }
+            })
+        });
+        view! {
+            <ConnectUi
+                backend_url=live.backend_url
+                provider=live.provider
+                session_token=live.session_token
+                allow=live.allow
+                timeout_ms=timeout
+                closable=closable
+                on_event=Callback::new(move |e| {
+                    if let Some(cb) = on_event {
+                        cb.run(e)
+                    }
+                })
+            />
+        }
+    });
+    Ok(MountHandle {
+        element,
+        live: slot.take(),
+        mounted: Some(Box::new(handle)),
+    })
+}
+
+#[wasm_bindgen]
+impl MountHandle {
+    /// Changes options of the mounted widget in place (provider, backendUrl, sessionToken,
+    /// allow, theme, locale); throws for a wrong option.
+    pub fn update(&self, options: JsValue) -> Result<(), JsError> {
+        let (opts, _) = read_options(&options, false)?;
+        let Some(live) = self.live else {
+            return Err(JsError::new("connect-ui: update() after unmount()"));
+        };
+        apply_presentation(&self.element, &opts);
+        if let Some(url) = opts.backend_url {
+            live.backend_url.try_set(url);
+        }
+        if let Some(provider) = opts.provider {
+            live.provider.try_set(provider);
+        }
+        if let Some(token) = opts.session_token {
+            live.session_token.try_set(token);
+        }
+        if let Some(allow) = opts.allow {
+            live.allow.try_set(Some(allow));
+        }
+        Ok(())
+    }
+
+    /// Removes the widget and frees everything it held; safe to call twice.
+    pub fn unmount(&mut self) {
+        self.live = None;
+        self.mounted.take();
+    }
+}
