@@ -136,49 +136,65 @@ fn trim_paste(s: &str) -> &str {
 /// Turns what the user typed or pasted into the value that is validated and sent: trimmed, a
 /// leading `Bearer ` removed from secrets, and for host names a pasted URL reduced to the part
 /// between the field's prefix and suffix (`https://acme.api.kandji.io/x` → `acme.api`).
-/// Applying it twice gives the same result as applying it once.
+/// Applying it twice gives the same result as applying it once: the trimming steps are repeated
+/// until none applies (each pass removes something, so this is linear in the input), because
+/// removing one thing can expose another (`acme:1.kandji.io` → `acme:1` → `acme`).
 pub fn normalize_value(field: &FieldSpec, raw: &str) -> String {
-    let mut v = trim_paste(raw);
-    if field.secret {
-        while let Some(rest) = strip_prefix_ci(v, "bearer ") {
-            v = trim_paste(rest);
-        }
-    }
+    let prefix = field.prefix.as_deref().filter(|p| !p.is_empty());
+    let suffix = field.suffix.as_deref().filter(|s| !s.is_empty());
+    let mut v = strip_bearer(field, trim_paste(raw));
     if field.format == Some(Format::Hostname) {
-        let mut host = v;
-        if let Some(at) = host.find("://") {
-            host = &host[at + 3..];
+        // The URL parts are cut once; what is left has no `/`, `?`, `#` or `@`, so a second
+        // normalisation finds nothing more to cut here.
+        if let Some(at) = v.find("://") {
+            v = &v[at + 3..];
         }
-        if let Some(end) = host.find(['/', '?', '#']) {
-            host = &host[..end];
+        if let Some(end) = v.find(['/', '?', '#']) {
+            v = &v[..end];
         }
-        if let Some(at) = host.rfind('@') {
-            host = &host[at + 1..];
+        if let Some(at) = v.rfind('@') {
+            v = &v[at + 1..];
         }
-        if let Some(colon) = host.rfind(':') {
-            if host[colon + 1..].bytes().all(|b| b.is_ascii_digit()) {
-                host = &host[..colon];
+        loop {
+            let before = v.len();
+            v = strip_bearer(field, trim_paste(v));
+            v = strip_port(v).trim_end_matches('.');
+            if let Some(rest) = suffix.and_then(|s| strip_suffix_ci(v, s)) {
+                v = rest;
+            }
+            if v.len() == before {
+                return v.to_ascii_lowercase();
             }
         }
-        let mut host = host.trim_end_matches('.');
-        if let Some(suffix) = field.suffix.as_deref().filter(|s| !s.is_empty()) {
-            while let Some(rest) = strip_suffix_ci(host, suffix) {
-                host = rest.trim_end_matches('.');
-            }
-        }
-        return trim_paste(host).to_ascii_lowercase();
     }
-    if let Some(prefix) = field.prefix.as_deref().filter(|p| !p.is_empty()) {
-        while let Some(rest) = strip_prefix_ci(v, prefix) {
-            v = trim_paste(rest);
+    loop {
+        let before = v.len();
+        v = strip_bearer(field, trim_paste(v));
+        if let Some(rest) = prefix.and_then(|p| strip_prefix_ci(v, p)) {
+            v = rest;
         }
-    }
-    if let Some(suffix) = field.suffix.as_deref().filter(|s| !s.is_empty()) {
-        while let Some(rest) = strip_suffix_ci(v, suffix) {
-            v = trim_paste(rest);
+        if let Some(rest) = suffix.and_then(|s| strip_suffix_ci(v, s)) {
+            v = rest;
+        }
+        if v.len() == before {
+            return v.to_string();
         }
     }
-    v.to_string()
+}
+
+/// Removes one leading `Bearer ` (any case) from a secret field's value.
+fn strip_bearer<'a>(field: &FieldSpec, v: &'a str) -> &'a str {
+    match strip_prefix_ci(v, "bearer ") {
+        Some(rest) if field.secret => rest,
+        _ => v,
+    }
+}
+
+/// Removes a trailing `:port` (or a bare trailing `:`), looking only at the end of the value.
+fn strip_port(host: &str) -> &str {
+    let digits = host.bytes().rev().take_while(u8::is_ascii_digit).count();
+    let head = &host[..host.len() - digits];
+    head.strip_suffix(':').unwrap_or(host)
 }
 
 /// Whether `s` is 8-4-4-4-12 hexadecimal; the version digit is not checked because real
@@ -420,6 +436,11 @@ mod tests {
             "x.kandji.io.kandji.io",
             " \u{200B} ",
             "a:b@c.kandji.io:99/p",
+            // Found by the property tests: removing one part exposed another.
+            ".kandji.io\t.",
+            "a:1.kandji.io",
+            "x.kandji.io:1.",
+            "Bearer \u{200B}Bearer k",
         ] {
             for f in [&f, &k] {
                 let once = normalize_value(f, raw);
