@@ -108,6 +108,24 @@ fn error_of(input: &HtmlInputElement) -> String {
         .unwrap_or_default()
 }
 
+/// A fresh session token from the backend's development-mode route, as the preview gets one.
+async fn dev_token() -> String {
+    let response = gloo_net::http::Request::post(&format!("{}/dev/sessions", backend()))
+        .header("Content-Type", "application/json")
+        .body("{}")
+        .unwrap()
+        .send()
+        .await
+        .expect("backend reachable");
+    assert!(
+        response.ok(),
+        "POST /dev/sessions answered {}",
+        response.status()
+    );
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["token"].as_str().expect("a token").to_string()
+}
+
 async fn stored_connections() -> Vec<ConnectionSummary> {
     gloo_net::http::Request::get(&format!("{}/connections", backend()))
         .send()
@@ -235,6 +253,7 @@ async fn invalid_submit_sends_nothing_and_focuses_the_first_invalid_field() {
 #[wasm_bindgen_test]
 async fn workos_connects_and_the_backend_stores_it() {
     let created = Arc::new(Mutex::new(None::<ConnectionCreated>));
+    let token = dev_token().await;
     let root = fresh_container();
     let sink = created.clone();
     let _h = DropGuard(Some(mount_to(root.clone(), move || {
@@ -243,6 +262,7 @@ async fn workos_connects_and_the_backend_stores_it() {
             <ConnectForm
                 provider="workos"
                 backend_url=backend()
+                session_token=token.clone()
                 on_success=Callback::new(move |c| *sink.lock().unwrap() = Some(c))
             />
         }
@@ -287,6 +307,7 @@ async fn workos_connects_and_the_backend_stores_it() {
 #[wasm_bindgen_test]
 async fn a_pasted_kandji_url_is_stored_as_the_subdomain() {
     let created = Arc::new(Mutex::new(None::<ConnectionCreated>));
+    let token = dev_token().await;
     let root = fresh_container();
     let sink = created.clone();
     let _h = DropGuard(Some(mount_to(root.clone(), move || {
@@ -295,6 +316,7 @@ async fn a_pasted_kandji_url_is_stored_as_the_subdomain() {
             <ConnectForm
                 provider="kandji"
                 backend_url=backend()
+                session_token=token.clone()
                 on_success=Callback::new(move |c| *sink.lock().unwrap() = Some(c))
             />
         }
@@ -325,6 +347,7 @@ async fn backend_field_errors_show_under_the_right_field_and_values_stay() {
         .clone();
     spec.credentials[0].pattern = None;
     let errors = Arc::new(Mutex::new(Vec::<SubmitError>::new()));
+    let token = dev_token().await;
     let root = fresh_container();
     let sink = errors.clone();
     let _h = DropGuard(Some(mount_to(root.clone(), move || {
@@ -333,6 +356,7 @@ async fn backend_field_errors_show_under_the_right_field_and_values_stay() {
             <ConnectForm
                 provider=spec.clone()
                 backend_url=backend()
+                session_token=token.clone()
                 on_error=Callback::new(move |e| sink.lock().unwrap().push(e))
             />
         }
