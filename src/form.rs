@@ -4,7 +4,8 @@ use crate::api::{new_idempotency_key, post_connection_with_retry, Endpoint, DEFA
 use crate::regexp::BrowserRegExp;
 use connect_ui_core::{
     builtin_catalog, normalize_value, safe_link, validate_field, validate_request, ConnectEvent,
-    ConnectionCreated, ConnectionRequest, FieldGroup, FieldSpec, ProviderSpec, SubmitError,
+    ConnectionCreated, ConnectionRequest, FieldGroup, FieldSpec, HintKind, ProviderSpec,
+    SubmitError,
 };
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -449,10 +450,19 @@ fn field_view(
         value.set(event_target_value(&ev));
         server_error.set(None);
     };
+    let hint_id = format!("{input_id}-hint");
     let described_by = if spec.description.is_some() {
-        format!("{error_id} {help_id}")
+        format!("{error_id} {hint_id} {help_id}")
     } else {
-        error_id.clone()
+        format!("{error_id} {hint_id}")
+    };
+    // Live feedback about what was pasted (staging key, a client id by mistake…).
+    let hint = {
+        let spec = spec.clone();
+        Memo::new(move |_| {
+            let v = normalize_value(&spec, &value.get());
+            spec.hint_for(&v).map(|h| (h.kind, h.message.clone()))
+        })
     };
     let control = if spec.options.is_empty() {
         view! {
@@ -560,6 +570,15 @@ fn field_view(
                 .clone()
                 .map(|d| view! { <p id=help_id.clone() class="cu-field__help">{d}</p> })}
             <p id=error_id class="cu-field__error">{error_text}</p>
+            <p
+                id=hint_id
+                class="cu-field__hint"
+                class:cu-field__hint--warning=move || {
+                    hint.with(|h| matches!(h, Some((HintKind::Warning, _))))
+                }
+            >
+                {move || hint.get().map(|(_, m)| m)}
+            </p>
             {guide_link}
         </div>
     }

@@ -527,3 +527,29 @@ async fn picker_respects_the_host_allow_list() {
     let items = root.query_selector_all(".cu-picker__name").unwrap();
     assert_eq!(items.length(), 2);
 }
+
+#[wasm_bindgen_test]
+async fn workos_tells_staging_from_production_and_spots_a_client_id() {
+    let (root, _h) = mount_form("workos", backend());
+    tick().await;
+    let key = input_labelled(&root, "API Key");
+    let hint = || {
+        let id = format!("{}-hint", key.id());
+        document()
+            .get_element_by_id(&id)
+            .unwrap()
+            .text_content()
+            .unwrap_or_default()
+    };
+    type_into(&key, "sk_test_abc");
+    tick().await;
+    assert!(hint().starts_with("Staging key"), "{}", hint());
+    type_into(&key, "sk_live_abc");
+    tick().await;
+    assert!(hint().starts_with("Production key"), "{}", hint());
+    type_into(&key, "client_01HXYZ");
+    tick().await;
+    assert!(hint().contains("WorkOS Client ID"), "{}", hint());
+    let described = key.get_attribute("aria-describedby").unwrap();
+    assert!(described.contains(&format!("{}-hint", key.id())));
+}

@@ -185,12 +185,52 @@ pub struct FieldSpec {
     /// Longest accepted value in characters (default 4096).
     #[serde(default)]
     pub max_length: Option<usize>,
+    /// Feedback shown while typing when the value starts with a known prefix (a staging key,
+    /// a client id pasted by mistake…).
+    #[serde(default)]
+    pub hints: Vec<FieldHint>,
+}
+
+/// How a hint is shown: neutral information, or a warning that the value is probably wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum HintKind {
+    /// Neutral information (e.g. "Staging key").
+    #[default]
+    Info,
+    /// The value is probably not what the field needs.
+    Warning,
+}
+
+/// Feedback for values that start with `prefix` (ASCII case-insensitive).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct FieldHint {
+    /// The prefix that triggers the hint.
+    pub prefix: String,
+    /// Info or warning.
+    #[serde(default)]
+    pub kind: HintKind,
+    /// What the user is told.
+    pub message: String,
 }
 
 impl FieldSpec {
     /// The effective maximum length in characters.
     pub fn max_len(&self) -> usize {
         self.max_length.unwrap_or(DEFAULT_MAX_LENGTH)
+    }
+
+    /// The hint for a (normalised) value: the one with the longest matching prefix.
+    pub fn hint_for(&self, value: &str) -> Option<&FieldHint> {
+        self.hints
+            .iter()
+            .filter(|h| {
+                !h.prefix.is_empty()
+                    && value
+                        .get(..h.prefix.len())
+                        .is_some_and(|p| p.eq_ignore_ascii_case(&h.prefix))
+            })
+            .max_by_key(|h| h.prefix.len())
     }
 }
 
@@ -205,6 +245,20 @@ pub fn safe_link(url: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn workos_hints_tell_staging_from_production_and_spot_wrong_keys() {
+        let f = &builtin_catalog().find("workos").unwrap().credentials[0];
+        let hint = |v: &str| f.hint_for(v).map(|h| (h.kind, h.message.clone()));
+        assert!(hint("sk_test_abc").unwrap().1.starts_with("Staging key"));
+        assert!(hint("sk_live_abc").unwrap().1.starts_with("Production key"));
+        let (kind, msg) = hint("client_01H").unwrap();
+        assert_eq!(kind, HintKind::Warning);
+        assert!(msg.contains("Client ID") && msg.contains("sk_"));
+        assert!(hint("pk_test_1").unwrap().1.contains("publishable"));
+        assert_eq!(hint("sk_abc"), None);
+        assert_eq!(hint(""), None);
+    }
 
     #[test]
     fn only_http_links_are_safe() {

@@ -10,7 +10,8 @@ pub mod pattern;
 pub mod validate;
 
 pub use catalog::{
-    builtin_catalog, safe_link, Catalog, FieldGroup, FieldSpec, Format, GuideSection, ProviderSpec,
+    builtin_catalog, safe_link, Catalog, FieldGroup, FieldHint, FieldSpec, Format, GuideSection,
+    HintKind, ProviderSpec,
 };
 pub use contract::{
     interpret_response, ApiError, ConnectionCreated, ConnectionRequest, ConnectionSummary,
