@@ -1,42 +1,87 @@
 //! HTTP handlers of the connection API and the JSON error shape every failure uses.
 
-use crate::store::{request_hash, CreateOutcome, Idempotency, Store};
+use crate::clock::{now_unix, rfc3339};
+use crate::config::{Mode, RateLimits};
+use crate::crypto::{hex, random_bytes, secrets_equal, sha256};
+use crate::ratelimit::RateLimiter;
+use crate::store::{
+    request_hash, CreateOutcome, Idempotency, NewSession, Refusal, Store, Submission,
+};
+use crate::verify::{Verifier, VerifyError};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use connect_ui_core::{
     builtin_catalog, validate_request, ApiError, ConnectionRequest, ErrorBody, PatternEngine,
-    RegexLiteEngine,
+    ProviderSpec, RegexLiteEngine,
 };
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 /// Longest accepted `Idempotency-Key`, so the table cannot be filled with huge keys.
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 
+/// Longest accepted `end_user_id`.
+pub const MAX_END_USER_ID_LEN: usize = 255;
+
+/// Session lifetime when the host does not ask for one: 30 minutes.
+pub const DEFAULT_SESSION_TTL_SECS: u64 = 1800;
+
+/// Longest session lifetime a host may ask for: one day.
+pub const MAX_SESSION_TTL_SECS: u64 = 86_400;
+
+/// Prefix of connect session tokens, so a leaked one is recognisable.
+pub const SESSION_TOKEN_PREFIX: &str = "cus_";
+
+/// What the user reads when a session token is unknown, expired or spent.
+pub const SESSION_EXPIRED_MESSAGE: &str =
+    "Your session has expired. Close this window and open it again to connect.";
+
 /// How much of an unknown provider id is echoed back, so a huge id does not bloat the answer.
 const MAX_ECHOED_ID_CHARS: usize = 64;
+
+/// The rate limiters in force.
+#[derive(Debug)]
+pub struct Limiters {
+    /// `POST /connections` per session token hash.
+    pub per_token: RateLimiter<[u8; 32]>,
+    /// `POST /connections` per client IP.
+    pub per_ip: RateLimiter<IpAddr>,
+    /// `POST /sessions` per client IP.
+    pub sessions_per_ip: RateLimiter<IpAddr>,
+}
+
+impl Limiters {
+    /// Limiters for `limits`, or `None` when limiting is off.
+    pub fn new(limits: &RateLimits) -> Option<Self> {
+        limits.enabled.then(|| Self {
+            per_token: RateLimiter::per_minute(limits.per_token),
+            per_ip: RateLimiter::per_minute(limits.per_ip),
+            sessions_per_ip: RateLimiter::per_minute(limits.sessions_per_ip),
+        })
+    }
+}
 
 /// Shared state of the handlers.
 #[derive(Clone)]
 pub struct AppState {
-    /// Where connections are stored.
+    /// Where sessions and connections are stored.
     pub store: Store,
     /// One pattern engine for all requests, so compiled catalog patterns are cached once.
     pub engine: Arc<LoggingEngine>,
-}
-
-impl AppState {
-    /// State over `store` with a fresh pattern engine.
-    pub fn new(store: Store) -> Self {
-        Self {
-            store,
-            engine: Arc::new(LoggingEngine::default()),
-        }
-    }
+    /// Development or production behaviour.
+    pub mode: Mode,
+    /// The host API key (compared in constant time, never logged).
+    pub host_api_key: Arc<str>,
+    /// Provider verification, when on.
+    pub verifier: Option<Arc<Verifier>>,
+    /// Rate limiters, when on.
+    pub limiters: Option<Arc<Limiters>>,
 }
 
 /// [`RegexLiteEngine`] that logs a catalog pattern that does not compile, so a broken
@@ -100,7 +145,7 @@ pub async fn not_found() -> Response {
     error(
         StatusCode::NOT_FOUND,
         "not_found",
-        "No such endpoint; the API has POST /connections, GET /connections and GET /health",
+        "No such endpoint; the API has POST /sessions, POST /connections, GET /connections and GET /health",
     )
 }
 
@@ -113,36 +158,311 @@ pub async fn method_not_allowed() -> Response {
     )
 }
 
-/// `GET /connections`: stored connections, oldest first, without credential values.
-pub async fn list_connections(State(state): State<AppState>) -> Response {
+/// A 429 with `Retry-After`.
+fn rate_limited(retry_after: u64) -> Response {
+    let mut response = error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!("Too many attempts. Try again in {retry_after} seconds."),
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    response
+}
+
+/// A 401 with `WWW-Authenticate: Bearer`.
+fn unauthorized(code: &str, message: &str) -> Response {
+    let mut response = error(StatusCode::UNAUTHORIZED, code, message);
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
+/// The token of an `Authorization: Bearer <token>` header, if there is one.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// Whether the request carries the host API key.
+fn is_host(state: &AppState, headers: &HeaderMap) -> bool {
+    bearer(headers).is_some_and(|t| secrets_equal(t, &state.host_api_key))
+}
+
+/// The refusal answer when a host-only endpoint is called without the host API key.
+fn host_key_required() -> Response {
+    unauthorized(
+        "unauthorized",
+        "This endpoint needs the host API key as Authorization: Bearer <key>",
+    )
+}
+
+/// `GET /connections`: stored connections, oldest first, without credential values. Needs the
+/// host API key in production; open in dev mode (preview and tests).
+pub async fn list_connections(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if state.mode == Mode::Production && !is_host(&state, &headers) {
+        return host_key_required();
+    }
     match state.store.list().await {
         Ok(list) => Json(list).into_response(),
         Err(e) => internal(e),
     }
 }
 
-/// `POST /connections`: re-validates with the shared rules and stores the normalised request.
-pub async fn create_connection(
+/// Body of `POST /sessions` (and, all optional, of `POST /dev/sessions`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionRequest {
+    /// The host's id of the end user.
+    pub end_user_id: Option<String>,
+    /// Providers the session may connect; all built-in ones when absent.
+    pub allowed_providers: Option<Vec<String>>,
+    /// Lifetime in seconds (default 1800, at most 86400).
+    pub ttl_seconds: Option<u64>,
+}
+
+/// Body of a `201` from `POST /sessions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionCreated {
+    /// The connect session token, shown only here; the widget sends it as a Bearer token.
+    pub token: String,
+    /// Expiry, RFC 3339 UTC.
+    pub expires_at: String,
+    /// The end user it belongs to.
+    pub end_user_id: String,
+    /// Providers it may connect.
+    pub allowed_providers: Vec<String>,
+}
+
+/// Reads a body that must be JSON (or, when `optional`, may be empty).
+fn read_json<T: serde::de::DeserializeOwned + Default>(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    optional: bool,
+) -> Result<T, Box<Response>> {
+    let body = body.map_err(|r| Box::new(body_rejection(r)))?;
+    if optional && body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    if !is_json_content_type(headers) {
+        return Err(Box::new(error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the request body as JSON with Content-Type: application/json",
+        )));
+    }
+    serde_json::from_slice(&body).map_err(|e| {
+        Box::new(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!(
+                "The request body is not a valid session request ({}, line {}, column {})",
+                match e.classify() {
+                    serde_json::error::Category::Data => "wrong or unknown field",
+                    _ => "not valid JSON",
+                },
+                e.line(),
+                e.column()
+            ),
+        ))
+    })
+}
+
+/// Checks a session request and stores the session; `end_user_default` fills a missing
+/// `end_user_id` (dev sessions only).
+async fn new_session(
+    state: &AppState,
+    request: SessionRequest,
+    end_user_default: Option<&str>,
+) -> Response {
+    let bad = |code: &str, message: String| error(StatusCode::BAD_REQUEST, code, message);
+    let end_user_id = match request.end_user_id.as_deref().or(end_user_default) {
+        Some(id) if !id.trim().is_empty() => id.to_string(),
+        _ => {
+            return bad(
+                "invalid_request",
+                "end_user_id is required: the host's id of the user who connects".into(),
+            )
+        }
+    };
+    if end_user_id.chars().count() > MAX_END_USER_ID_LEN
+        || end_user_id.chars().any(char::is_control)
+    {
+        return bad(
+            "invalid_request",
+            format!("end_user_id must be at most {MAX_END_USER_ID_LEN} characters without control characters"),
+        );
+    }
+    let catalog = builtin_catalog();
+    let allowed = match request.allowed_providers {
+        None => catalog.providers.iter().map(|p| p.id.clone()).collect(),
+        Some(list) => {
+            let mut out: Vec<String> = Vec::new();
+            for id in list {
+                if catalog.find(&id).is_none() {
+                    return bad("unknown_provider", unknown_provider_message(&id));
+                }
+                if !out.contains(&id) {
+                    out.push(id);
+                }
+            }
+            if out.is_empty() {
+                return bad(
+                    "invalid_request",
+                    "allowed_providers is empty; leave it out to allow every provider".into(),
+                );
+            }
+            out
+        }
+    };
+    let ttl = request.ttl_seconds.unwrap_or(DEFAULT_SESSION_TTL_SECS);
+    if ttl == 0 || ttl > MAX_SESSION_TTL_SECS {
+        return bad(
+            "invalid_request",
+            format!("ttl_seconds must be between 1 and {MAX_SESSION_TTL_SECS}"),
+        );
+    }
+    let token = format!("{SESSION_TOKEN_PREFIX}{}", hex(&random_bytes::<32>()));
+    let expires_at = now_unix() + ttl as i64;
+    let session = NewSession {
+        token_hash: sha256(token.as_bytes()),
+        end_user_id: end_user_id.clone(),
+        allowed_providers: allowed.clone(),
+        expires_at,
+    };
+    if let Err(e) = state.store.create_session(session).await {
+        return internal(e);
+    }
+    let body = SessionCreated {
+        token,
+        expires_at: rfc3339(expires_at),
+        end_user_id,
+        allowed_providers: allowed,
+    };
+    (
+        StatusCode::CREATED,
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(body),
+    )
+        .into_response()
+}
+
+/// `POST /sessions`: the host's server asks for a short-lived connect session token for one
+/// end user, authenticated by the host API key.
+pub async fn create_session(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    if let Some(limiters) = &state.limiters {
+        if let Err(wait) = limiters.sessions_per_ip.check(&peer.ip()) {
+            return rate_limited(wait);
+        }
+    }
+    if !is_host(&state, &headers) {
+        return host_key_required();
+    }
+    match read_json::<SessionRequest>(&headers, body, false) {
+        Ok(request) => new_session(&state, request, None).await,
+        Err(response) => *response,
+    }
+}
+
+/// `POST /dev/sessions` (dev mode only): a session without the host API key, for the preview
+/// and the browser tests; every field of the body is optional (user `dev-user`, every provider,
+/// 30 minutes).
+pub async fn create_dev_session(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body =
-        match body {
-            Ok(b) => b,
-            Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => return error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "What you entered is too large to send; check that each field holds only its value",
+    match read_json::<SessionRequest>(&headers, body, true) {
+        Ok(request) => new_session(&state, request, Some("dev-user")).await,
+        Err(response) => *response,
+    }
+}
+
+/// The answer to a body that could not be read.
+fn body_rejection(r: BytesRejection) -> Response {
+    if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "What you entered is too large to send; check that each field holds only its value",
+        )
+    } else {
+        error(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            "The request body could not be read",
+        )
+    }
+}
+
+/// The answer for a store or precheck outcome.
+fn outcome_response(outcome: CreateOutcome, provider: &ProviderSpec) -> Response {
+    match outcome {
+        CreateOutcome::Created(created) => (StatusCode::CREATED, Json(created)).into_response(),
+        CreateOutcome::Replayed { status, body } => (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED),
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response(),
+        CreateOutcome::KeyReused => error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used with a different request; use a new key",
+        ),
+        CreateOutcome::Refused(Refusal::ProviderNotAllowed) => error(
+            StatusCode::FORBIDDEN,
+            "provider_not_allowed",
+            format!(
+                "This session can't connect {}. Close this window and open it again from the app.",
+                provider.name
             ),
-            Err(_) => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_body",
-                    "The request body could not be read",
-                )
-            }
-        };
+        ),
+        CreateOutcome::Refused(Refusal::UnknownSession | Refusal::Expired | Refusal::Spent) => {
+            unauthorized("session_expired", SESSION_EXPIRED_MESSAGE)
+        }
+    }
+}
+
+/// `POST /connections`: needs a live session token; re-validates with the shared rules,
+/// optionally checks the key with its provider, stores the normalised request encrypted and
+/// spends the session.
+pub async fn create_connection(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    if let Some(limiters) = &state.limiters {
+        if let Err(wait) = limiters.per_ip.check(&peer.ip()) {
+            return rate_limited(wait);
+        }
+    }
+    let Some(token) = bearer(&headers) else {
+        return unauthorized(
+            "session_required",
+            "A connect session is required. Close this window and open it again to connect.",
+        );
+    };
+    let token_hash = sha256(token.as_bytes());
+    if let Some(limiters) = &state.limiters {
+        if let Err(wait) = limiters.per_token.check(&token_hash) {
+            return rate_limited(wait);
+        }
+    }
+    let body = match body {
+        Ok(b) => b,
+        Err(r) => return body_rejection(r),
+    };
     if !is_json_content_type(&headers) {
         return error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -183,23 +503,38 @@ pub async fn create_connection(
             );
         }
     };
-    let idempotency = key.map(|key| Idempotency {
-        request_hash: request_hash(&normalized),
-        key,
-    });
-    match state.store.create(normalized, idempotency).await {
-        Ok(CreateOutcome::Created(created)) => (StatusCode::CREATED, Json(created)).into_response(),
-        Ok(CreateOutcome::Replayed { status, body }) => (
-            StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED),
-            [(header::CONTENT_TYPE, "application/json")],
-            body,
-        )
-            .into_response(),
-        Ok(CreateOutcome::KeyReused) => error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_key_reused",
-            "This Idempotency-Key was already used with a different request; use a new key",
-        ),
+    let submission = Submission {
+        token_hash,
+        idempotency: key.map(|key| Idempotency {
+            request_hash: request_hash(&normalized),
+            key,
+        }),
+        request: normalized,
+        now: now_unix(),
+    };
+    if let Some(verifier) = &state.verifier {
+        // Only keys that could be saved are sent to the provider: not for replays, spent or
+        // expired sessions, or providers the session may not connect.
+        match state.store.precheck(submission.clone()).await {
+            Ok(Some(outcome)) => return outcome_response(outcome, provider),
+            Ok(None) => {}
+            Err(e) => return internal(e),
+        }
+        if let Err(e) = verifier.verify(provider, &submission.request).await {
+            let (status, code) = e.status_and_code();
+            return match e {
+                VerifyError::Rejected { field, message } => error_response(
+                    status,
+                    code,
+                    message.clone(),
+                    BTreeMap::from([(field, message)]),
+                ),
+                VerifyError::Unreachable { message } => error(status, code, message),
+            };
+        }
+    }
+    match state.store.create(submission).await {
+        Ok(outcome) => outcome_response(outcome, provider),
         Err(e) => internal(e),
     }
 }

@@ -1,38 +1,54 @@
-//! Connect UI reference backend: an axum server that re-validates connection requests with the
-//! shared core rules and stores them in SQLite. A library so tests can start it in-process.
+//! Connect UI reference backend: an axum server that hands out connect session tokens,
+//! re-validates connection requests with the shared core rules, checks keys with their
+//! provider and stores them encrypted in SQLite. A library so tests can start it in-process.
 
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod clock;
 pub mod config;
+pub mod crypto;
+pub mod ratelimit;
 pub mod store;
+pub mod verify;
 
-use api::AppState;
+use api::{AppState, Limiters, LoggingEngine};
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
-use config::Config;
+use config::{Config, Mode};
+use crypto::{Cipher, KeySource};
 use std::future::Future;
 use std::io::IsTerminal;
+use std::net::SocketAddr;
 use std::path::Path;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 use store::Store;
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::{ServeDir, ServeFile};
+use verify::Verifier;
 
-/// The API routes, mounted both at `/` and under `/api`.
-fn api_routes() -> Router<AppState> {
-    Router::new()
+/// How often expired sessions are purged.
+const PURGE_EVERY: Duration = Duration::from_secs(600);
+
+/// The API routes, mounted both at `/` and under `/api`; `POST /dev/sessions` only in dev mode.
+fn api_routes(mode: Mode) -> Router<AppState> {
+    let mut routes = Router::new()
         .route(
             "/connections",
             get(api::list_connections).post(api::create_connection),
         )
-        .route("/health", get(api::health))
-        .method_not_allowed_fallback(api::method_not_allowed)
+        .route("/sessions", post(api::create_session))
+        .route("/health", get(api::health));
+    if mode == Mode::Dev {
+        routes = routes.route("/dev/sessions", post(api::create_dev_session));
+    }
+    routes.method_not_allowed_fallback(api::method_not_allowed)
 }
 
 /// CORS for exactly the configured origins; `None` when there are none, so no headers are sent.
@@ -58,7 +74,9 @@ fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
                 header::CONTENT_TYPE,
                 header::AUTHORIZATION,
                 HeaderName::from_static("idempotency-key"),
-            ]),
+            ])
+            // The widget reads Retry-After of a 429 to show its countdown.
+            .expose_headers([header::RETRY_AFTER]),
     )
 }
 
@@ -80,8 +98,8 @@ async fn log_request(req: Request, next: Next) -> Response {
 
 /// Builds the whole application: API at `/` and `/api`, optional static files, CORS, body
 /// limit and request log.
-pub fn app(config: &Config, store: Store) -> Router {
-    let api = api_routes();
+pub fn app(config: &Config, state: AppState) -> Router {
+    let api = api_routes(config.mode);
     let mut app = Router::new()
         .merge(api.clone())
         .nest("/api", api.fallback(api::not_found));
@@ -91,30 +109,145 @@ pub fn app(config: &Config, store: Store) -> Router {
     };
     let mut app = app
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
-        .with_state(AppState::new(store));
+        .with_state(state);
     if let Some(cors) = cors_layer(&config.cors_origins) {
         app = app.layer(cors);
     }
     app.layer(middleware::from_fn(log_request))
 }
 
+/// A backend ready to serve: configuration checked, key loaded, database open.
+pub struct Backend {
+    config: Config,
+    state: AppState,
+    generated_host_api_key: Option<String>,
+    key_source: KeySource,
+}
+
+impl Backend {
+    /// Checks the configuration and prepares everything but the listener: refuses production
+    /// mode without a host API key, generates one in dev mode when none is given, loads (or
+    /// creates) the encryption key, opens the database.
+    pub fn start(config: Config) -> Result<Self, String> {
+        let (host_api_key, generated) = match (&config.host_api_key, config.mode) {
+            (Some(key), _) => (key.0.clone(), None),
+            (None, Mode::Dev) => {
+                let key = format!("hk_dev_{}", crypto::hex(&crypto::random_bytes::<24>()));
+                (key.clone(), Some(key))
+            }
+            (None, Mode::Production) => {
+                return Err(
+                    "production mode needs a host API key: set CONNECT_UI_HOST_API_KEY \
+                     (or pass --host-api-key); use --mode dev for local development"
+                        .into(),
+                )
+            }
+        };
+        let (key, key_source) = match &config.encryption_key {
+            Some(hex) => (
+                crypto::parse_hex_key(&hex.0)
+                    .map_err(|e| format!("invalid CONNECT_UI_ENCRYPTION_KEY: {e}"))?,
+                KeySource::Environment,
+            ),
+            None => {
+                let path = config.key_file_path();
+                if !path.exists() && store::has_encrypted_data(&config.db) {
+                    return Err(format!(
+                        "the database {} holds encrypted credentials but the key file {} is \
+                         missing; restore it or set CONNECT_UI_ENCRYPTION_KEY",
+                        config.db.display(),
+                        path.display()
+                    ));
+                }
+                crypto::load_or_create_key_file(&path)?
+            }
+        };
+        let store = Store::open(&config.db, Cipher::new(&key))
+            .map_err(|e| format!("cannot open the database {}: {e}", config.db.display()))?;
+        let verifier = if config.verify {
+            Some(Arc::new(Verifier::new(
+                Duration::from_millis(config.verify_timeout_ms),
+                config.verify_bases.clone(),
+            )?))
+        } else {
+            None
+        };
+        let state = AppState {
+            store,
+            engine: Arc::new(LoggingEngine::default()),
+            mode: config.mode,
+            host_api_key: host_api_key.into(),
+            verifier,
+            limiters: Limiters::new(&config.rate_limits).map(Arc::new),
+        };
+        Ok(Self {
+            config,
+            state,
+            generated_host_api_key: generated,
+            key_source,
+        })
+    }
+
+    /// The host API key generated at start (dev mode without a configured one), to print once.
+    pub fn generated_host_api_key(&self) -> Option<&str> {
+        self.generated_host_api_key.as_deref()
+    }
+
+    /// Where the encryption key came from.
+    pub fn key_source(&self) -> &KeySource {
+        &self.key_source
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The store, for tests and tools.
+    pub fn store(&self) -> &Store {
+        &self.state.store
+    }
+
+    /// The application router.
+    pub fn router(&self) -> Router {
+        app(&self.config, self.state.clone())
+    }
+
+    /// Serves on an already bound listener until `shutdown` resolves (the caller binds so it
+    /// can report the real port before the first request); purges old sessions meanwhile.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let store = self.state.store.clone();
+        let purge = tokio::spawn(async move {
+            let mut every = tokio::time::interval(PURGE_EVERY);
+            loop {
+                every.tick().await;
+                match store.purge(clock::now_unix()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!("purged {n} expired sessions"),
+                    Err(e) => tracing::warn!(error = %e, "purging expired sessions failed"),
+                }
+            }
+        });
+        let result = axum::serve(
+            listener,
+            self.router()
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        purge.abort();
+        result
+    }
+}
+
 /// Serves a Trunk `dist/` directory, answering unknown paths with `index.html` so client-side
 /// routes survive a reload.
 fn static_files(dir: &Path) -> ServeDir<ServeFile> {
     ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")))
-}
-
-/// Serves `config` with `store` on an already bound listener until `shutdown` resolves; the
-/// caller binds so it can report the real port before the first request.
-pub async fn serve(
-    config: &Config,
-    listener: TcpListener,
-    store: Store,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, app(config, store))
-        .with_graceful_shutdown(shutdown)
-        .await
 }
 
 /// Installs the log subscriber: `RUST_LOG` filter (default `info`), written to stderr so

@@ -1,13 +1,15 @@
-//! Binary entry point: parse the configuration, bind, print the address and serve.
+//! Binary entry point: parse the configuration, prepare the backend, bind, print the address
+//! (and, in dev mode, a generated host API key, once) and serve.
 
-use connect_ui_backend::config::{self, Command};
-use connect_ui_backend::store::Store;
+use connect_ui_backend::config::{self, Command, Mode};
+use connect_ui_backend::crypto::KeySource;
+use connect_ui_backend::Backend;
 use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = match config::parse(std::env::args().skip(1), |k| std::env::var(k).ok()) {
-        Ok(Command::Run(c)) => c,
+        Ok(Command::Run(c)) => *c,
         Ok(Command::Help) => {
             print!("{}", config::USAGE);
             return ExitCode::SUCCESS;
@@ -19,27 +21,46 @@ async fn main() -> ExitCode {
     };
     connect_ui_backend::init_logging();
 
-    let store = match Store::open(&config.db) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: cannot open database {}: {e}", config.db.display());
-            return ExitCode::FAILURE;
+    let addr = config.addr;
+    let backend = match Backend::start(config) {
+        Ok(b) => b,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
         }
     };
-    let listener = match tokio::net::TcpListener::bind(config.addr).await {
+    let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("error: cannot listen on {}: {e}", config.addr);
+            eprintln!("error: cannot listen on {addr}: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let bound = listener.local_addr().unwrap_or(config.addr);
+    let bound = listener.local_addr().unwrap_or(addr);
+    let config = backend.config();
     println!(
         "connect-ui-backend listening on http://{bound} (db: {})",
         config.db.display()
     );
+    if let Some(key) = backend.generated_host_api_key() {
+        println!("dev mode: generated host API key (shown once): {key}");
+    }
+    tracing::info!(
+        mode = match config.mode {
+            Mode::Dev => "dev",
+            Mode::Production => "production",
+        },
+        verify = config.verify,
+        rate_limit = config.rate_limits.enabled,
+        encryption_key = match backend.key_source() {
+            KeySource::Environment => "CONNECT_UI_ENCRYPTION_KEY".to_string(),
+            KeySource::File => format!("key file {}", config.key_file_path().display()),
+            KeySource::NewFile => format!("new key file {}", config.key_file_path().display()),
+        },
+        "started"
+    );
     let shutdown = connect_ui_backend::shutdown_signal();
-    match connect_ui_backend::serve(&config, listener, store, shutdown).await {
+    match backend.serve(listener, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

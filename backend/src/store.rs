@@ -1,8 +1,11 @@
-//! SQLite storage of connections and idempotency records, used from async code through
-//! `spawn_blocking` so a slow disk never stalls the runtime.
+//! SQLite storage of connect sessions, connections (credentials encrypted with AES-256-GCM) and
+//! idempotency records, used from async code through `spawn_blocking` so a slow disk never
+//! stalls the runtime.
 
+use crate::crypto::{Cipher, DecryptError};
 use connect_ui_core::{ConnectionCreated, ConnectionRequest, ConnectionSummary};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -10,26 +13,54 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Schema, created at start; `IF NOT EXISTS` keeps restarts harmless.
+/// Schema version stored in `PRAGMA user_version`.
+const SCHEMA_VERSION: i64 = 2;
+
+/// Schema, created at start; `IF NOT EXISTS` keeps restarts harmless. Credentials are stored
+/// only as `nonce || AES-256-GCM ciphertext` with the connection id as associated data; their
+/// field names (not secret) are kept beside them for listing. Session tokens are stored only as
+/// SHA-256 hashes.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS connections (
     id TEXT PRIMARY KEY,
     provider TEXT NOT NULL,
-    credentials_json TEXT NOT NULL,
+    end_user_id TEXT,
+    credential_keys_json TEXT NOT NULL,
+    credentials_enc BLOB NOT NULL,
     connection_config_json TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash BLOB PRIMARY KEY,
+    end_user_id TEXT NOT NULL,
+    allowed_providers_json TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    spent_at INTEGER,
+    created_at TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS idempotency (
-    key TEXT PRIMARY KEY,
+    token_hash BLOB NOT NULL,
+    key TEXT NOT NULL,
     request_hash TEXT NOT NULL,
     status INTEGER NOT NULL,
     response_json TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (token_hash, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (
+    name TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+) WITHOUT ROWID;
 ";
 
 /// Current time as RFC 3339 UTC with milliseconds, computed by SQLite so no date crate is needed.
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+/// Plaintext of the value that proves, at start, that the key matches the database.
+const KEY_CHECK: &[u8] = b"connect-ui key check v1";
+
+/// Sessions (and their idempotency records) are deleted this long after they expire.
+pub const PURGE_AFTER_SECS: i64 = 24 * 3600;
 
 /// A storage failure; its text is for the log only, never for a response.
 #[derive(Debug)]
@@ -55,6 +86,12 @@ impl From<serde_json::Error> for StoreError {
     }
 }
 
+impl From<DecryptError> for StoreError {
+    fn from(e: DecryptError) -> Self {
+        StoreError(e.to_string())
+    }
+}
+
 /// An `Idempotency-Key` together with the hash of the request it came with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Idempotency {
@@ -64,41 +101,85 @@ pub struct Idempotency {
     pub request_hash: String,
 }
 
-/// What [`Store::create`] did, so the handler can answer accordingly.
+/// A session to store: only the token's hash is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    /// SHA-256 of the token.
+    pub token_hash: [u8; 32],
+    /// The host's id of the end user.
+    pub end_user_id: String,
+    /// Provider ids this session may connect.
+    pub allowed_providers: Vec<String>,
+    /// Expiry, Unix seconds.
+    pub expires_at: i64,
+}
+
+/// A validated connection request and the session it comes with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submission {
+    /// SHA-256 of the session token.
+    pub token_hash: [u8; 32],
+    /// The normalised request.
+    pub request: ConnectionRequest,
+    /// The idempotency key, if one was sent.
+    pub idempotency: Option<Idempotency>,
+    /// Unix seconds at which expiry is judged.
+    pub now: i64,
+}
+
+/// Why a session cannot connect (anymore).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// No session has this token.
+    UnknownSession,
+    /// The session expired.
+    Expired,
+    /// The session already made its connection.
+    Spent,
+    /// The session may not connect this provider.
+    ProviderNotAllowed,
+}
+
+/// What [`Store::create`] (or [`Store::precheck`]) decided, so the handler can answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CreateOutcome {
-    /// A new connection was stored.
+    /// A new connection was stored and the session spent.
     Created(ConnectionCreated),
-    /// The key was seen before with the same request: the first answer, verbatim.
+    /// The key was seen before with the same token and request: the first answer, verbatim.
     Replayed {
         /// HTTP status of the first answer.
         status: u16,
         /// JSON body of the first answer.
         body: String,
     },
-    /// The key was seen before with a different request.
+    /// The key was seen before with the same token and a different request.
     KeyReused,
+    /// The session cannot connect.
+    Refused(Refusal),
+}
+
+/// One stored connection as `GET /connections` lists it: core's summary plus the end user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListedConnection {
+    /// Id, provider, configuration, credential keys (never values) and creation time.
+    #[serde(flatten)]
+    pub summary: ConnectionSummary,
+    /// The end user of the session that made it (`null` for connections from before sessions).
+    pub end_user_id: Option<String>,
 }
 
 /// Handle to the database, cheap to clone into every request.
 #[derive(Clone)]
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
-}
-
-/// Turns credentials into the blob stored at rest; the single place to add encryption later.
-pub fn credentials_blob(credentials: &BTreeMap<String, String>) -> Result<String, StoreError> {
-    Ok(serde_json::to_string(credentials)?)
+    cipher: Cipher,
 }
 
 /// SHA-256 (hex) of the canonical JSON of a normalised request, so a repeat can be recognised
 /// without keeping the secrets in clear; maps are ordered, so equal requests hash equally.
 pub fn request_hash(request: &ConnectionRequest) -> String {
     let canonical = serde_json::to_vec(request).expect("a request always serialises");
-    Sha256::digest(&canonical)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::crypto::hex(&Sha256::digest(&canonical))
 }
 
 /// A fresh connection id: `conn_` and a v4 UUID without hyphens.
@@ -107,19 +188,32 @@ pub fn new_connection_id() -> String {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database file and its parent directory, in WAL mode.
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
+    /// Opens (creating if needed) the database file and its parent directory, in WAL mode;
+    /// migrates a database from before encryption (encrypting its credentials and erasing the
+    /// plaintext) and refuses a key that does not match the one the database was made with.
+    pub fn open(path: &Path, cipher: Cipher) -> Result<Self, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
                 .map_err(|e| StoreError(format!("creating {}: {e}", parent.display())))?;
         }
-        let conn = Connection::open(path)?;
+        let mut conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "secure_delete", "ON")?;
+        conn.set_prepared_statement_cache_capacity(32);
+        let migrated = migrate_legacy(&mut conn, &cipher)?;
         conn.execute_batch(SCHEMA)?;
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        check_key(&conn, &cipher)?;
+        if migrated {
+            // Rewrite the file and empty the WAL so no page of the plaintext era survives.
+            conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
+            tracing::warn!("encrypted the credentials of a database from before encryption");
+        }
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
+            cipher,
         })
     }
 
@@ -127,123 +221,343 @@ impl Store {
     async fn with_conn<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&mut Connection, &Cipher) -> Result<T, StoreError> + Send + 'static,
     {
         let conn = Arc::clone(&self.conn);
+        let cipher = self.cipher.clone();
         tokio::task::spawn_blocking(move || {
             let mut guard = conn.lock().unwrap_or_else(|e| e.into_inner());
-            f(&mut guard)
+            f(&mut guard, &cipher)
         })
         .await
         .map_err(|e| StoreError(format!("storage task failed: {e}")))?
     }
 
-    /// Stores a validated request, honouring an idempotency key: the key lookup and the insert
-    /// happen in one immediate transaction, so concurrent repeats store exactly one row.
-    pub async fn create(
+    /// Stores a new session.
+    pub async fn create_session(&self, session: NewSession) -> Result<(), StoreError> {
+        self.with_conn(move |conn, _| {
+            conn.prepare_cached(&format!(
+                "INSERT INTO sessions (token_hash, end_user_id, allowed_providers_json, expires_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, {NOW})"
+            ))?
+            .execute(params![
+                &session.token_hash[..],
+                session.end_user_id,
+                serde_json::to_string(&session.allowed_providers)?,
+                session.expires_at
+            ])?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Everything [`Store::create`] checks, without storing: `None` when a connection may be
+    /// made, so the provider is only asked about keys that could be saved.
+    pub async fn precheck(
         &self,
-        request: ConnectionRequest,
-        idempotency: Option<Idempotency>,
-    ) -> Result<CreateOutcome, StoreError> {
-        self.with_conn(move |conn| create_in(conn, &request, idempotency.as_ref()))
+        submission: Submission,
+    ) -> Result<Option<CreateOutcome>, StoreError> {
+        self.with_conn(move |conn, _| Ok(check_in(conn, &submission)?.err()))
+            .await
+    }
+
+    /// Stores a validated request and spends its session, honouring the idempotency key (bound
+    /// to the session): checks and writes happen in one immediate transaction, so concurrent
+    /// repeats store exactly one row and a session makes at most one connection.
+    pub async fn create(&self, submission: Submission) -> Result<CreateOutcome, StoreError> {
+        self.with_conn(move |conn, cipher| create_in(conn, cipher, &submission))
             .await
     }
 
     /// Lists every connection, oldest first, without credential values.
-    pub async fn list(&self) -> Result<Vec<ConnectionSummary>, StoreError> {
-        self.with_conn(list_in).await
+    pub async fn list(&self) -> Result<Vec<ListedConnection>, StoreError> {
+        self.with_conn(|conn, _| list_in(conn)).await
     }
+
+    /// Decrypts the stored credentials of one connection (what a host would use them with).
+    pub async fn credentials(
+        &self,
+        connection_id: &str,
+    ) -> Result<Option<BTreeMap<String, String>>, StoreError> {
+        let id = connection_id.to_string();
+        self.with_conn(move |conn, cipher| {
+            let blob: Option<Vec<u8>> = conn
+                .query_row(
+                    "SELECT credentials_enc FROM connections WHERE id = ?1",
+                    [&id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            blob.map(|b| {
+                let plain = cipher.decrypt(&b, id.as_bytes())?;
+                Ok(serde_json::from_slice(&plain)?)
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    /// Deletes sessions that expired more than [`PURGE_AFTER_SECS`] before `now`, with their
+    /// idempotency records; returns how many sessions went.
+    pub async fn purge(&self, now: i64) -> Result<usize, StoreError> {
+        self.with_conn(move |conn, _| {
+            let cutoff = now - PURGE_AFTER_SECS;
+            let tx = conn.transaction()?;
+            tx.execute(
+                "DELETE FROM idempotency WHERE token_hash IN
+                 (SELECT token_hash FROM sessions WHERE expires_at < ?1)",
+                [cutoff],
+            )?;
+            let n = tx.execute("DELETE FROM sessions WHERE expires_at < ?1", [cutoff])?;
+            tx.commit()?;
+            Ok(n)
+        })
+        .await
+    }
+}
+
+/// Whether the database file at `path` exists and already holds data encrypted with some key,
+/// so starting it with a freshly generated key would lock that data away.
+pub fn has_encrypted_data(path: &Path) -> bool {
+    if !path.exists() {
+        return false;
+    }
+    let Ok(conn) = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+    else {
+        return false;
+    };
+    conn.query_row(
+        "SELECT 1 FROM meta WHERE name = 'key_check'",
+        [],
+        |_| Ok(()),
+    )
+    .is_ok()
+}
+
+/// Stores the key check value on first use and verifies it afterwards.
+fn check_key(conn: &Connection, cipher: &Cipher) -> Result<(), StoreError> {
+    let stored: Option<Vec<u8>> = conn
+        .query_row("SELECT value FROM meta WHERE name = 'key_check'", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    match stored {
+        Some(blob) => match cipher.decrypt(&blob, b"key_check") {
+            Ok(plain) if plain == KEY_CHECK => Ok(()),
+            _ => Err(StoreError(
+                "the encryption key does not match the one this database was created with; \
+                 start with the original key (CONNECT_UI_ENCRYPTION_KEY or the key file)"
+                    .into(),
+            )),
+        },
+        None => {
+            conn.execute(
+                "INSERT INTO meta (name, value) VALUES ('key_check', ?1)",
+                [cipher.encrypt(KEY_CHECK, b"key_check")],
+            )?;
+            Ok(())
+        }
+    }
+}
+
+/// Whether `table` has a column named `column`.
+fn has_column(conn: &Connection, table: &str, column: &str) -> Result<bool, StoreError> {
+    let mut stmt = conn.prepare(&format!("PRAGMA table_info({table})"))?;
+    let names = stmt.query_map([], |r| r.get::<_, String>(1))?;
+    for name in names {
+        if name? == column {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Converts a database written before encryption (plaintext `credentials_json`, idempotency
+/// keys not bound to a session): credentials are encrypted into the new table, the old idempotency
+/// records dropped. Returns whether anything was migrated.
+fn migrate_legacy(conn: &mut Connection, cipher: &Cipher) -> Result<bool, StoreError> {
+    let legacy_connections = has_column(conn, "connections", "credentials_json")?;
+    let legacy_idempotency =
+        has_column(conn, "idempotency", "key")? && !has_column(conn, "idempotency", "token_hash")?;
+    if !legacy_connections && !legacy_idempotency {
+        return Ok(false);
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if legacy_idempotency {
+        tx.execute_batch("DROP TABLE idempotency;")?;
+    }
+    if legacy_connections {
+        tx.execute_batch("ALTER TABLE connections RENAME TO connections_legacy;")?;
+        tx.execute_batch(SCHEMA)?;
+        let rows: Vec<(String, String, String, String, String)> = {
+            let mut stmt = tx.prepare(
+                "SELECT id, provider, credentials_json, connection_config_json, created_at
+                 FROM connections_legacy ORDER BY created_at, rowid",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for (id, provider, credentials, config, created_at) in rows {
+            let map: BTreeMap<String, String> = serde_json::from_str(&credentials)?;
+            let keys: Vec<&String> = map.keys().collect();
+            tx.execute(
+                "INSERT INTO connections (id, provider, end_user_id, credential_keys_json,
+                     credentials_enc, connection_config_json, created_at)
+                 VALUES (?1, ?2, NULL, ?3, ?4, ?5, ?6)",
+                params![
+                    id,
+                    provider,
+                    serde_json::to_string(&keys)?,
+                    cipher.encrypt(credentials.as_bytes(), id.as_bytes()),
+                    config,
+                    created_at
+                ],
+            )?;
+        }
+        tx.execute_batch("DROP TABLE connections_legacy;")?;
+    }
+    tx.commit()?;
+    Ok(true)
+}
+
+/// The session of a submission and whether it may connect: `Ok(end_user_id)` when a connection
+/// may be stored, otherwise the answer to give (a replay comes before expiry and spending, so a
+/// retry of a successful request gets its result even though the session is now spent).
+fn check_in(
+    conn: &Connection,
+    sub: &Submission,
+) -> Result<Result<String, CreateOutcome>, StoreError> {
+    let session: Option<(String, String, i64, Option<i64>)> = conn
+        .prepare_cached(
+            "SELECT end_user_id, allowed_providers_json, expires_at, spent_at
+             FROM sessions WHERE token_hash = ?1",
+        )?
+        .query_row([&sub.token_hash[..]], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()?;
+    let Some((end_user_id, allowed, expires_at, spent_at)) = session else {
+        return Ok(Err(CreateOutcome::Refused(Refusal::UnknownSession)));
+    };
+    if let Some(idem) = &sub.idempotency {
+        let previous: Option<(String, u16, String)> = conn
+            .prepare_cached(
+                "SELECT request_hash, status, response_json FROM idempotency
+                 WHERE token_hash = ?1 AND key = ?2",
+            )?
+            .query_row(params![&sub.token_hash[..], idem.key], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        if let Some((hash, status, body)) = previous {
+            return Ok(Err(if hash == idem.request_hash {
+                CreateOutcome::Replayed { status, body }
+            } else {
+                CreateOutcome::KeyReused
+            }));
+        }
+    }
+    if sub.now >= expires_at {
+        return Ok(Err(CreateOutcome::Refused(Refusal::Expired)));
+    }
+    if spent_at.is_some() {
+        return Ok(Err(CreateOutcome::Refused(Refusal::Spent)));
+    }
+    let allowed: Vec<String> = serde_json::from_str(&allowed)?;
+    if !allowed.contains(&sub.request.provider) {
+        return Ok(Err(CreateOutcome::Refused(Refusal::ProviderNotAllowed)));
+    }
+    Ok(Ok(end_user_id))
 }
 
 /// Body of [`Store::create`], synchronous so it can be reasoned about as one transaction.
 fn create_in(
     conn: &mut Connection,
-    request: &ConnectionRequest,
-    idempotency: Option<&Idempotency>,
+    cipher: &Cipher,
+    sub: &Submission,
 ) -> Result<CreateOutcome, StoreError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    if let Some(idem) = idempotency {
-        let previous: Option<(String, u16, String)> = tx
-            .query_row(
-                "SELECT request_hash, status, response_json FROM idempotency WHERE key = ?1",
-                [&idem.key],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
-        if let Some((hash, status, body)) = previous {
-            return Ok(if hash == idem.request_hash {
-                CreateOutcome::Replayed { status, body }
-            } else {
-                CreateOutcome::KeyReused
-            });
-        }
-    }
+    let end_user_id = match check_in(&tx, sub)? {
+        Ok(id) => id,
+        Err(outcome) => return Ok(outcome),
+    };
+    let request = &sub.request;
     let created = ConnectionCreated {
         connection_id: new_connection_id(),
         provider: request.provider.clone(),
     };
-    tx.execute(
-        &format!(
-            "INSERT INTO connections (id, provider, credentials_json, connection_config_json, created_at)
-             VALUES (?1, ?2, ?3, ?4, {NOW})"
-        ),
-        params![
-            created.connection_id,
-            request.provider,
-            credentials_blob(&request.credentials)?,
-            serde_json::to_string(&request.connection_config)?,
-        ],
-    )?;
-    if let Some(idem) = idempotency {
-        tx.execute(
-            &format!(
-                "INSERT INTO idempotency (key, request_hash, status, response_json, created_at)
-                 VALUES (?1, ?2, 201, ?3, {NOW})"
-            ),
-            params![
-                idem.key,
-                idem.request_hash,
-                serde_json::to_string(&created)?
-            ],
-        )?;
+    let spent = tx
+        .prepare_cached(
+            "UPDATE sessions SET spent_at = ?2 WHERE token_hash = ?1 AND spent_at IS NULL",
+        )?
+        .execute(params![&sub.token_hash[..], sub.now])?;
+    if spent != 1 {
+        return Ok(CreateOutcome::Refused(Refusal::Spent));
+    }
+    let keys: Vec<&String> = request.credentials.keys().collect();
+    let plaintext = serde_json::to_vec(&request.credentials)?;
+    tx.prepare_cached(&format!(
+        "INSERT INTO connections (id, provider, end_user_id, credential_keys_json, credentials_enc,
+             connection_config_json, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, {NOW})"
+    ))?
+    .execute(params![
+        created.connection_id,
+        request.provider,
+        end_user_id,
+        serde_json::to_string(&keys)?,
+        cipher.encrypt(&plaintext, created.connection_id.as_bytes()),
+        serde_json::to_string(&request.connection_config)?,
+    ])?;
+    if let Some(idem) = &sub.idempotency {
+        tx.prepare_cached(&format!(
+            "INSERT INTO idempotency (token_hash, key, request_hash, status, response_json, created_at)
+             VALUES (?1, ?2, ?3, 201, ?4, {NOW})"
+        ))?
+        .execute(params![
+            &sub.token_hash[..],
+            idem.key,
+            idem.request_hash,
+            serde_json::to_string(&created)?
+        ])?;
     }
     tx.commit()?;
     Ok(CreateOutcome::Created(created))
 }
 
-/// Body of [`Store::list`]; reads only the credential keys, never their values into a summary.
-fn list_in(conn: &mut Connection) -> Result<Vec<ConnectionSummary>, StoreError> {
-    let mut stmt = conn.prepare(
-        "SELECT id, provider, credentials_json, connection_config_json, created_at
+/// Body of [`Store::list`]; reads only the credential keys, never the credentials.
+fn list_in(conn: &mut Connection) -> Result<Vec<ListedConnection>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, provider, end_user_id, credential_keys_json, connection_config_json, created_at
          FROM connections ORDER BY created_at, rowid",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
+            r.get::<_, Option<String>>(2)?,
             r.get::<_, String>(3)?,
             r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (connection_id, provider, credentials, config, created_at) = row?;
-        out.push(ConnectionSummary {
-            connection_id,
-            provider,
-            connection_config: serde_json::from_str(&config)?,
-            credential_keys: credential_keys(&credentials)?,
-            created_at,
+        let (connection_id, provider, end_user_id, keys, config, created_at) = row?;
+        out.push(ListedConnection {
+            summary: ConnectionSummary {
+                connection_id,
+                provider,
+                connection_config: serde_json::from_str(&config)?,
+                credential_keys: serde_json::from_str(&keys)?,
+                created_at,
+            },
+            end_user_id,
         });
     }
     Ok(out)
-}
-
-/// The keys of a stored credentials blob, the only part of it that is ever listed.
-fn credential_keys(blob: &str) -> Result<Vec<String>, StoreError> {
-    let map: BTreeMap<String, String> = serde_json::from_str(blob)?;
-    Ok(map.into_keys().collect())
 }
 
 #[cfg(test)]
@@ -257,6 +571,37 @@ mod tests {
         };
         r.credentials.insert("apiKey".into(), key.into());
         r
+    }
+
+    fn open() -> (Connection, Cipher) {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        (conn, Cipher::new(&[1u8; 32]))
+    }
+
+    fn session(conn: &Connection, hash: [u8; 32], providers: &[&str], expires_at: i64) {
+        conn.execute(
+            "INSERT INTO sessions VALUES (?1, 'u1', ?2, ?3, NULL, 'now')",
+            params![
+                &hash[..],
+                serde_json::to_string(providers).unwrap(),
+                expires_at
+            ],
+        )
+        .unwrap();
+    }
+
+    fn submission(hash: [u8; 32], key: &str, idem: Option<&str>) -> Submission {
+        let request = request(key);
+        Submission {
+            token_hash: hash,
+            idempotency: idem.map(|k| Idempotency {
+                key: k.into(),
+                request_hash: request_hash(&request),
+            }),
+            request,
+            now: 1000,
+        }
     }
 
     #[test]
@@ -281,15 +626,62 @@ mod tests {
     }
 
     #[test]
-    fn listing_shows_keys_but_not_values() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(SCHEMA).unwrap();
-        create_in(&mut conn, &request("secret-value"), None).unwrap();
+    fn a_session_makes_one_connection_listed_without_values() {
+        let (mut conn, cipher) = open();
+        session(&conn, [9; 32], &["torii"], 2000);
+        let first = create_in(
+            &mut conn,
+            &cipher,
+            &submission([9; 32], "secret-value", None),
+        );
+        assert!(matches!(first.unwrap(), CreateOutcome::Created(_)));
+        assert_eq!(
+            create_in(&mut conn, &cipher, &submission([9; 32], "again", None)).unwrap(),
+            CreateOutcome::Refused(Refusal::Spent)
+        );
         let list = list_in(&mut conn).unwrap();
-        assert_eq!(list[0].credential_keys, ["apiKey"]);
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].summary.credential_keys, ["apiKey"]);
+        assert_eq!(list[0].end_user_id.as_deref(), Some("u1"));
         assert!(!serde_json::to_string(&list)
             .unwrap()
             .contains("secret-value"));
-        assert!(list[0].created_at.ends_with('Z'));
+    }
+
+    #[test]
+    fn refusals_come_after_a_replay() {
+        let (mut conn, cipher) = open();
+        session(&conn, [1; 32], &["workos"], 2000);
+        session(&conn, [2; 32], &["torii"], 500);
+        assert_eq!(
+            create_in(&mut conn, &cipher, &submission([3; 32], "k", None)).unwrap(),
+            CreateOutcome::Refused(Refusal::UnknownSession)
+        );
+        assert_eq!(
+            create_in(&mut conn, &cipher, &submission([1; 32], "k", None)).unwrap(),
+            CreateOutcome::Refused(Refusal::ProviderNotAllowed)
+        );
+        assert_eq!(
+            create_in(&mut conn, &cipher, &submission([2; 32], "k", None)).unwrap(),
+            CreateOutcome::Refused(Refusal::Expired)
+        );
+        session(&conn, [4; 32], &["torii"], 2000);
+        let CreateOutcome::Created(c) =
+            create_in(&mut conn, &cipher, &submission([4; 32], "k", Some("i"))).unwrap()
+        else {
+            panic!()
+        };
+        let replay = create_in(&mut conn, &cipher, &submission([4; 32], "k", Some("i"))).unwrap();
+        assert_eq!(
+            replay,
+            CreateOutcome::Replayed {
+                status: 201,
+                body: serde_json::to_string(&c).unwrap()
+            }
+        );
+        assert_eq!(
+            create_in(&mut conn, &cipher, &submission([4; 32], "other", Some("i"))).unwrap(),
+            CreateOutcome::KeyReused
+        );
     }
 }

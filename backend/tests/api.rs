@@ -24,7 +24,7 @@ async fn each_builtin_provider_is_stored_and_listed_without_credentials() {
     let s = start(|_| {}).await;
     let mut ids = Vec::new();
     for body in good_requests() {
-        let (status, created) = post(&s.url, "/connections", &body, None).await;
+        let (status, created) = s.connect(&body).await;
         assert_eq!(status, 201, "{body} → {created}");
         assert_eq!(created["provider"], body["provider"]);
         let id = created["connection_id"].as_str().unwrap().to_string();
@@ -50,6 +50,7 @@ async fn each_builtin_provider_is_stored_and_listed_without_credentials() {
     assert_eq!(kandji["provider"], "kandji");
     assert_eq!(kandji["connection_config"], json!({"subdomain":"acme.api"}));
     assert_eq!(kandji["credential_keys"], json!(["apiKey"]));
+    assert_eq!(kandji["end_user_id"], "u1");
     let created_at = kandji["created_at"].as_str().unwrap();
     assert!(
         created_at.len() >= 20 && created_at.ends_with('Z') && &created_at[10..11] == "T",
@@ -73,16 +74,26 @@ async fn pasted_values_are_stored_normalised() {
     let body = json!({"provider":"kandji",
         "credentials":{"apiKey":format!("  Bearer {KANDJI_TOKEN}\n")},
         "connection_config":{"subdomain":"https://acme.api.kandji.io/"}});
-    assert_eq!(post(&s.url, "/api/connections", &body, None).await.0, 201);
+    let token = s.session().await;
+    let (status, _) = post_as(&s.url, "/api/connections", &body, None, Some(&token)).await;
+    assert_eq!(status, 201);
     let body = json!({"provider":"workos","credentials":{"apiKey":"Bearer sk_test_x"}});
-    assert_eq!(post(&s.url, "/api/connections", &body, None).await.0, 201);
+    assert_eq!(s.connect(&body).await.0, 201);
 
     let rows = db_rows(&s.db);
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0].1, "kandji");
-    assert_eq!(rows[0].3, r#"{"subdomain":"acme.api"}"#);
-    assert_eq!(rows[0].2, format!(r#"{{"apiKey":"{KANDJI_TOKEN}"}}"#));
-    assert_eq!(rows[1].2, r#"{"apiKey":"sk_test_x"}"#);
+    assert_eq!(rows[0].2, r#"{"subdomain":"acme.api"}"#);
+    let stored = |id: String| {
+        let store = s.backend_store.clone();
+        async move { store.credentials(&id).await.unwrap().unwrap() }
+    };
+    assert_eq!(
+        stored(rows[0].0.clone()).await["apiKey"],
+        KANDJI_TOKEN,
+        "stored normalised (and decrypts)"
+    );
+    assert_eq!(stored(rows[1].0.clone()).await["apiKey"], "sk_test_x");
     let (_, list) = get(&s.url, "/connections").await;
     assert_eq!(list[0]["connection_config"]["subdomain"], "acme.api");
 }
@@ -99,7 +110,7 @@ async fn bad_values_get_cores_messages_under_their_fields() {
                "connection_config":{"subdomain":"acme_api"}}),
     ];
     for body in cases {
-        let (status, err) = post(&s.url, "/connections", &body, None).await;
+        let (status, err) = s.connect(&body).await;
         assert_eq!(status, 400, "{body}");
         assert_eq!(err["error"]["code"], "validation_failed");
         assert_eq!(err["error"]["message"], "Some fields need attention");
@@ -107,25 +118,17 @@ async fn bad_values_get_cores_messages_under_their_fields() {
             serde_json::from_value(err["error"]["fields"].clone()).unwrap();
         assert_eq!(fields, core_messages(&body), "{body}");
     }
-    let (_, err) = post(
-        &s.url,
-        "/connections",
-        &json!({"provider":"workos","credentials":{"apiKey":"pk_test_1"}}),
-        None,
-    )
-    .await;
+    let (_, err) = s
+        .connect(&json!({"provider":"workos","credentials":{"apiKey":"pk_test_1"}}))
+        .await;
     let message = err["error"]["fields"]["apiKey"].as_str().unwrap();
     assert!(
         message.starts_with("WorkOS API keys start with sk_"),
         "{message}"
     );
-    let (_, err) = post(
-        &s.url,
-        "/connections",
-        &json!({"provider":"kandji","credentials":{"apiKey":"x"},"connection_config":{"subdomain":"acme_api"}}),
-        None,
-    )
-    .await;
+    let (_, err) = s
+        .connect(&json!({"provider":"kandji","credentials":{"apiKey":"x"},"connection_config":{"subdomain":"acme_api"}}))
+        .await;
     let keys: Vec<&String> = err["error"]["fields"].as_object().unwrap().keys().collect();
     assert_eq!(keys, ["apiKey", "subdomain"]);
     assert!(db_rows(&s.db).is_empty(), "nothing stored on failure");
@@ -134,13 +137,9 @@ async fn bad_values_get_cores_messages_under_their_fields() {
 #[tokio::test]
 async fn unknown_provider_and_unknown_field_are_refused() {
     let s = start(|_| {}).await;
-    let (status, err) = post(
-        &s.url,
-        "/connections",
-        &json!({"provider":"github","credentials":{"apiKey":"x"}}),
-        None,
-    )
-    .await;
+    let (status, err) = s
+        .connect(&json!({"provider":"github","credentials":{"apiKey":"x"}}))
+        .await;
     assert_eq!(status, 400);
     assert_eq!(err["error"]["code"], "unknown_provider");
     assert!(err["error"]["message"]
@@ -149,14 +148,12 @@ async fn unknown_provider_and_unknown_field_are_refused() {
         .contains("\"github\""));
     assert!(err["error"].get("fields").is_none());
 
-    let (status, err) = post(
-        &s.url,
-        "/connections",
-        &json!({"provider":"torii","credentials":{"apiKey":"ok","extra":"x"},
+    let (status, err) = s
+        .connect(
+            &json!({"provider":"torii","credentials":{"apiKey":"ok","extra":"x"},
                 "connection_config":{"region":"eu"}}),
-        None,
-    )
-    .await;
+        )
+        .await;
     assert_eq!(status, 400);
     assert_eq!(err["error"]["code"], "validation_failed");
     assert_eq!(
@@ -169,11 +166,14 @@ async fn unknown_provider_and_unknown_field_are_refused() {
 async fn malformed_requests_get_the_json_error_shape() {
     let s = start(|c| c.max_body_bytes = 1024).await;
     let url = format!("{}/api/connections", s.url);
+    let token = s.session().await;
     let send = |body: Vec<u8>, content_type: &'static str| {
         let url = url.clone();
+        let token = token.clone();
         async move {
             let res = client()
                 .post(url)
+                .bearer_auth(token)
                 .header("content-type", content_type)
                 .body(body)
                 .send()
@@ -245,67 +245,76 @@ async fn unknown_routes_and_methods_answer_json() {
 }
 
 #[tokio::test]
-async fn a_session_token_is_accepted_and_ignored() {
-    let s = start(|_| {}).await;
-    let res = client()
-        .post(format!("{}/connections", s.url))
-        .header("Authorization", "Bearer session-token-123")
-        .json(&good_requests()[0])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-}
-
-#[tokio::test]
 async fn an_idempotent_repeat_returns_the_first_result_and_stores_one_row() {
     let s = start(|_| {}).await;
-    let key = "7f1c2a3e-0000-4000-8000-000000000001";
+    let token = s.session().await;
+    let post = |path: &'static str, body: Value, key: String, token: String| {
+        let url = s.url.clone();
+        async move { post_as(&url, path, &body, Some(&key), Some(&token)).await }
+    };
+    let key = "7f1c2a3e-0000-4000-8000-000000000001".to_string();
     let body = json!({"provider":"workos","credentials":{"apiKey":"sk_test_once"}});
-    let first = post(&s.url, "/connections", &body, Some(key)).await;
+    let first = post("/connections", body.clone(), key.clone(), token.clone()).await;
     assert_eq!(first.0, 201);
-    let again = post(&s.url, "/api/connections", &body, Some(key)).await;
+    // The session is spent now, yet a repeat with the same key and token gets the first result.
+    let again = post("/api/connections", body.clone(), key.clone(), token.clone()).await;
     assert_eq!(again, first);
     // A paste that normalises to the same request is the same request.
     let pasted = json!({"provider":"workos","credentials":{"apiKey":" Bearer sk_test_once "}});
     assert_eq!(
-        post(&s.url, "/connections", &pasted, Some(key)).await,
+        post("/connections", pasted, key.clone(), token.clone()).await,
         first
     );
     assert_eq!(db_rows(&s.db).len(), 1);
 
     let other = json!({"provider":"workos","credentials":{"apiKey":"sk_test_other"}});
-    let (status, err) = post(&s.url, "/connections", &other, Some(key)).await;
+    let (status, err) = post("/connections", other.clone(), key.clone(), token.clone()).await;
     assert_eq!(status, 422);
     assert_eq!(err["error"]["code"], "idempotency_key_reused");
     assert_eq!(db_rows(&s.db).len(), 1);
 
-    // A failed validation does not burn the key: the corrected request goes through.
-    let key2 = "7f1c2a3e-0000-4000-8000-000000000002";
+    // The same key with another session is another submission.
+    let token2 = s.session().await;
+    let (status, second) = post("/connections", body.clone(), key.clone(), token2.clone()).await;
+    assert_eq!(status, 201);
+    assert_ne!(second["connection_id"], first.1["connection_id"]);
+
+    // A failed validation does not burn the key or the session: the corrected request goes
+    // through.
+    let token3 = s.session().await;
+    let key2 = "7f1c2a3e-0000-4000-8000-000000000002".to_string();
     let bad = json!({"provider":"workos","credentials":{"apiKey":"pk_test_1"}});
-    assert_eq!(post(&s.url, "/connections", &bad, Some(key2)).await.0, 400);
     assert_eq!(
-        post(&s.url, "/connections", &other, Some(key2)).await.0,
+        post("/connections", bad, key2.clone(), token3.clone())
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        post("/connections", other, key2, token3.clone()).await.0,
         201
     );
 
     let long = "k".repeat(256);
-    let (status, err) = post(&s.url, "/connections", &body, Some(&long)).await;
+    let (status, err) = post("/connections", body, long, s.session().await).await;
     assert_eq!(status, 400);
     assert_eq!(err["error"]["code"], "invalid_idempotency_key");
-    assert_eq!(db_rows(&s.db).len(), 2);
+    assert_eq!(db_rows(&s.db).len(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_repeats_store_one_row() {
     let s = start(|_| {}).await;
+    let token = s.session().await;
     let key = "0b9a8c7d-1111-4222-8333-444455556666";
     let body = json!({"provider":"kandji","credentials":{"apiKey":KANDJI_TOKEN},
                       "connection_config":{"subdomain":"acme.api"}});
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..20 {
-        let (url, body) = (s.url.clone(), body.clone());
-        set.spawn(async move { post(&url, "/api/connections", &body, Some(key)).await });
+        let (url, body, token) = (s.url.clone(), body.clone(), token.clone());
+        set.spawn(async move {
+            post_as(&url, "/api/connections", &body, Some(key), Some(&token)).await
+        });
     }
     let mut results = Vec::new();
     while let Some(r) = set.join_next().await {
@@ -316,6 +325,37 @@ async fn concurrent_repeats_store_one_row() {
     assert_eq!(db_rows(&s.db).len(), 1);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_different_submissions_with_one_token_store_one_row() {
+    let s = start(|_| {}).await;
+    let token = s.session().await;
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let (url, token) = (s.url.clone(), token.clone());
+        let body = json!({"provider":"workos","credentials":{"apiKey":format!("sk_test_{i}")}});
+        set.spawn(async move {
+            let key = format!("key-{i}");
+            post_as(&url, "/connections", &body, Some(&key), Some(&token)).await
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(r) = set.join_next().await {
+        let (status, body) = r.unwrap();
+        if status == 401 {
+            assert_eq!(body["error"]["code"], "session_expired");
+        }
+        statuses.push(status);
+    }
+    statuses.sort();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 19);
+    assert_eq!(db_rows(&s.db).len(), 1);
+}
+
 #[tokio::test]
 async fn a_storage_failure_is_a_generic_500() {
     let s = start(|_| {}).await;
@@ -323,7 +363,7 @@ async fn a_storage_failure_is_a_generic_500() {
         .unwrap()
         .execute_batch("DROP TABLE connections")
         .unwrap();
-    let (status, err) = post(&s.url, "/connections", &good_requests()[0], None).await;
+    let (status, err) = s.connect(&good_requests()[0]).await;
     assert_eq!(status, 500);
     assert_eq!(err["error"]["code"], "internal");
     let message = err["error"]["message"].as_str().unwrap();
@@ -372,6 +412,7 @@ async fn cors_allows_only_the_configured_origin() {
     let res = client()
         .post(format!("{}/connections", s.url))
         .header("Origin", "http://app.test:8080")
+        .bearer_auth(s.session().await)
         .json(&good_requests()[0])
         .send()
         .await
@@ -381,6 +422,11 @@ async fn cors_allows_only_the_configured_origin() {
         res.headers()["access-control-allow-origin"],
         "http://app.test:8080"
     );
+    let exposed = res.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(exposed.contains("retry-after"), "{exposed}");
 }
 
 #[tokio::test]

@@ -2,8 +2,8 @@
 //! talk to it over real HTTP, and read its SQLite file directly.
 #![allow(dead_code)] // each test binary uses a different subset
 
-use connect_ui_backend::config::Config;
-use connect_ui_backend::store::Store;
+use connect_ui_backend::config::{Config, Secret};
+use connect_ui_backend::Backend;
 use serde_json::{json, Value};
 use std::io::Read;
 use std::io::{BufRead, BufReader};
@@ -15,6 +15,9 @@ use tokio::sync::oneshot;
 
 /// A valid UUID token for Kandji.
 pub const KANDJI_TOKEN: &str = "1bc32cba-a5d6-438a-bbcc-af312f560a3c";
+
+/// The host API key the in-process servers are started with.
+pub const HOST_KEY: &str = "test-host-key-0123456789abcdef";
 
 /// A client that never goes through a proxy, so tests only ever talk to loopback.
 pub fn client() -> reqwest::Client {
@@ -30,6 +33,7 @@ pub struct Server {
     pub url: String,
     pub db: PathBuf,
     pub dir: TempDir,
+    pub backend_store: connect_ui_backend::store::Store,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -41,28 +45,72 @@ impl Drop for Server {
     }
 }
 
+impl Server {
+    /// A fresh connect session token for `end_user_id` (all providers, 30 minutes).
+    pub async fn session(&self) -> String {
+        let (status, body) = create_session(&self.url, &json!({"end_user_id":"u1"})).await;
+        assert_eq!(status, 201, "{body}");
+        body["token"].as_str().unwrap().to_string()
+    }
+
+    /// POSTs a connection with a fresh session token; returns status and JSON.
+    pub async fn connect(&self, body: &Value) -> (u16, Value) {
+        let token = self.session().await;
+        post_as(&self.url, "/connections", body, None, Some(&token)).await
+    }
+}
+
+/// POSTs `body` to `{url}/sessions` with the test host key.
+pub async fn create_session(url: &str, body: &Value) -> (u16, Value) {
+    let res = client()
+        .post(format!("{url}/sessions"))
+        .bearer_auth(HOST_KEY)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap())
+}
+
+/// The config [`start`] begins with: dev mode, the test host key, a database in `dir`,
+/// verification and rate limits off.
+pub fn test_config(dir: &Path) -> Config {
+    let mut config = Config::with_db(dir.join("nested/dir/connect-ui.sqlite3"));
+    config.addr = "127.0.0.1:0".parse().unwrap();
+    config.host_api_key = Some(Secret(HOST_KEY.into()));
+    config
+}
+
 /// Starts the app in-process; `tweak` adjusts the config (CORS, body limit, …).
 pub async fn start(tweak: impl FnOnce(&mut Config)) -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("nested/dir/connect-ui.sqlite3");
-    let mut config = Config::with_db(&db);
-    config.addr = "127.0.0.1:0".parse().unwrap();
+    let mut config = test_config(dir.path());
     tweak(&mut config);
+    start_with(dir, config).await
+}
+
+/// Starts the app in-process with exactly `config` (its files in `dir`).
+pub async fn start_with(dir: TempDir, config: Config) -> Server {
+    let db = config.db.clone();
     let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let store = Store::open(&config.db).unwrap();
+    let backend = Backend::start(config).unwrap();
+    let backend_store = backend.store().clone();
     let (tx, rx) = oneshot::channel::<()>();
     tokio::spawn(async move {
-        connect_ui_backend::serve(&config, listener, store, async {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap();
+        backend
+            .serve(listener, async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
     });
     Server {
         url,
         db,
         dir,
+        backend_store,
         stop: Some(tx),
     }
 }
@@ -79,11 +127,26 @@ pub fn good_requests() -> Vec<Value> {
     ]
 }
 
-/// POSTs `body` as JSON to `{url}{path}` with optional idempotency key; returns status and JSON.
+/// POSTs `body` as JSON to `{url}{path}` without a session token, with optional idempotency
+/// key; returns status and JSON.
 pub async fn post(url: &str, path: &str, body: &Value, key: Option<&str>) -> (u16, Value) {
+    post_as(url, path, body, key, None).await
+}
+
+/// POSTs `body` as JSON with optional idempotency key and session token.
+pub async fn post_as(
+    url: &str,
+    path: &str,
+    body: &Value,
+    key: Option<&str>,
+    token: Option<&str>,
+) -> (u16, Value) {
     let mut req = client().post(format!("{url}{path}")).json(body);
     if let Some(k) = key {
         req = req.header("Idempotency-Key", k);
+    }
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
     }
     let res = req.send().await.unwrap();
     let status = res.status().as_u16();
@@ -97,16 +160,44 @@ pub async fn get(url: &str, path: &str) -> (u16, Value) {
     (status, res.json().await.unwrap())
 }
 
-/// Reads `(id, provider, credentials_json, connection_config_json)` rows from the database file.
-pub fn db_rows(db: &Path) -> Vec<(String, String, String, String)> {
+/// GETs `{url}{path}` with `Authorization: Bearer <bearer>`.
+pub async fn get_as(url: &str, path: &str, bearer: &str) -> (u16, Value) {
+    let res = client()
+        .get(format!("{url}{path}"))
+        .bearer_auth(bearer)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap())
+}
+
+/// Reads `(id, provider, connection_config_json, end_user_id)` rows from the database file.
+pub fn db_rows(db: &Path) -> Vec<(String, String, String, Option<String>)> {
     let conn = rusqlite::Connection::open(db).unwrap();
     let mut stmt = conn
-        .prepare("SELECT id, provider, credentials_json, connection_config_json FROM connections ORDER BY rowid")
+        .prepare("SELECT id, provider, connection_config_json, end_user_id FROM connections ORDER BY rowid")
         .unwrap();
     stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .unwrap()
         .map(Result::unwrap)
         .collect()
+}
+
+/// Every byte of the database file and its WAL, to search for plaintext.
+pub fn db_bytes(db: &Path) -> Vec<u8> {
+    let mut bytes = std::fs::read(db).unwrap();
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    if let Ok(w) = std::fs::read(PathBuf::from(wal)) {
+        bytes.extend(w);
+    }
+    bytes
+}
+
+/// Whether `needle` occurs in `haystack`.
+pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// The real binary, killed on drop so a failing test leaves no process behind.
@@ -157,17 +248,33 @@ impl Binary {
     }
 }
 
+/// The binary with a clean `CONNECT_UI_*` environment, `RUST_LOG` and the given database.
+pub fn binary_command(db: &Path, rust_log: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_connect-ui-backend"));
+    command
+        .args(["--addr", "127.0.0.1:0", "--db", db.to_str().unwrap()])
+        .env("RUST_LOG", rust_log);
+    for (name, _) in std::env::vars() {
+        if name.starts_with("CONNECT_UI_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
 /// Spawns the binary on port 0 with `args` and `RUST_LOG`, and waits for its start-up line.
 pub fn spawn_binary(args: &[&str], rust_log: &str) -> Binary {
+    spawn_binary_env(args, rust_log, &[])
+}
+
+/// [`spawn_binary`] with extra environment variables.
+pub fn spawn_binary_env(args: &[&str], rust_log: &str, env: &[(&str, &str)]) -> Binary {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("data/db.sqlite3");
     let stderr_path = dir.path().join("stderr.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_connect-ui-backend"))
-        .args(["--addr", "127.0.0.1:0", "--db", db.to_str().unwrap()])
+    let mut child = binary_command(&db, rust_log)
         .args(args)
-        .env("RUST_LOG", rust_log)
-        .env_remove("CONNECT_UI_CORS_ORIGINS")
-        .env_remove("CONNECT_UI_STATIC_DIR")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&stderr_path).unwrap())
@@ -188,5 +295,98 @@ pub fn spawn_binary(args: &[&str], rust_log: &str) -> Binary {
         stdout,
         stderr_path,
         dir,
+    }
+}
+
+/// One request the fake provider received: path with query, and its `Authorization` header.
+pub type Seen = (String, Option<String>);
+
+/// A fake third-party API on loopback for verification tests. It answers by the key it gets:
+/// containing `bad`, or a Kandji token starting with `00000000` → 401; `forbidden` → 403;
+/// `slow` → 200 after 3 s; `down` → 503; anything else → 200.
+pub struct FakeProvider {
+    pub url: String,
+    pub seen: std::sync::Arc<std::sync::Mutex<Vec<Seen>>>,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for FakeProvider {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl FakeProvider {
+    /// Requests received so far.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// `--verify-base` values pointing every built-in provider here (Kandji with its subdomain
+    /// as the first path segment).
+    pub fn bases(&self) -> std::collections::BTreeMap<String, String> {
+        ["torii", "tally", "ordinal", "workos"]
+            .iter()
+            .map(|p| (p.to_string(), format!("{}/{p}", self.url)))
+            .chain([(
+                "kandji".to_string(),
+                format!("{}/kandji/{{subdomain}}", self.url),
+            )])
+            .collect()
+    }
+}
+
+/// Starts a [`FakeProvider`] on a free loopback port.
+pub async fn fake_provider() -> FakeProvider {
+    use axum::extract::Request;
+    use axum::http::StatusCode;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let app = axum::Router::new().fallback(move |req: Request| {
+        let record = record.clone();
+        async move {
+            let path = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.to_string())
+                .unwrap_or_default();
+            let auth = req
+                .headers()
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            record.lock().unwrap().push((path, auth.clone()));
+            let key = auth.unwrap_or_default();
+            if key.contains("bad") || key.starts_with("Bearer 00000000") {
+                (StatusCode::UNAUTHORIZED, "{\"message\":\"Unauthorized\"}")
+            } else if key.contains("forbidden") {
+                (StatusCode::FORBIDDEN, "{}")
+            } else if key.contains("slow") {
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                (StatusCode::OK, "{}")
+            } else if key.contains("down") {
+                (StatusCode::SERVICE_UNAVAILABLE, "<html>down</html>")
+            } else {
+                (StatusCode::OK, "{\"data\":[]}")
+            }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+    });
+    FakeProvider {
+        url,
+        seen,
+        stop: Some(tx),
     }
 }

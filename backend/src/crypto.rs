@@ -1,0 +1,258 @@
+//! Secrets handling: AES-256-GCM encryption of stored credentials, the key (environment or a
+//! 0600 key file), random tokens, hashing and constant-time comparison.
+
+use aes_gcm::aead::rand_core::RngCore;
+use aes_gcm::aead::{Aead, KeyInit, OsRng, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::io::Write;
+use std::path::Path;
+use subtle::ConstantTimeEq;
+
+/// Length of a GCM nonce in bytes (96 bits).
+pub const NONCE_LEN: usize = 12;
+
+/// `n` bytes from the operating system's random generator.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    OsRng.fill_bytes(&mut b);
+    b
+}
+
+/// Lower-case hexadecimal of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+/// SHA-256 of `data`.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+/// Whether two secrets are equal, in time that does not depend on where they differ: both are
+/// hashed first, so not even their lengths leak.
+pub fn secrets_equal(a: &str, b: &str) -> bool {
+    sha256(a.as_bytes()).ct_eq(&sha256(b.as_bytes())).into()
+}
+
+/// Parses a 64-hex-digit AES-256 key.
+pub fn parse_hex_key(text: &str) -> Result<[u8; 32], String> {
+    let text = text.trim();
+    if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err("expected exactly 64 hexadecimal digits (32 bytes)".into());
+    }
+    let mut key = [0u8; 32];
+    for (i, chunk) in text.as_bytes().chunks(2).enumerate() {
+        let pair = std::str::from_utf8(chunk).expect("hex digits are ASCII");
+        key[i] = u8::from_str_radix(pair, 16).expect("checked hex");
+    }
+    Ok(key)
+}
+
+/// Where the encryption key came from, for the start-up line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// `CONNECT_UI_ENCRYPTION_KEY`.
+    Environment,
+    /// An existing key file.
+    File,
+    /// A key file created at this start.
+    NewFile,
+}
+
+/// Reads the key file at `path`, or creates it with a fresh random key and mode 0600 when it
+/// does not exist. An existing file that other users can read is refused.
+pub fn load_or_create_key_file(path: &Path) -> Result<([u8; 32], KeySource), String> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) => {
+            if !meta.is_file() {
+                return Err(format!(
+                    "the key file {} is not a regular file",
+                    path.display()
+                ));
+            }
+            check_permissions(path, &meta)?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read the key file {}: {e}", path.display()))?;
+            let key = parse_hex_key(&text)
+                .map_err(|e| format!("the key file {} is not a key: {e}", path.display()))?;
+            Ok((key, KeySource::File))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| format!("creating {}: {e}", parent.display()))?;
+            }
+            let key = random_bytes::<32>();
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options
+                .open(path)
+                .map_err(|e| format!("cannot create the key file {}: {e}", path.display()))?;
+            file.write_all(format!("{}\n", hex(&key)).as_bytes())
+                .and_then(|()| file.sync_all())
+                .map_err(|e| format!("cannot write the key file {}: {e}", path.display()))?;
+            Ok((key, KeySource::NewFile))
+        }
+        Err(e) => Err(format!("cannot read the key file {}: {e}", path.display())),
+    }
+}
+
+/// Refuses a key file that users other than its owner (and group) can read or write.
+#[cfg(unix)]
+fn check_permissions(path: &Path, meta: &std::fs::Metadata) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o007 != 0 {
+        return Err(format!(
+            "the key file {} is accessible to every user (mode {mode:03o}); \
+             run `chmod 600 {}` and start again",
+            path.display(),
+            path.display()
+        ));
+    }
+    if mode & 0o070 != 0 {
+        tracing::warn!(
+            path = %path.display(),
+            "the key file is readable by its group; chmod 600 is recommended"
+        );
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_permissions(_path: &Path, _meta: &std::fs::Metadata) -> Result<(), String> {
+    Ok(())
+}
+
+/// Encrypts and decrypts stored credentials with AES-256-GCM.
+#[derive(Clone)]
+pub struct Cipher(Aes256Gcm);
+
+impl fmt::Debug for Cipher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Cipher(<key redacted>)")
+    }
+}
+
+/// Decryption failed: wrong key, or the data or its associated id was altered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecryptError;
+
+impl fmt::Display for DecryptError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("decryption failed (wrong key or altered data)")
+    }
+}
+
+impl std::error::Error for DecryptError {}
+
+impl Cipher {
+    /// A cipher with this 256-bit key.
+    pub fn new(key: &[u8; 32]) -> Self {
+        Self(Aes256Gcm::new(key.into()))
+    }
+
+    /// `nonce || ciphertext+tag` of `plaintext`, bound to `aad` (the connection id), with a
+    /// fresh random 96-bit nonce.
+    pub fn encrypt(&self, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
+        let nonce = random_bytes::<NONCE_LEN>();
+        let sealed = self
+            .0
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad,
+                },
+            )
+            .expect("AES-GCM encryption of a small message cannot fail");
+        let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&sealed);
+        out
+    }
+
+    /// The plaintext of a blob made by [`Cipher::encrypt`] with the same `aad`.
+    pub fn decrypt(&self, blob: &[u8], aad: &[u8]) -> Result<Vec<u8>, DecryptError> {
+        if blob.len() < NONCE_LEN {
+            return Err(DecryptError);
+        }
+        let (nonce, sealed) = blob.split_at(NONCE_LEN);
+        self.0
+            .decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad })
+            .map_err(|_| DecryptError)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encryption_round_trips_and_is_bound_to_the_id() {
+        let c = Cipher::new(&[7u8; 32]);
+        let a = c.encrypt(b"sk_test_secret", b"conn_1");
+        let b = c.encrypt(b"sk_test_secret", b"conn_1");
+        assert_ne!(a, b, "a fresh nonce each time");
+        assert_eq!(c.decrypt(&a, b"conn_1").unwrap(), b"sk_test_secret");
+        assert_eq!(c.decrypt(&a, b"conn_2"), Err(DecryptError));
+        assert_eq!(
+            Cipher::new(&[8u8; 32]).decrypt(&a, b"conn_1"),
+            Err(DecryptError)
+        );
+        assert_eq!(c.decrypt(&a[..5], b"conn_1"), Err(DecryptError));
+        assert!(!format!("{c:?}").contains('7'));
+    }
+
+    #[test]
+    fn hex_keys_parse_strictly() {
+        let key = parse_hex_key(&"0f".repeat(32)).unwrap();
+        assert_eq!(key, [15u8; 32]);
+        assert_eq!(hex(&key), "0f".repeat(32));
+        assert!(parse_hex_key(&"0f".repeat(31)).is_err());
+        assert!(parse_hex_key(&"zz".repeat(32)).is_err());
+    }
+
+    #[test]
+    fn secret_comparison_is_exact() {
+        assert!(secrets_equal("abc", "abc"));
+        assert!(!secrets_equal("abc", "abd"));
+        assert!(!secrets_equal("abc", "abcd"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn key_files_are_created_private_and_reused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/db.key");
+        let (key, source) = load_or_create_key_file(&path).unwrap();
+        assert_eq!(source, KeySource::NewFile);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(
+            load_or_create_key_file(&path).unwrap(),
+            (key, KeySource::File)
+        );
+
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = load_or_create_key_file(&path).unwrap_err();
+        assert!(err.contains("chmod 600") && err.contains("644"), "{err}");
+
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::write(&path, "not a key").unwrap();
+        assert!(load_or_create_key_file(&path)
+            .unwrap_err()
+            .contains("is not a key"));
+    }
+}

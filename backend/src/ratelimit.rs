@@ -1,0 +1,103 @@
+//! In-memory token-bucket rate limiting, per session token and per client IP.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Buckets kept before idle (full) ones are swept; keeps memory bounded under many clients.
+const SWEEP_AT: usize = 10_000;
+
+/// One key's bucket: tokens left and when they were last counted.
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+/// A token bucket per key: `per_minute` requests in a burst, refilled evenly over a minute.
+#[derive(Debug)]
+pub struct RateLimiter<K> {
+    capacity: f64,
+    per_second: f64,
+    buckets: Mutex<HashMap<K, Bucket>>,
+}
+
+impl<K: Hash + Eq + Clone> RateLimiter<K> {
+    /// A limiter allowing `per_minute` requests per key per minute (at least 1).
+    pub fn per_minute(per_minute: u32) -> Self {
+        let capacity = f64::from(per_minute.max(1));
+        Self {
+            capacity,
+            per_second: capacity / 60.0,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes one request from `key`'s bucket at `now`: `Ok` when allowed, otherwise the whole
+    /// seconds to wait before the next one is allowed (at least 1).
+    pub fn check_at(&self, key: &K, now: Instant) -> Result<(), u64> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if buckets.len() >= SWEEP_AT && !buckets.contains_key(key) {
+            let (capacity, rate) = (self.capacity, self.per_second);
+            buckets.retain(|_, b| {
+                b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * rate < capacity
+            });
+        }
+        let bucket = buckets.entry(key.clone()).or_insert(Bucket {
+            tokens: self.capacity,
+            at: now,
+        });
+        let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * self.per_second).min(self.capacity);
+        bucket.at = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            let wait = (1.0 - bucket.tokens) / self.per_second;
+            Err((wait.ceil() as u64).max(1))
+        }
+    }
+
+    /// [`RateLimiter::check_at`] now.
+    pub fn check(&self, key: &K) -> Result<(), u64> {
+        self.check_at(key, Instant::now())
+    }
+
+    /// Number of keys currently tracked.
+    pub fn tracked(&self) -> usize {
+        self.buckets.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_burst_is_allowed_then_refused_with_a_wait() {
+        let l = RateLimiter::per_minute(3);
+        let t = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(l.check_at(&"a", t), Ok(()));
+        }
+        assert_eq!(l.check_at(&"a", t), Err(20), "one token per 20 s");
+        assert_eq!(l.check_at(&"b", t), Ok(()), "keys are independent");
+        assert_eq!(l.check_at(&"a", t + Duration::from_secs(19)), Err(1));
+        assert_eq!(l.check_at(&"a", t + Duration::from_secs(21)), Ok(()));
+    }
+
+    #[test]
+    fn idle_keys_are_swept_when_many_are_tracked() {
+        let l = RateLimiter::per_minute(60);
+        let t = Instant::now();
+        for i in 0..SWEEP_AT {
+            l.check_at(&i, t).unwrap();
+        }
+        assert_eq!(l.tracked(), SWEEP_AT);
+        l.check_at(&usize::MAX, t + Duration::from_secs(2)).unwrap();
+        assert_eq!(l.tracked(), 1);
+    }
+}
