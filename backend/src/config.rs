@@ -420,6 +420,107 @@ mod tests {
     }
 
     #[test]
+    fn production_is_the_default_with_verification_and_limits_on() {
+        let c = run(&[], &[]).unwrap();
+        assert_eq!(c.mode, Mode::Production);
+        assert!(c.verify);
+        assert_eq!(c.verify_timeout_ms, 5000);
+        assert_eq!(c.rate_limits, RateLimits::default());
+        assert_eq!((c.rate_limits.per_token, c.rate_limits.per_ip), (10, 60));
+        assert_eq!(c.host_api_key, None);
+        assert_eq!(
+            c.key_file_path(),
+            PathBuf::from("data/connect-ui.sqlite3.key")
+        );
+
+        let dev = run(&["--mode", "dev"], &[]).unwrap();
+        assert_eq!(dev.mode, Mode::Dev);
+        assert!(!dev.verify, "verification is off in dev mode");
+        let dev = run(
+            &[],
+            &[("CONNECT_UI_MODE", "dev"), ("CONNECT_UI_VERIFY", "on")],
+        )
+        .unwrap();
+        assert!(dev.verify);
+        assert!(run(&["--mode", "staging"], &[])
+            .unwrap_err()
+            .contains("--mode"));
+    }
+
+    #[test]
+    fn security_flags_and_their_environment_variables() {
+        let c = run(
+            &[
+                "--host-api-key",
+                "0123456789abcdef-host",
+                "--verify=off",
+                "--verify-timeout-ms",
+                "250",
+                "--verify-base",
+                "workos=http://127.0.0.1:9/",
+                "--verify-base=kandji=http://127.0.0.1:9/{subdomain}",
+                "--rate-limit",
+                "off",
+                "--rate-limit-per-token",
+                "2",
+                "--key-file",
+                "/tmp/k.key",
+            ],
+            &[
+                ("CONNECT_UI_HOST_API_KEY", "env-key-is-not-used-here"),
+                ("CONNECT_UI_RATE_LIMIT_PER_IP", "7"),
+                ("CONNECT_UI_ENCRYPTION_KEY", &"ab".repeat(32)),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.host_api_key, Some(Secret("0123456789abcdef-host".into())));
+        assert!(!c.verify);
+        assert_eq!(c.verify_timeout_ms, 250);
+        assert_eq!(c.verify_bases["workos"], "http://127.0.0.1:9");
+        assert_eq!(c.verify_bases["kandji"], "http://127.0.0.1:9/{subdomain}");
+        assert!(!c.rate_limits.enabled);
+        assert_eq!((c.rate_limits.per_token, c.rate_limits.per_ip), (2, 7));
+        assert_eq!(c.key_file_path(), PathBuf::from("/tmp/k.key"));
+        assert!(c.encryption_key.is_some());
+        let debug = format!("{c:?}");
+        assert!(
+            !debug.contains("0123456789abcdef-host") && !debug.contains(&"ab".repeat(32)),
+            "secrets are redacted: {debug}"
+        );
+
+        let env = run(
+            &[],
+            &[
+                (
+                    "CONNECT_UI_VERIFY_BASES",
+                    "tally=https://t.test, torii=http://x",
+                ),
+                ("CONNECT_UI_HOST_API_KEY", " spaced-but-long-enough-key "),
+            ],
+        )
+        .unwrap();
+        assert_eq!(env.verify_bases.len(), 2);
+        assert_eq!(
+            env.host_api_key,
+            Some(Secret("spaced-but-long-enough-key".into()))
+        );
+    }
+
+    #[test]
+    fn unsafe_security_settings_are_refused() {
+        let err = |args: &[&str], env: &[(&str, &str)]| run(args, env).unwrap_err();
+        assert!(err(&["--host-api-key", "short"], &[]).contains("too short"));
+        assert!(run(&["--mode", "dev", "--host-api-key", "short"], &[]).is_ok());
+        assert!(err(&["--verify-base", "github=http://x"], &[]).contains("github"));
+        assert!(err(&["--verify-base", "workos=ftp://x"], &[]).contains("http://"));
+        assert!(err(&["--verify-base", "workos"], &[]).contains("PROVIDER=URL"));
+        assert!(err(&["--verify", "maybe"], &[]).contains("on or off"));
+        assert!(err(&["--rate-limit-per-ip", "0"], &[]).contains("positive"));
+        let bad_key = err(&[], &[("CONNECT_UI_ENCRYPTION_KEY", "xyz")]);
+        assert!(bad_key.contains("CONNECT_UI_ENCRYPTION_KEY") && !bad_key.contains("xyz"));
+    }
+
+    #[test]
     fn flags_win_over_the_environment() {
         let c = run(
             &[
