@@ -364,8 +364,8 @@ pub fn ConnectForm(
     let success_name = name.clone();
 
     view! {
-        <div class="cu-form" data-provider=spec.id.clone()>
-            <h2 class="cu-form__title">{format!("Connect {name}")}</h2>
+        <div class="cu-form" part="form" data-provider=spec.id.clone()>
+            <h2 class="cu-form__title" part="title">{format!("Connect {name}")}</h2>
             <Show
                 when=move || connected.get().is_none()
                 fallback=move || {
@@ -376,7 +376,7 @@ pub fn ConnectForm(
                         move || focus_by_id(&id)
                     });
                     view! {
-                        <div class="cu-success">
+                        <div class="cu-success" part="success">
                             <h3 id=id class="cu-success__title" tabindex="-1">
                                 "Connected"
                             </h3>
@@ -392,11 +392,12 @@ pub fn ConnectForm(
                     {move || {
                         form_error
                             .get()
-                            .map(|m| view! { <div class="cu-form__error" role="alert">{m}</div> })
+                            .map(|m| view! { <div class="cu-form__error" part="form-error" role="alert">{m}</div> })
                     }}
                     <button
                         type="submit"
                         class="cu-button cu-button--primary"
+                        part="submit"
                         disabled=move || { pending.get() || wait_seconds.get() > 0 }
                         aria-busy=move || pending.get().then_some("true")
                     >
@@ -416,7 +417,7 @@ pub fn ConnectForm(
                     </button>
                 </form>
             </Show>
-            <p class="cu-form__status" role="status" aria-live="polite">
+            <p class="cu-form__status" part="status" role="status" aria-live="polite">
                 {move || announcement.get()}
             </p>
             {guide}
@@ -469,6 +470,7 @@ fn field_view(
             <input
                 id=input_id.clone()
                 class="cu-field__input"
+                part="input"
                 type=move || if secret && !revealed.get() { "password" } else { "text" }
                 name=spec.key.clone()
                 autocomplete="off"
@@ -489,6 +491,7 @@ fn field_view(
             <select
                 id=input_id.clone()
                 class="cu-field__input"
+                part="input"
                 name=spec.key.clone()
                 aria-invalid=move || if has_error() { "true" } else { "false" }
                 aria-describedby=described_by.clone()
@@ -548,12 +551,12 @@ fn field_view(
             }
         });
     view! {
-        <div class="cu-field" class:cu-field--invalid=has_error>
-            <label class="cu-field__label" for=input_id.clone()>
+        <div class="cu-field" part="field" class:cu-field--invalid=has_error>
+            <label class="cu-field__label" part="label" for=input_id.clone()>
                 {title.clone()}
                 {spec.optional.then(|| view! { <span class="cu-field__optional">" (optional)"</span> })}
             </label>
-            <div class="cu-field__control">
+            <div class="cu-field__control" part="control">
                 {spec
                     .prefix
                     .clone()
@@ -569,7 +572,7 @@ fn field_view(
                 .description
                 .clone()
                 .map(|d| view! { <p id=help_id.clone() class="cu-field__help">{d}</p> })}
-            <p id=error_id class="cu-field__error">{error_text}</p>
+            <p id=error_id class="cu-field__error" part="error">{error_text}</p>
             <p
                 id=hint_id
                 class="cu-field__hint"
@@ -638,6 +641,7 @@ fn guide_view(provider: Arc<ProviderSpec>, prefix: &str, open: RwSignal<bool>) -
     Some(view! {
         <details
             class="cu-guide"
+            part="guide"
             prop:open=move || open.get()
             on:toggle=move |ev| {
                 let el: web_sys::HtmlDetailsElement = event_target(&ev);

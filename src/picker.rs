@@ -33,12 +33,13 @@ pub fn ProviderPicker(
         })
     });
     view! {
-        <div class="cu-picker">
+        <div class="cu-picker" part="picker">
             <h2 class="cu-picker__title">"Choose a service to connect"</h2>
             <label class="cu-field__label" for="cu-picker-search">"Search services"</label>
             <input
                 id="cu-picker-search"
                 class="cu-field__input cu-picker__search"
+                part="input search"
                 type="search"
                 autocomplete="off"
                 spellcheck="false"
@@ -66,6 +67,7 @@ pub fn ProviderPicker(
                                     <button
                                         type="button"
                                         class="cu-picker__option"
+                                        part="option"
                                         data-provider=id.clone()
                                         on:click=move |_| on_select.run(id.clone())
                                     >

@@ -93,13 +93,14 @@ pub fn ConnectUi(
         }
     };
     view! {
-        <div class="cu-root" on:keydown=on_keydown>
+        <div class="cu-root" part="root" on:keydown=on_keydown>
             {closable
                 .then(|| {
                     view! {
                         <button
                             type="button"
                             class="cu-button cu-button--ghost cu-root__close"
+                            part="close"
                             aria-label="Close"
                             on:click=move |_| emit(ConnectEvent::Closed)
                         >
@@ -122,6 +123,7 @@ pub fn ConnectUi(
                         <button
                             type="button"
                             class="cu-button cu-button--ghost cu-root__back"
+                            part="back"
                             on:click=move |_| choose(None)
                         >
                             "← All services"
