@@ -1,0 +1,468 @@
+// The embedding modes, end to end, in one browser (EMBED_BROWSER=chromium | firefox) against the
+// reference backend: (a) ES module mount(), (b) <connect-ui>, (c) iframe + host script across
+// origins, (d) strict Content-Security-Policy, (e) option validation.
+// Run through scripts/embed-test.sh (which builds target/pkg and the backend).
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as h from './embed-harness.mjs';
+
+const WORKOS_KEY = 'sk_test_embed_4242';
+const KANDJI_TOKEN = '1bc32cba-a5d6-438a-bbcc-af312f560a3c';
+const BAD_KEY = 'pk_live_not_a_secret_key';
+/** Every value typed in a test: none may ever appear in an event. */
+const TYPED = [WORKOS_KEY, KANDJI_TOKEN, BAD_KEY];
+
+let world;
+let browser;
+/** Printed at the end: one recorded run of each mode. */
+const recorded = {};
+
+before(async () => {
+  world = await h.startWorld(`suite-${h.BROWSER}`);
+  browser = await h.launchBrowser();
+});
+
+after(async () => {
+  for (const [mode, events] of Object.entries(recorded)) console.log(`events (${h.BROWSER}, ${mode}): ${events.join(' -> ')}`);
+  await browser?.close();
+  await world?.stop();
+});
+
+const page = (name, body) => h.withPage(browser, name, body);
+const q = (params) => new URLSearchParams({ backend: world.backend.url, ...params }).toString();
+const log = (p) => p.evaluate(() => window.connectUiEvents || []);
+const typesOf = (events) => events.map((e) => e.type ?? e.detail?.type);
+
+/** Waits until the page's event log holds `count` events of `type`; returns the log. */
+async function waitForEvent(p, type, { count = 1, timeout = 15_000 } = {}) {
+  return h.waitFor(
+    async () => {
+      const events = await log(p);
+      return typesOf(events).filter((t) => t === type).length >= count && events;
+    },
+    { timeout, message: `${count} "${type}" event(s) in ${p.browser}` },
+  );
+}
+
+function assertNoSecrets(events) {
+  const json = JSON.stringify(events);
+  for (const value of TYPED) assert.ok(!json.includes(value), `an event carries a typed value: ${json}`);
+  for (const e of events) assert.equal(e.version ?? e.detail?.version, 1, `event version: ${JSON.stringify(e)}`);
+}
+
+async function cspViolations(p) {
+  const frames = [p, ...(await Promise.all((await p.evaluate(() => [...document.querySelectorAll('iframe')].map((f) => f.src))).map((src) => p.frame(src))))];
+  const all = [];
+  for (const f of frames) all.push(...((await f.evaluate(() => window.__cspViolations)) ?? ['(no watcher in this frame)']));
+  return all;
+}
+
+async function assertNoViolations(p) {
+  const violations = await cspViolations(p);
+  assert.deepEqual(violations, [], `CSP violations in ${p.browser}`);
+  assert.deepEqual(world.cspReports(), [], 'CSP reports sent to the servers');
+  assert.deepEqual(problems(p), [], 'page errors');
+}
+
+/** The page's errors, less the 404 of POST /dev/sessions from a backend without sessions. */
+function problems(p) {
+  return p.problems.filter((m) => world.backend.dev || !m.includes('/dev/sessions'));
+}
+
+// ---------------------------------------------------------------------------
+describe('(L) Leptos component (examples/leptos-host)', () => {
+  test('ConnectForm and ConnectUi in a Leptos app: events and callbacks, 0 CSP violations', () =>
+    page('leptos-host', async (p) => {
+      await p.goto(`${world.origins.host}/leptos/?${q()}`);
+      const leptosEvents = () => p.evaluate(() => [...document.querySelectorAll('#events li')].map((li) => JSON.parse(li.textContent)));
+      await h.waitFor(async () => typesOf(await leptosEvents()).includes('ready'), { message: 'ready from ConnectUi' });
+      await p.type('#workos input[name=apiKey]', WORKOS_KEY);
+      await p.click('#workos button[type=submit]');
+      await h.waitFor(async () => typesOf(await leptosEvents()).includes('connected'), { message: 'connected (ConnectForm)' });
+      const linked = await p.evaluate(() => document.querySelector('#linked').textContent);
+      assert.match(linked, /^workos \(\S+\)$/, 'on_success reached the host');
+      await p.click('#picker button[data-provider=kandji]');
+      await p.type('#picker input[name=subdomain]', 'acme.api');
+      await p.type('#picker input[name=apiKey]', KANDJI_TOKEN);
+      await p.click('#picker button[type=submit]');
+      const events = await h.waitFor(async () => {
+        const e = await leptosEvents();
+        return typesOf(e).filter((t) => t === 'connected').length === 2 && e;
+      }, { message: 'connected (ConnectUi)' });
+      assert.deepEqual(typesOf(events), ['ready', 'submitted', 'connected', 'provider_selected', 'submitted', 'connected']);
+      assert.deepEqual(events.map((e) => e.payload?.provider ?? null), [null, 'workos', 'workos', 'kandji', 'kandji', 'kandji']);
+      assertNoSecrets(events);
+      recorded['Leptos component'] = typesOf(events);
+      await assertNoViolations(p);
+    }));
+});
+
+// ---------------------------------------------------------------------------
+describe('(a) ES module mount()', () => {
+  test('WorkOS: ready, validation_failed (keys only), submitted, connected; Escape closes and unmounts', () =>
+    page('mount-workos', async (p) => {
+      await p.goto(`${world.origins.host}/mount.html?${q({ provider: 'workos' })}`);
+      await waitForEvent(p, 'ready');
+      await p.click('button[type=submit]'); // empty
+      await waitForEvent(p, 'validation_failed');
+      await p.type('input[name=apiKey]', BAD_KEY);
+      await p.click('button[type=submit]');
+      await waitForEvent(p, 'validation_failed', { count: 2 });
+      await p.evaluate(() => {
+        const input = document.querySelector('input[name=apiKey]');
+        input.value = '';
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+      });
+      await p.type('input[name=apiKey]', WORKOS_KEY);
+      await p.click('button[type=submit]');
+      const events = await waitForEvent(p, 'connected');
+      assert.deepEqual(typesOf(events), ['ready', 'validation_failed', 'validation_failed', 'submitted', 'connected']);
+      assert.deepEqual(events[0].payload, { provider: 'workos' });
+      assert.deepEqual(events[1].payload, { provider: 'workos', fields: ['apiKey'] });
+      assert.deepEqual(events[2].payload, { provider: 'workos', fields: ['apiKey'] });
+      const connected = events[4].payload;
+      assert.equal(connected.provider, 'workos');
+      assert.match(connected.connection_id, /\S/);
+      assertNoSecrets(events);
+      const stored = await world.backend.connections();
+      assert.ok(stored.some((c) => c.connection_id === connected.connection_id), `backend has ${connected.connection_id}`);
+
+      await p.press('Escape');
+      const after = await waitForEvent(p, 'closed');
+      assert.equal(after.at(-1).type, 'closed');
+      await h.waitFor(() => p.evaluate(() => document.getElementById('connect').childElementCount === 0), { message: 'unmounted after closed' });
+      recorded['ES module'] = typesOf(after);
+      await assertNoViolations(p);
+    }));
+
+  test('picker: ready(null), provider_selected, Kandji connect; update() switches provider', () =>
+    page('mount-picker', async (p) => {
+      await p.goto(`${world.origins.host}/mount.html?${q({ allow: 'kandji,workos' })}`);
+      const first = await waitForEvent(p, 'ready');
+      assert.deepEqual(first[0].payload, { provider: null });
+      const offered = await p.evaluate(() => [...document.querySelectorAll('.cu-picker__option')].map((b) => b.dataset.provider));
+      assert.deepEqual(offered.sort(), ['kandji', 'workos']);
+      await p.click('button[data-provider=kandji]');
+      await waitForEvent(p, 'provider_selected');
+      await p.type('input[name=subdomain]', 'acme.api');
+      await p.type('input[name=apiKey]', KANDJI_TOKEN);
+      await p.click('button[type=submit]');
+      const events = await waitForEvent(p, 'connected');
+      assert.deepEqual(typesOf(events), ['ready', 'provider_selected', 'submitted', 'connected']);
+      assert.deepEqual(events[1].payload, { provider: 'kandji' });
+      assert.equal(events[3].payload.provider, 'kandji');
+      assertNoSecrets(events);
+
+      await p.evaluate(() => window.connectUi.update({ provider: 'workos' }));
+      await h.waitFor(() => p.evaluate(() => document.querySelector('.cu-form')?.dataset.provider === 'workos'), { message: 'update() to workos' });
+      await assertNoViolations(p);
+    }));
+});
+
+// ---------------------------------------------------------------------------
+describe('(b) custom element <connect-ui>', () => {
+  test('events cross the shadow boundary as composed CustomEvents; connect WorkOS', () =>
+    page('element-workos', async (p) => {
+      await p.goto(`${world.origins.host}/element.html?${q()}`);
+      await waitForEvent(p, 'ready');
+      assert.equal(await p.evaluate(() => !!document.querySelector('connect-ui').shadowRoot.querySelector('.cu-form[data-provider=workos]')), true);
+      // No widget markup in the light DOM: all of it is in the shadow root.
+      assert.equal(await p.evaluate(() => document.querySelectorAll('.cu-root, input').length), 0);
+      assert.equal(await p.evaluate(() => document.querySelector('connect-ui').hasAttribute('session-token')), false);
+      await p.click(['connect-ui', 'button[type=submit]']);
+      await waitForEvent(p, 'validation_failed');
+      await p.type(['connect-ui', 'input[name=apiKey]'], WORKOS_KEY);
+      await p.click(['connect-ui', 'button[type=submit]']);
+      const events = await waitForEvent(p, 'connected');
+      assert.deepEqual(typesOf(events), ['ready', 'validation_failed', 'submitted', 'connected']);
+      for (const e of events) {
+        assert.equal(e.name, 'connect-ui-event');
+        assert.equal(e.target, 'connect-ui', 'retargeted to the host element');
+      }
+      assert.deepEqual(events[1].detail.payload, { provider: 'workos', fields: ['apiKey'] });
+      const detail = await p.evaluate(() => window.connectedDetail);
+      assert.deepEqual(detail, events[3].detail, 'connect-ui:connected carries the same event');
+      assertNoSecrets(events);
+      // The flags of the DOM events themselves.
+      const flags = await p.evaluate(
+        () =>
+          new Promise((resolve) => {
+            const el = document.querySelector('connect-ui');
+            document.addEventListener('connect-ui:closed', (e) => resolve({ bubbles: e.bubbles, composed: e.composed, path: e.composedPath().length }), { once: true });
+            el.shadowRoot.querySelector('.cu-root').dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));
+          }),
+      );
+      assert.equal(flags.bubbles, true);
+      assert.equal(flags.composed, true);
+      const all = await waitForEvent(p, 'closed');
+      assert.deepEqual(typesOf(all), ['ready', 'validation_failed', 'submitted', 'connected', 'closed']);
+      recorded['custom element'] = typesOf(all);
+      // The page removes the element on `closed`; removal unmounts.
+      await h.waitFor(() => p.evaluate(() => !document.querySelector('connect-ui')), { message: 'element removed on closed' });
+      await assertNoViolations(p);
+    }));
+
+  test(
+    'a refused submit moves focus to the first invalid field inside the shadow root',
+    // src/form.rs focus_by_id() looks the field up with document.getElementById, which does not see into shadow roots.
+    { todo: 'needs src/form.rs focus_by_id to search the form root (getRootNode), not document' },
+    () =>
+      page('element-focus', async (p) => {
+        await p.goto(`${world.origins.host}/element.html?${q()}`);
+        await waitForEvent(p, 'ready');
+        await p.click(['connect-ui', 'button[type=submit]']);
+        await waitForEvent(p, 'validation_failed');
+        const focused = await p.evaluate(() => document.querySelector('connect-ui').shadowRoot.activeElement?.getAttribute('name'));
+        assert.equal(focused, 'apiKey');
+      }),
+  );
+
+  test('attributes update the widget live; theming through custom properties and ::part()', () =>
+    page('element-live', async (p) => {
+      await p.goto(`${world.origins.host}/element.html?${q()}`);
+      await waitForEvent(p, 'ready');
+      const inShadow = (sel) => p.evaluate((s) => !!document.querySelector('connect-ui').shadowRoot.querySelector(s), sel);
+      // Theming from outside: --cu-color-accent on the element, border-radius through ::part(submit).
+      const look = await p.evaluate(() => {
+        const button = document.querySelector('connect-ui').shadowRoot.querySelector('button[type=submit]');
+        const s = getComputedStyle(button);
+        return { background: s.backgroundColor, radius: s.borderTopLeftRadius, part: button.getAttribute('part') };
+      });
+      assert.deepEqual(look, { background: 'rgb(123, 44, 191)', radius: '0px', part: 'submit' });
+      await p.type(['connect-ui', 'input[name=apiKey]'], 'sk_typed');
+      await p.evaluate(() => document.querySelector('connect-ui').setAttribute('provider', 'kandji'));
+      await h.waitFor(() => inShadow('.cu-form[data-provider=kandji] input[name=subdomain]'), { message: 'provider attribute -> kandji' });
+      await p.evaluate(() => document.querySelector('connect-ui').removeAttribute('provider'));
+      await h.waitFor(() => inShadow('.cu-picker'), { message: 'provider removed -> picker' });
+      await p.evaluate(() => document.querySelector('connect-ui').setAttribute('allow', 'tally, ordinal'));
+      await h.waitFor(
+        async () =>
+          JSON.stringify(await p.evaluate(() => [...document.querySelector('connect-ui').shadowRoot.querySelectorAll('.cu-picker__option')].map((b) => b.dataset.provider).sort())) ===
+          '["ordinal","tally"]',
+        { message: 'allow attribute -> tally, ordinal' },
+      );
+      await p.evaluate(() => document.querySelector('connect-ui').setAttribute('theme', 'dark'));
+      await h.waitFor(() => p.evaluate(() => document.querySelector('connect-ui').shadowRoot.querySelector('[data-cu-theme=dark]') !== null), { message: 'theme attribute' });
+      // A move keeps the widget (and its state); a removal unmounts it.
+      const kept = await p.evaluate(async () => {
+        const el = document.querySelector('connect-ui');
+        const root = el.shadowRoot.querySelector('.cu-root');
+        document.body.append(el);
+        await new Promise((r) => setTimeout(r, 50));
+        return el.shadowRoot.querySelector('.cu-root') === root;
+      });
+      assert.equal(kept, true, 'moving the element keeps the mounted widget');
+      const emptied = await p.evaluate(async () => {
+        const el = document.querySelector('connect-ui');
+        el.remove();
+        await new Promise((r) => setTimeout(r, 50));
+        return el.shadowRoot.querySelector('.cu-root') === null;
+      });
+      assert.equal(emptied, true, 'removing the element unmounts the widget');
+      await assertNoViolations(p);
+    }));
+});
+
+// ---------------------------------------------------------------------------
+/** Opens host.html (origin 1) with the widget (origin 2); returns the widget frame. */
+async function openIframe(p, { stranger = false } = {}) {
+  const widgetUrl = `${world.origins.widget}/pkg/embed.html`;
+  await p.goto(`${world.origins.host}/host.html?${q({ widget: widgetUrl, manual: '1' })}`);
+  if (stranger) {
+    // A third origin's page starts posting before the widget even exists.
+    await p.evaluate((third) => {
+      window.__strangerMessages = 0;
+      window.addEventListener('message', (e) => e.origin === third && window.__strangerMessages++);
+    }, world.origins.third);
+    await p.evaluate((src) => {
+      const f = document.createElement('iframe');
+      f.src = src;
+      f.title = 'stranger';
+      f.className = 'stranger';
+      document.body.append(f);
+    }, `${world.origins.third}/third.html`);
+    await p.waitFor(() => window.__strangerMessages > 3, undefined, 'messages from the third origin at the host');
+  }
+  await p.evaluate(() => window.openWidget());
+  const frame = await p.frame(world.origins.widget);
+  await h.waitFor(() => frame.evaluate(() => !!document.querySelector('.cu-form[data-provider=workos] input[name=apiKey]')), { message: 'the WorkOS form in the iframe' });
+  return frame;
+}
+
+describe('(c) iframe across origins', () => {
+  test('token by postMessage only; host receives ready, submitted, connected, closed; iframe resizes', () =>
+    page('iframe-connect', async (p) => {
+      const frame = await openIframe(p);
+      await waitForEvent(p, 'ready');
+      const token = await p.evaluate(() => window.sessionToken);
+      if (world.backend.dev) assert.match(token, /\S/, 'a session token from /dev/sessions');
+      const src = await p.evaluate(() => document.querySelector('iframe.connect-ui-frame').src);
+      const url = new URL(src);
+      assert.deepEqual([...url.searchParams.keys()], ['parent'], `iframe URL ${src}`);
+      assert.equal(url.searchParams.get('parent'), world.origins.host);
+      // The height follows the content (a resize message), not the 150px default.
+      const height = await h.waitFor(async () => {
+        const px = await p.evaluate(() => parseFloat(document.querySelector('iframe.connect-ui-frame').style.height));
+        return px > 200 && px;
+      }, { message: 'iframe height from a resize message' });
+      const inner = await frame.evaluate(() => Math.ceil(document.documentElement.getBoundingClientRect().height));
+      assert.ok(Math.abs(height - inner) <= 1, `iframe ${height}px vs content ${inner}px`);
+
+      await frame.type('input[name=apiKey]', WORKOS_KEY);
+      await frame.click('button[type=submit]');
+      const events = await waitForEvent(p, 'connected');
+      assert.deepEqual(typesOf(events), ['ready', 'submitted', 'connected']);
+      assert.equal(events[2].payload.provider, 'workos');
+      assertNoSecrets(events);
+      const post = p.requests.find((r) => r.method === 'POST' && r.url.endsWith('/connections'));
+      assert.ok(post, 'the widget posted to /connections');
+      if (token) {
+        assert.equal(post.headers.authorization, `Bearer ${token}`, 'the token reached the widget (by message) and the backend');
+        for (const r of p.requests) assert.ok(!r.url.includes(token), `a URL carries the token: ${r.url}`);
+      }
+      await frame.click('.cu-root__close');
+      const all = await waitForEvent(p, 'closed');
+      recorded.iframe = typesOf(all);
+      await h.waitFor(() => p.evaluate(() => !document.querySelector('iframe.connect-ui-frame')), { message: 'host removed the iframe on closed' });
+      assert.deepEqual(await p.evaluate(() => window.connectUiErrors), []);
+      assert.deepEqual(problems(p), []);
+    }));
+
+  test('messages from a third origin are ignored by the widget and by the host', () =>
+    page('iframe-stranger', async (p) => {
+      const frame = await openIframe(p, { stranger: true });
+      // The stranger keeps posting; count what reaches the widget's window, then check it changed nothing.
+      await frame.evaluate((third) => {
+        window.__strangerMessages = 0;
+        window.addEventListener('message', (e) => e.origin === third && window.__strangerMessages++);
+      }, world.origins.third);
+      await h.waitFor(() => frame.evaluate(() => window.__strangerMessages >= 10), { message: 'stranger messages reaching the widget' });
+      assert.equal(await frame.evaluate(() => document.querySelector('.cu-form').dataset.provider), 'workos', 'still the host-chosen provider');
+      const height = await p.evaluate(() => document.querySelector('iframe.connect-ui-frame').style.height);
+      assert.notEqual(height, '3px', 'a stranger resize was applied');
+      await frame.type('input[name=apiKey]', WORKOS_KEY);
+      await frame.click('button[type=submit]');
+      const events = await waitForEvent(p, 'connected');
+      assert.deepEqual(typesOf(events), ['ready', 'submitted', 'connected'], 'no event from the stranger');
+      assert.notEqual(events[2].payload.connection_id, 'stranger');
+      const post = p.requests.find((r) => r.method === 'POST' && r.url.endsWith('/connections'));
+      assert.ok(post.url.startsWith(world.backend.url), `posted to the host's backend, not the stranger's: ${post.url}`);
+      const token = await p.evaluate(() => window.sessionToken);
+      if (token) assert.equal(post.headers.authorization, `Bearer ${token}`);
+      assert.ok(!JSON.stringify(p.requests).includes('stranger-token'));
+      assert.ok((await p.evaluate(() => window.__strangerMessages)) > 3);
+    }));
+});
+
+// ---------------------------------------------------------------------------
+describe('(d) strict Content-Security-Policy', () => {
+  test('pages are served with the strict policy', async () => {
+    for (const [origin, path] of [
+      [world.origins.host, '/mount.html'],
+      [world.origins.widget, '/pkg/embed.html'],
+    ]) {
+      const res = await fetch(`${origin}${path}`);
+      const csp = res.headers.get('content-security-policy');
+      assert.match(csp, /default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'/);
+    }
+  });
+
+  test('plain page and iframe page connect with 0 violations', () =>
+    page('csp', async (p) => {
+      await p.goto(`${world.origins.host}/mount.html?${q({ provider: 'workos' })}`);
+      await waitForEvent(p, 'ready');
+      await p.type('input[name=apiKey]', WORKOS_KEY);
+      await p.click('button[type=submit]');
+      await waitForEvent(p, 'connected');
+      const plain = await cspViolations(p);
+      const frame = await openIframe(p);
+      await frame.type('input[name=apiKey]', WORKOS_KEY);
+      await frame.click('button[type=submit]');
+      await waitForEvent(p, 'connected');
+      const framed = await cspViolations(p);
+      await sleep(500); // reports are sent asynchronously
+      console.log(`csp (${h.BROWSER}): plain page ${plain.length} violations, iframe page ${framed.length} violations, ${world.cspReports().length} reports`);
+      assert.deepEqual(plain, []);
+      assert.deepEqual(framed, []);
+      assert.deepEqual(world.cspReports(), []);
+    }));
+
+  test('control: the watcher does see a violation (an inline style attribute)', () =>
+    page('csp-control', async (p) => {
+      await p.goto(`${world.origins.host}/lab.html?${q()}`);
+      await p.evaluate(() => document.body.insertAdjacentHTML('beforeend', '<p style="color: red">inline</p>'));
+      await p.waitFor(() => window.__cspViolations.length > 0, undefined, 'a securitypolicyviolation event');
+      const [v] = await p.evaluate(() => window.__cspViolations);
+      assert.match(v.directive, /^style-src/);
+      await h.waitFor(() => world.cspReports().length > 0, { message: 'a report at the report-uri' });
+      world.servers.host.cspReports.length = 0; // expected; keep the other tests' check meaningful
+    }));
+});
+
+// ---------------------------------------------------------------------------
+describe('(e) option validation', () => {
+  test('mount() and update() throw clear errors for missing or wrong options', () =>
+    page('options', async (p) => {
+      await p.goto(`${world.origins.host}/lab.html?${q()}`);
+      await p.waitFor(() => !!window.connectUiModule, undefined, 'the module');
+      const errors = await p.evaluate(async (backendUrl) => {
+        const { default: init, mount } = window.connectUiModule;
+        const el = document.getElementById('connect');
+        const attempt = (f) => {
+          try {
+            f();
+            return 'no error';
+          } catch (e) {
+            return `${e.constructor.name}: ${e.message}`;
+          }
+        };
+        const out = { beforeInit: attempt(() => mount(el, { backendUrl })) };
+        await init();
+        out.missingBackend = attempt(() => mount(el, { provider: 'workos' }));
+        out.unknownProvider = attempt(() => mount(el, { provider: 'nope', backendUrl }));
+        out.unknownOption = attempt(() => mount(el, { backendURL: '/api', backendUrl }));
+        out.badTheme = attempt(() => mount(el, { backendUrl, theme: 'blue' }));
+        out.badOnEvent = attempt(() => mount(el, { backendUrl, onEvent: 'log' }));
+        out.notAnElement = attempt(() => mount(null, { backendUrl }));
+        out.notAnObject = attempt(() => mount(el, 'workos'));
+        out.leftEmpty = el.childElementCount;
+        const handle = mount(el, { backendUrl, provider: 'workos' });
+        out.updateBad = attempt(() => handle.update({ provider: 'nope' }));
+        out.updateUnknown = attempt(() => handle.update({ colour: 'red' }));
+        handle.unmount();
+        out.afterUnmount = attempt(() => handle.update({ provider: 'kandji' }));
+        out.unmountTwice = attempt(() => handle.unmount());
+        return out;
+      }, world.backend.url);
+      assert.equal(errors.beforeInit, 'Error: connect-ui: call `await init()` before mount()');
+      assert.match(errors.missingBackend, /^Error: connect-ui: option `backendUrl` is required/);
+      assert.match(errors.unknownProvider, /^Error: connect-ui: option `provider`: unknown provider "nope"; known providers: torii, tally, ordinal, workos, kandji$/);
+      assert.match(errors.unknownOption, /^Error: connect-ui: unknown option `backendURL`; known options: provider, backendUrl/);
+      assert.match(errors.badTheme, /`theme` must be "light", "dark" or "auto", not "blue"/);
+      assert.match(errors.badOnEvent, /option `onEvent` must be a function/);
+      assert.match(errors.notAnElement, /^TypeError: connect-ui: mount\(element, options\): `element` must be a DOM element/);
+      assert.match(errors.notAnObject, /options must be an object/);
+      assert.equal(errors.leftEmpty, 0, 'a failed mount() leaves nothing behind');
+      assert.match(errors.updateBad, /unknown provider "nope"/);
+      assert.match(errors.updateUnknown, /unknown option `colour`/);
+      assert.match(errors.afterUnmount, /update\(\) after unmount\(\)/);
+      assert.equal(errors.unmountTwice, 'no error');
+      assert.deepEqual(problems(p), []);
+    }));
+
+  test('<connect-ui> with an unknown provider shows the error in place', () =>
+    page('element-error', async (p) => {
+      await p.goto(`${world.origins.host}/lab.html?${q()}`);
+      await p.waitFor(() => !!window.connectUiModule, undefined, 'the module');
+      await p.evaluate((backendUrl) => {
+        const el = document.createElement('connect-ui');
+        el.setAttribute('provider', 'nope');
+        el.setAttribute('backend-url', backendUrl);
+        document.body.append(el);
+      }, world.backend.url);
+      const text = await p.waitFor(() => document.querySelector('connect-ui').shadowRoot.querySelector('[part=config-error]')?.textContent, undefined, 'the configuration error');
+      assert.match(text, /unknown provider "nope"/);
+      assert.ok(p.problems.some((m) => m.startsWith('console.error')), 'also in the console');
+    }));
+});

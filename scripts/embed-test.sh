@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# The embedding tests: the four ways into a host page, against the real reference backend.
+#   - scripts/package.sh builds target/pkg (the ES module, <connect-ui>, the iframe page)
+#   - the Leptos host example (examples/leptos-host): cargo check for wasm32, trunk build
+#   - e2e/embed-suite.mjs in Chromium (Playwright) and Firefox (puppeteer-core, WebDriver BiDi):
+#     (L) Leptos component, (a) mount(), (b) <connect-ui>, (c) iframe across three loopback
+#     origins, (d) strict CSP with 0 violations, (e) option validation
+#   - e2e/embed-memory.mjs in Chromium: (f) mount/unmount 1,000 times, memory before/after
+# Every page is served by e2e/embed-server.mjs under
+#   default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'
+#
+#   scripts/embed-test.sh [node --test args, e.g. --test-name-pattern=iframe]
+# Env: SKIP_SETUP=1 (test.sh sets it), EMBED_SKIP_BUILD=1 (reuse target/pkg, the backend and the
+#      example's dist), EMBED_BROWSERS (default "chromium firefox"), EMBED_MEMORY_CYCLES (1000).
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+[ "${SKIP_SETUP:-}" = 1 ] || "$CONNECT_UI_ROOT/scripts/setup.sh" --test
+
+install_cleanup
+new_tmp_dir embed
+own_summary=false
+if [ -z "${RESULTS_FILE:-}" ]; then
+  export RESULTS_FILE="$TMP_DIR/results.tsv"
+  own_summary=true
+fi
+status=0
+EXAMPLE=examples/leptos-host
+EXAMPLE_DIST="$CONNECT_UI_ROOT/target/embed/leptos-host"
+
+# ---------------------------------------------------------------------------
+# Builds. A failed build is recorded as one failure of its layer; the suites then run with
+# whatever is there (and fail clearly if it is missing).
+build() {
+  local layer=$1 name=$2
+  shift 2
+  info "$layer (log: target/logs/$name.log)"
+  if run_logged "$name" "$@"; then
+    record "$layer" 1 0
+  else
+    record "$layer" 0 1
+    status=1
+  fi
+}
+
+if [ "${EMBED_SKIP_BUILD:-}" != 1 ]; then
+  build "embed: package" embed-package env SKIP_SETUP=1 "$CONNECT_UI_ROOT/scripts/package.sh"
+  sed -n '/target\/pkg\//,$p' "$LOG_DIR/embed-package.log" | sed 's/^/  /' || true
+  build "embed: backend build" embed-backend-build cargo build -p connect-ui-backend --release --locked
+  # The example has its own workspace and lockfile; it shares target/ so the widget's
+  # dependencies, already built for the other layers, are reused.
+  build "embed: leptos example check" embed-example-check \
+    cargo check --manifest-path "$EXAMPLE/Cargo.toml" --target wasm32-unknown-unknown --locked --target-dir target
+  build "embed: leptos example fmt" embed-example-fmt \
+    cargo fmt --manifest-path "$EXAMPLE/Cargo.toml" -- --check
+  build "embed: leptos example trunk build" embed-example-trunk \
+    env CARGO_TARGET_DIR="$CONNECT_UI_ROOT/target" \
+    trunk build --config "$EXAMPLE/Trunk.toml" --dist "$EXAMPLE_DIST" --public-url /leptos/
+fi
+
+# ---------------------------------------------------------------------------
+# node --test suites; totals from the TAP report, like e2e.sh.
+
+# suite LAYER LOGNAME ENV... -- FILE...: run node --test on FILEs with ENV, record the totals.
+suite() {
+  local layer=$1 name=$2
+  shift 2
+  local envs=()
+  while [ "$1" != -- ]; do
+    envs+=("$1")
+    shift
+  done
+  shift
+  local log="$LOG_DIR/$name.log" tap="$LOG_DIR/$name.tap" st=0 passed failed cancelled todo
+  info "$layer (log: target/logs/$name.log)"
+  env "${envs[@]}" EMBED_LEPTOS_DIST="$EXAMPLE_DIST" E2E_ARTIFACTS="$CONNECT_UI_ROOT/target/screenshots" \
+    timeout --kill-after=10 900 \
+    node --test --test-concurrency=1 --test-timeout=180000 \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$tap" \
+    "${EXTRA_NODE_ARGS[@]}" "$@" >"$log" 2>&1 </dev/null || st=$?
+  # The readable lines: suites, tests, and what the tests print (events, CSP, memory figures).
+  sed -n '/^ℹ tests/q; p' "$log" | grep -E '^\s*(▶|✔|✖|﹣)|^(events|csp|memory)' | sed 's/^/    /' || true
+  passed=$(awk '/^# pass /{print $3}' "$tap" | tail -n 1)
+  failed=$(awk '/^# fail /{print $3}' "$tap" | tail -n 1)
+  cancelled=$(awk '/^# cancelled /{print $3}' "$tap" | tail -n 1)
+  todo=$(awk '/^# todo /{print $3}' "$tap" | tail -n 1)
+  passed=${passed:-0}
+  failed=$((${failed:-0} + ${cancelled:-0}))
+  local note=
+  [ "${todo:-0}" -gt 0 ] && note="${todo} todo: known Rust-side bugs, see the test names"
+  if [ "$st" -ne 0 ]; then
+    show_tail "$log" 80
+    if [ "$failed" -eq 0 ]; then
+      failed=1
+      note="node --test exited $st without a failed test"
+    fi
+    status=1
+  fi
+  record "$layer" "$passed" "$failed" "$note"
+}
+
+EXTRA_NODE_ARGS=("$@")
+mkdir -p target/screenshots
+for browser in ${EMBED_BROWSERS:-chromium firefox}; do
+  suite "embed ($browser)" "embed-$browser" EMBED_BROWSER="$browser" -- e2e/embed-suite.mjs
+done
+suite "embed: memory (chromium)" embed-memory EMBED_BROWSER=chromium -- e2e/embed-memory.mjs
+
+if $own_summary; then
+  print_summary || exit 1
+fi
+exit "$status"
