@@ -14,6 +14,7 @@ struct LiveOptions {
     provider: RwSignal<Option<String>>,
     session_token: RwSignal<Option<String>>,
     allow: RwSignal<Option<Vec<String>>>,
+    locale: RwSignal<Option<String>>,
 }
 
 /// A mounted widget; `unmount()` (or dropping it) removes it and frees its state.
@@ -90,6 +91,7 @@ pub fn mount(element: web_sys::HtmlElement, options: JsValue) -> Result<MountHan
             provider: RwSignal::new(opts.provider.clone().flatten()),
             session_token: RwSignal::new(opts.session_token.clone().flatten()),
             allow: RwSignal::new(opts.allow.clone()),
+            locale: RwSignal::new(opts.locale.clone()),
         };
         out.set(Some(live));
         let on_event = on_event.map(|f| {
@@ -107,6 +109,7 @@ pub fn mount(element: web_sys::HtmlElement, options: JsValue) -> Result<MountHan
                 provider=live.provider
                 session_token=live.session_token
                 allow=live.allow
+                locale=live.locale
                 timeout_ms=timeout
                 closable=closable
                 on_event=Callback::new(move |e| {
@@ -145,6 +148,9 @@ impl MountHandle {
         }
         if let Some(allow) = opts.allow {
             live.allow.try_set(Some(allow));
+        }
+        if let Some(locale) = opts.locale {
+            live.locale.try_set(Some(locale));
         }
         Ok(())
     }

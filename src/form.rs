@@ -4,11 +4,12 @@ use crate::api::{new_idempotency_key, post_connection_with_retry, Endpoint, DEFA
 use crate::regexp::BrowserRegExp;
 use connect_ui_core::{
     builtin_catalog, normalize_value, safe_link, validate_field, validate_request, ConnectEvent,
-    ConnectionCreated, ConnectionRequest, FieldGroup, FieldSpec, HintKind, ProviderSpec,
-    SubmitError,
+    ConnectionCreated, ConnectionRequest, FieldError, FieldGroup, FieldSpec, HintKind, Messages,
+    ProviderSpec, SubmitError,
 };
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use wasm_bindgen::JsCast;
@@ -51,7 +52,7 @@ impl ProviderChoice {
 }
 
 /// Gives every mounted form its own id prefix, so several forms can share a page.
-fn next_instance_id() -> usize {
+pub(crate) fn next_instance_id() -> usize {
     static NEXT: AtomicUsize = AtomicUsize::new(1);
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
@@ -66,8 +67,8 @@ struct FieldModel {
     touched: RwSignal<bool>,
     /// The backend's message for this field, until the user edits it.
     server_error: RwSignal<Option<String>>,
-    /// The client-side rule's message for the current value.
-    client_error: Memo<Option<String>>,
+    /// The client-side rule's verdict on the current value.
+    client_error: Memo<Option<FieldError>>,
     revealed: RwSignal<bool>,
 }
 
@@ -77,9 +78,7 @@ impl FieldModel {
         let rule = spec.clone();
         let client_error = Memo::new(move |_| {
             let normalized = normalize_value(&rule, &value.get());
-            validate_field(&rule, &normalized, &BrowserRegExp)
-                .err()
-                .map(|e| e.message())
+            validate_field(&rule, &normalized, &BrowserRegExp).err()
         });
         Self {
             spec,
@@ -93,13 +92,14 @@ impl FieldModel {
         }
     }
 
-    /// What is shown under the field right now.
-    fn visible_error(&self) -> Option<String> {
+    /// What is shown under the field right now, in the user's language.
+    fn visible_error(&self, provider: &str, m: &Messages) -> Option<String> {
         self.server_error.get().or_else(|| {
             self.touched
                 .get()
                 .then(|| self.client_error.get())
                 .flatten()
+                .map(|e| m.field_error(provider, &self.spec, &e))
         })
     }
 }
@@ -163,7 +163,18 @@ pub fn ConnectForm(
     /// Receives every host event (`validation_failed`, `submitted`, `connected`, `error`).
     #[prop(optional, into)]
     on_event: Option<Callback<ConnectEvent>>,
+    /// Locale tag (`fr`, `ja-JP`); when empty the browser's language, else English.
+    #[prop(optional, into)]
+    locale: MaybeProp<String>,
+    /// Replacement strings by message key (see `core/locales/en.json`).
+    #[prop(optional, into)]
+    strings: MaybeProp<HashMap<String, String>>,
+    /// Messages already chosen by a parent (`ConnectUi`); overrides `locale` and `strings`.
+    #[prop(optional, into)]
+    messages: Option<Signal<Messages>>,
 ) -> impl IntoView {
+    let m: Signal<Messages> =
+        messages.unwrap_or_else(|| crate::i18n::use_messages(locale, strings).into());
     let emit = move |event: ConnectEvent| {
         if let Some(cb) = on_event {
             cb.run(event);
@@ -176,7 +187,7 @@ pub fn ConnectForm(
         };
         return view! {
             <div class="cu-form cu-form--unknown" role="alert">
-                {format!("Unknown provider “{id}”. Check the provider id the page was given.")}
+                {move || m.with(|m| m.tf("form.unknown_provider", &[("id", &id)]))}
             </div>
         }
         .into_any();
@@ -194,7 +205,8 @@ pub fn ConnectForm(
     );
 
     let connected = RwSignal::new(None::<ConnectionCreated>);
-    let form_error = RwSignal::new(None::<String>);
+    // The failure shown above the button, with backend field messages that fit no field.
+    let form_error = RwSignal::new(None::<(SubmitError, Vec<String>)>);
     let announcement = RwSignal::new(String::new());
     let guide_open = RwSignal::new(false);
     // Seconds until the backend accepts another attempt (429 Retry-After).
@@ -222,7 +234,9 @@ pub fn ConnectForm(
                                 f.value.set(String::new());
                             }
                             connected.set(Some(created.clone()));
-                            announcement.set(format!("Connected to {name}."));
+                            announcement.set(m.with_untracked(|m| {
+                                m.tf("form.connected_announce", &[("name", &name)])
+                            }));
                             emit(ConnectEvent::Connected {
                                 connection_id: created.connection_id.clone(),
                                 provider: created.provider.clone(),
@@ -250,21 +264,23 @@ pub fn ConnectForm(
                                     focus_by_id(&first.input_id);
                                 }
                             }
-                            let mut message = error.message();
-                            for m in unplaced {
+                            let mut message = m.with_untracked(|m| m.submit_error(error));
+                            for extra in &unplaced {
                                 message.push(' ');
-                                message.push_str(&m);
+                                message.push_str(extra);
                             }
                             if let Some(seconds) = error.retry_after().filter(|s| *s > 0) {
                                 start_countdown(wait_seconds, seconds);
                             }
-                            announcement.set(format!("Not connected: {message}"));
+                            announcement.set(m.with_untracked(|m| {
+                                m.tf("form.not_connected", &[("message", &message)])
+                            }));
                             emit(ConnectEvent::Error {
                                 provider: provider_id.clone(),
                                 code: error.code(),
                                 message: message.clone(),
                             });
-                            form_error.set(Some(message));
+                            form_error.set(Some((error.clone(), unplaced)));
                             if let Some(cb) = on_error {
                                 cb.run(error.clone());
                             }
@@ -319,11 +335,16 @@ pub fn ConnectForm(
                             .collect(),
                     });
                     let n = errors.len();
-                    announcement.set(if n == 1 {
-                        "1 field needs attention.".to_string()
-                    } else {
-                        format!("{n} fields need attention.")
-                    });
+                    announcement.set(m.with_untracked(|m| {
+                        if n == 1 {
+                            m.t("form.fields_need_attention_one")
+                        } else {
+                            m.tf(
+                                "form.fields_need_attention_other",
+                                &[("count", &n.to_string())],
+                            )
+                        }
+                    }));
                     return;
                 }
             };
@@ -333,7 +354,7 @@ pub fn ConnectForm(
             };
             last_attempt.set_value(Some((request.clone(), key.clone())));
             form_error.set(None);
-            announcement.set(format!("Connecting to {name}…"));
+            announcement.set(m.with_untracked(|m| m.tf("form.submitting", &[("name", &name)])));
             let endpoint = Endpoint {
                 backend_url: backend_url.get_untracked(),
                 session_token: session_token.get_untracked(),
@@ -353,19 +374,30 @@ pub fn ConnectForm(
                 .iter()
                 .enumerate()
                 .filter(|(_, f)| !f.spec.hidden)
-                .map(|(i, _)| field_view(fields.clone(), i, spec.clone(), &prefix, guide_open))
+                .map(|(i, _)| field_view(fields.clone(), i, spec.clone(), &prefix, guide_open, m))
                 .collect_view()
         }
     };
 
-    let guide = guide_view(spec.clone(), &prefix, guide_open);
+    let guide = guide_view(spec.clone(), &prefix, guide_open, m);
     let success_id = format!("{prefix}-success");
     let button_name = name.clone();
     let success_name = name.clone();
 
     view! {
-        <div class="cu-form" part="form" data-provider=spec.id.clone()>
-            <h2 class="cu-form__title" part="title">{format!("Connect {name}")}</h2>
+        <div
+            class="cu-form"
+            part="form"
+            data-provider=spec.id.clone()
+            lang=move || m.with(|m| m.locale().to_string())
+            dir=move || m.with(|m| m.dir())
+        >
+            <h2 class="cu-form__title" part="title">
+                {
+                    let name = name.clone();
+                    move || m.with(|m| m.tf("form.title", &[("name", &name)]))
+                }
+            </h2>
             <Show
                 when=move || connected.get().is_none()
                 fallback=move || {
@@ -378,10 +410,13 @@ pub fn ConnectForm(
                     view! {
                         <div class="cu-success" part="success">
                             <h3 id=id class="cu-success__title" tabindex="-1">
-                                "Connected"
+                                {move || m.with(|m| m.t("success.title"))}
                             </h3>
                             <p class="cu-success__text">
-                                {format!("Your {success_name} account is connected. You can close this window.")}
+                                {
+                                    let n = success_name.clone();
+                                    move || m.with(|m| m.tf("success.text", &[("name", &n)]))
+                                }
                             </p>
                         </div>
                     }
@@ -392,7 +427,18 @@ pub fn ConnectForm(
                     {move || {
                         form_error
                             .get()
-                            .map(|m| view! { <div class="cu-form__error" part="form-error" role="alert">{m}</div> })
+                            .map(|(error, extra)| {
+                                let mut text = m.with(|m| m.submit_error(&error));
+                                for e in extra {
+                                    text.push(' ');
+                                    text.push_str(&e);
+                                }
+                                view! {
+                                    <div class="cu-form__error" part="form-error" role="alert">
+                                        {text}
+                                    </div>
+                                }
+                            })
                     }}
                     <button
                         type="submit"
@@ -405,13 +451,18 @@ pub fn ConnectForm(
                             let n = button_name.clone();
                             move || {
                                 let wait = wait_seconds.get();
-                                if pending.get() {
-                                    format!("Connecting to {n}…")
-                                } else if wait > 0 {
-                                    format!("Connect {n} (try again in {wait} s)")
-                                } else {
-                                    format!("Connect {n}")
-                                }
+                                m.with(|m| {
+                                    if pending.get() {
+                                        m.tf("form.submitting", &[("name", &n)])
+                                    } else if wait > 0 {
+                                        m.tf(
+                                            "form.submit_wait",
+                                            &[("name", &n), ("seconds", &wait.to_string())],
+                                        )
+                                    } else {
+                                        m.tf("form.submit", &[("name", &n)])
+                                    }
+                                })
                             }
                         }
                     </button>
@@ -433,8 +484,10 @@ fn field_view(
     provider: Arc<ProviderSpec>,
     prefix: &str,
     guide_open: RwSignal<bool>,
+    m: Signal<Messages>,
 ) -> impl IntoView {
     let f = &fields[index];
+    let pid = provider.id.clone();
     let spec = f.spec.clone();
     let input_id = f.input_id.clone();
     let error_id = format!("{input_id}-error");
@@ -442,11 +495,27 @@ fn field_view(
     let (value, touched, server_error, revealed) = (f.value, f.touched, f.server_error, f.revealed);
     let error_text = {
         let fields = fields.clone();
-        Memo::new(move |_| fields[index].visible_error())
+        let pid = pid.clone();
+        Memo::new(move |_| m.with(|m| fields[index].visible_error(&pid, m)))
     };
     let has_error = move || error_text.with(Option::is_some);
     let secret = spec.secret;
-    let title = spec.title.clone();
+    let title = {
+        let (pid, spec) = (pid.clone(), spec.clone());
+        Memo::new(move |_| m.with(|m| m.field_title(&pid, &spec)))
+    };
+    let text = {
+        let (pid, key) = (pid.clone(), spec.key.clone());
+        move |suffix: &str, fallback: &str| {
+            let (pid, key, suffix, fallback) = (
+                pid.clone(),
+                key.clone(),
+                suffix.to_string(),
+                fallback.to_string(),
+            );
+            move || m.with(|m| m.provider_text(&pid, &format!("field.{key}.{suffix}"), &fallback))
+        }
+    };
     let on_input = move |ev: leptos::ev::Event| {
         value.set(event_target_value(&ev));
         server_error.set(None);
@@ -459,10 +528,13 @@ fn field_view(
     };
     // Live feedback about what was pasted (staging key, a client id by mistake…).
     let hint = {
-        let spec = spec.clone();
+        let (spec, pid) = (spec.clone(), pid.clone());
         Memo::new(move |_| {
             let v = normalize_value(&spec, &value.get());
-            spec.hint_for(&v).map(|h| (h.kind, h.message.clone()))
+            spec.hint_for(&v).map(|h| {
+                let key = format!("field.{}.hint.{}", spec.key, h.prefix);
+                (h.kind, m.with(|m| m.provider_text(&pid, &key, &h.message)))
+            })
         })
     };
     let control = if spec.options.is_empty() {
@@ -499,7 +571,7 @@ fn field_view(
                 on:change=on_input
                 on:blur=move |_| touched.set(true)
             >
-                <option value="">"Choose…"</option>
+                <option value="">{move || m.with(|m| m.t("form.choose"))}</option>
                 {options
                     .into_iter()
                     .map(|o| view! { <option value=o.clone()>{o.clone()}</option> })
@@ -509,18 +581,26 @@ fn field_view(
         .into_any()
     };
     let reveal = secret.then(|| {
-        let show = format!("Show {title}");
-        let hide = format!("Hide {title}");
+        let label = move || {
+            let t = title.get();
+            m.with(|m| {
+                if revealed.get() {
+                    m.tf("form.hide_label", &[("title", &t)])
+                } else {
+                    m.tf("form.show_label", &[("title", &t)])
+                }
+            })
+        };
         view! {
             <button
                 type="button"
                 class="cu-field__reveal"
                 aria-controls=input_id.clone()
                 aria-pressed=move || if revealed.get() { "true" } else { "false" }
-                aria-label=move || if revealed.get() { hide.clone() } else { show.clone() }
+                aria-label=label
                 on:click=move |_| revealed.update(|r| *r = !*r)
             >
-                {move || if revealed.get() { "Hide" } else { "Show" }}
+                {move || m.with(|m| m.t(if revealed.get() { "form.hide" } else { "form.show" }))}
             </button>
         }
     });
@@ -530,7 +610,7 @@ fn field_view(
         .and_then(|s| provider.guide_section(s))
         .map(|section| {
             let anchor = format!("{prefix}-guide-{}", section.id);
-            let label = format!("Where do I find my {title}?");
+            let label = move || m.with(|m| m.tf("form.where_field", &[("title", &title.get())]));
             view! {
                 <button
                     type="button"
@@ -553,8 +633,16 @@ fn field_view(
     view! {
         <div class="cu-field" part="field" class:cu-field--invalid=has_error>
             <label class="cu-field__label" part="label" for=input_id.clone()>
-                {title.clone()}
-                {spec.optional.then(|| view! { <span class="cu-field__optional">" (optional)"</span> })}
+                {move || title.get()}
+                {spec
+                    .optional
+                    .then(|| {
+                        view! {
+                            <span class="cu-field__optional">
+                                " " {move || m.with(|m| m.t("form.optional"))}
+                            </span>
+                        }
+                    })}
             </label>
             <div class="cu-field__control" part="control">
                 {spec
@@ -571,7 +659,7 @@ fn field_view(
             {spec
                 .description
                 .clone()
-                .map(|d| view! { <p id=help_id.clone() class="cu-field__help">{d}</p> })}
+                .map(|d| view! { <p id=help_id.clone() class="cu-field__help">{text("description", &d)}</p> })}
             <p id=error_id class="cu-field__error" part="error">{error_text}</p>
             <p
                 id=hint_id
@@ -588,19 +676,32 @@ fn field_view(
 }
 
 /// The provider's numbered "Where do I find this?" guide, with its prerequisites and key page.
-fn guide_view(provider: Arc<ProviderSpec>, prefix: &str, open: RwSignal<bool>) -> impl IntoView {
+fn guide_view(
+    provider: Arc<ProviderSpec>,
+    prefix: &str,
+    open: RwSignal<bool>,
+    m: Signal<Messages>,
+) -> impl IntoView {
+    let text = {
+        let pid = provider.id.clone();
+        move |suffix: String, fallback: &str| {
+            let (pid, fallback) = (pid.clone(), fallback.to_string());
+            move || m.with(|m| m.provider_text(&pid, &suffix, &fallback))
+        }
+    };
     if provider.guide.is_empty() && provider.key_page_url.is_none() {
         return None;
     }
     let prereqs = (!provider.prerequisites.is_empty()).then(|| {
         view! {
             <div class="cu-guide__prereqs">
-                <p class="cu-guide__subtitle">"Before you start"</p>
+                <p class="cu-guide__subtitle">{move || m.with(|m| m.t("guide.before"))}</p>
                 <ul>
                     {provider
                         .prerequisites
                         .iter()
-                        .map(|p| view! { <li>{p.clone()}</li> })
+                        .enumerate()
+                        .map(|(i, p)| view! { <li>{text(format!("prereq.{i}"), p)}</li> })
                         .collect_view()}
                 </ul>
             </div>
@@ -614,15 +715,24 @@ fn guide_view(provider: Arc<ProviderSpec>, prefix: &str, open: RwSignal<bool>) -
                 let url = url.to_string();
                 view! {
                     <a class="cu-link" href=url target="_blank" rel="noopener noreferrer">
-                        "Open this page"
+                        {move || m.with(|m| m.t("guide.open_page"))}
                     </a>
                 }
             });
             view! {
                 <li class="cu-guide__section" id=format!("{prefix}-guide-{}", s.id) tabindex="-1">
-                    <p class="cu-guide__section-title">{s.title.clone()}</p>
+                    <p class="cu-guide__section-title">
+                        {text(format!("guide.{}.title", s.id), &s.title)}
+                    </p>
                     <ol class="cu-guide__steps">
-                        {s.steps.iter().map(|step| view! { <li>{step.clone()}</li> }).collect_view()}
+                        {s
+                            .steps
+                            .iter()
+                            .enumerate()
+                            .map(|(i, step)| {
+                                view! { <li>{text(format!("guide.{}.step.{i}", s.id), step)}</li> }
+                            })
+                            .collect_view()}
                     </ol>
                     {link}
                 </li>
@@ -631,10 +741,11 @@ fn guide_view(provider: Arc<ProviderSpec>, prefix: &str, open: RwSignal<bool>) -
         .collect_view();
     let key_page = provider.key_page_url.as_deref().and_then(safe_link).map(|url| {
         let url = url.to_string();
-        let text = format!("Open {} in a new tab", provider.name);
+        let name = provider.name.clone();
+        let label = move || m.with(|m| m.tf("guide.open_provider", &[("name", &name)]));
         view! {
             <a class="cu-link cu-guide__key-page" href=url target="_blank" rel="noopener noreferrer">
-                {text}
+                {label}
             </a>
         }
     });
@@ -648,7 +759,7 @@ fn guide_view(provider: Arc<ProviderSpec>, prefix: &str, open: RwSignal<bool>) -
                 open.set(el.open());
             }
         >
-            <summary class="cu-guide__summary">"Where do I find this?"</summary>
+            <summary class="cu-guide__summary">{move || m.with(|m| m.t("guide.summary"))}</summary>
             {prereqs}
             <ol class="cu-guide__sections">{sections}</ol>
             {key_page}

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod embed;
 pub mod form;
+pub mod i18n;
 pub mod panic;
 pub mod picker;
 pub mod regexp;

@@ -40,7 +40,17 @@ pub fn ConnectUi(
     /// Shows a Close button; Escape also closes (emits `closed`).
     #[prop(optional)]
     closable: bool,
+    /// Locale tag (`fr`, `ja-JP`); when empty the browser's language, else English.
+    #[prop(optional, into)]
+    locale: MaybeProp<String>,
+    /// Replacement strings by message key (see `core/locales/en.json`).
+    #[prop(optional, into)]
+    strings: MaybeProp<std::collections::HashMap<String, String>>,
+    /// Providers to offer instead of the built-in catalog (a host's own catalog).
+    #[prop(optional, into)]
+    catalog: MaybeProp<Vec<ProviderSpec>>,
 ) -> impl IntoView {
+    let m: Signal<connect_ui_core::Messages> = crate::i18n::use_messages(locale, strings).into();
     let emit = move |event: ConnectEvent| {
         if let Some(cb) = on_event {
             cb.run(event);
@@ -61,11 +71,11 @@ pub fn ConnectUi(
     });
     let providers = Signal::derive(move || {
         let allow = allow.get().unwrap_or_default();
-        builtin_catalog()
-            .providers
-            .iter()
+        let all = catalog
+            .get()
+            .unwrap_or_else(|| builtin_catalog().providers.clone());
+        all.into_iter()
             .filter(|p| allow.is_empty() || allow.contains(&p.id))
-            .cloned()
             .collect::<Vec<ProviderSpec>>()
     });
     let choose = move |id: Option<String>| {
@@ -101,7 +111,7 @@ pub fn ConnectUi(
                             type="button"
                             class="cu-button cu-button--ghost cu-root__close"
                             part="close"
-                            aria-label="Close"
+                            aria-label=move || m.with(|m| m.t("ui.close"))
                             on:click=move |_| emit(ConnectEvent::Closed)
                         >
                             "×"
@@ -112,6 +122,7 @@ pub fn ConnectUi(
                 None => {
                     view! {
                         <ProviderPicker
+                            messages=m
                             providers=providers
                             on_select=Callback::new(move |id: String| choose(Some(id)))
                         />
@@ -126,10 +137,16 @@ pub fn ConnectUi(
                             part="back"
                             on:click=move |_| choose(None)
                         >
-                            "← All services"
+                            {move || m.with(|m| m.t("ui.back"))}
                         </button>
                         <ConnectForm
-                            provider=id
+                            provider=catalog
+                                .with_untracked(|c| {
+                                    c.as_ref().and_then(|c| c.iter().find(|p| p.id == id).cloned())
+                                })
+                                .map(crate::form::ProviderChoice::Spec)
+                                .unwrap_or(crate::form::ProviderChoice::Id(id))
+                            messages=m
                             backend_url=backend_url
                             session_token=session_token
                             timeout_ms=timeout_ms

@@ -553,3 +553,117 @@ async fn workos_tells_staging_from_production_and_spots_a_client_id() {
     let described = key.get_attribute("aria-describedby").unwrap();
     assert!(described.contains(&format!("{}-hint", key.id())));
 }
+
+#[wasm_bindgen_test]
+async fn french_locale_translates_labels_messages_and_guide() {
+    let root = fresh_container();
+    let _h = DropGuard(Some(mount_to(root.clone(), move || {
+        view! { <ConnectForm provider="kandji" backend_url=backend() locale="fr-CA" /> }
+    })));
+    tick().await;
+    let form = query(&root, ".cu-form").unwrap();
+    assert_eq!(form.get_attribute("lang").as_deref(), Some("fr"));
+    let button = submit_button(&root).text_content().unwrap();
+    assert_eq!(button, "Connecter Kandji");
+    let token = input_labelled(&root, "Jeton API");
+    type_into(&token, "pas-un-uuid");
+    blur(&token);
+    tick().await;
+    let error = error_of(&token);
+    assert!(
+        error.contains("1bc32cba-a5d6-438a-bbcc-af312f560a3c"),
+        "{error}"
+    );
+    assert!(!error.contains("look like"), "no English leftover: {error}");
+    let text = root.text_content().unwrap();
+    assert!(
+        !text.contains("Where do I find"),
+        "guide is translated: {text}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_right_to_left_test_locale_sets_dir_and_host_overrides_win() {
+    let root = fresh_container();
+    let strings: std::collections::HashMap<String, String> = [
+        ("form.submit".to_string(), "اتصال {name}".to_string()),
+        ("error.required".to_string(), "هذا الحقل مطلوب".to_string()),
+    ]
+    .into_iter()
+    .collect();
+    let _h = DropGuard(Some(mount_to(root.clone(), move || {
+        view! {
+            <ConnectForm provider="workos" backend_url=backend() locale="ar" strings=strings.clone() />
+        }
+    })));
+    tick().await;
+    let form = query(&root, ".cu-form").unwrap();
+    assert_eq!(form.get_attribute("dir").as_deref(), Some("rtl"));
+    assert_eq!(submit_button(&root).text_content().unwrap(), "اتصال WorkOS");
+    let key = query(&root, "input[name=apiKey]")
+        .unwrap()
+        .unchecked_into::<HtmlInputElement>();
+    blur(&key);
+    tick().await;
+    assert_eq!(error_of(&key), "هذا الحقل مطلوب");
+    // Logical CSS properties: the prefix side flips with the direction.
+    let style = window().get_computed_style(&form).unwrap().unwrap();
+    assert_eq!(style.get_property_value("direction").unwrap(), "rtl");
+}
+
+#[wasm_bindgen_test]
+async fn picker_is_keyboard_navigable() {
+    let chosen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let root = fresh_container();
+    let sink = chosen.clone();
+    let _h = DropGuard(Some(mount_to(root.clone(), move || {
+        let sink = sink.clone();
+        view! {
+            <connect_ui::ProviderPicker
+                providers=connect_ui::core::builtin_catalog().providers.clone()
+                on_select=Callback::new(move |id| sink.lock().unwrap().push(id))
+            />
+        }
+    })));
+    tick().await;
+    let search = input_labelled(&root, "Search services");
+    let key = |target: &web_sys::Element, k: &str| {
+        let init = web_sys::KeyboardEventInit::new();
+        init.set_key(k);
+        init.set_bubbles(true);
+        init.set_cancelable(true);
+        let ev =
+            web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+        target.dispatch_event(&ev).unwrap();
+    };
+    search.focus().unwrap();
+    key(&search, "ArrowDown");
+    let active = || document().active_element().unwrap();
+    assert_eq!(
+        active().get_attribute("data-provider").as_deref(),
+        Some("torii")
+    );
+    key(&active(), "ArrowDown");
+    key(&active(), "ArrowDown");
+    assert_eq!(
+        active().get_attribute("data-provider").as_deref(),
+        Some("ordinal")
+    );
+    key(&active(), "End");
+    assert_eq!(
+        active().get_attribute("data-provider").as_deref(),
+        Some("kandji")
+    );
+    key(&active(), "ArrowUp");
+    assert_eq!(
+        active().get_attribute("data-provider").as_deref(),
+        Some("workos")
+    );
+    key(&active(), "Escape");
+    assert_eq!(active().id(), search.id());
+    // Type to filter, Enter picks the first match.
+    type_into(&search, "ord");
+    tick().await;
+    key(&search, "Enter");
+    assert_eq!(chosen.lock().unwrap().as_slice(), ["ordinal"]);
+}

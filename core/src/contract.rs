@@ -151,26 +151,7 @@ impl SubmitError {
 
     /// The English message shown above the submit button; says what happened and what to do.
     pub fn message(&self) -> String {
-        match self {
-            SubmitError::Network => {
-                "We couldn't reach the server. Check your connection and try again; what you typed is kept."
-                    .into()
-            }
-            SubmitError::Timeout => {
-                "The server took too long to answer. Try again; what you typed is kept.".into()
-            }
-            SubmitError::Rejected { status, error, .. }
-                if !error.message.trim().is_empty() && !matches!(status, 401 | 429) =>
-            {
-                error.message.clone()
-            }
-            SubmitError::Rejected { status, .. } | SubmitError::Http { status } => {
-                status_message(*status, self.retry_after())
-            }
-            SubmitError::BadResponse { status } => format!(
-                "The server answered in a way we didn't understand (HTTP {status}), so we can't confirm the connection. Try again."
-            ),
-        }
+        crate::i18n::Messages::english().submit_error(self)
     }
 
     /// Seconds the server asked us to wait before retrying.
@@ -179,23 +160,6 @@ impl SubmitError {
             SubmitError::Rejected { retry_after, .. } => *retry_after,
             _ => None,
         }
-    }
-}
-
-/// Message for a status that came without a usable JSON message.
-fn status_message(status: u16, retry_after: Option<u32>) -> String {
-    match status {
-        401 | 403 => "Your session has expired. Close this window and open it again to connect.".into(),
-        409 => "This account is already connected.".into(),
-        413 => "What you entered is too large to send. Check that each field holds only its value.".into(),
-        429 => match retry_after {
-            Some(s) => format!("Too many attempts. Try again in {s} seconds."),
-            None => "Too many attempts. Wait a moment and try again.".into(),
-        },
-        500..=599 => format!(
-            "The server had a problem (HTTP {status}). What you typed is kept; try again in a moment."
-        ),
-        _ => format!("The server refused the request (HTTP {status})."),
     }
 }
 

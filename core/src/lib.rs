@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod contract;
 pub mod events;
+pub mod i18n;
 pub mod options;
 pub mod pattern;
 pub mod validate;
@@ -18,6 +19,7 @@ pub use contract::{
     ErrorBody, SubmitError,
 };
 pub use events::{ConnectEvent, EVENT_VERSION};
+pub use i18n::Messages;
 pub use options::{parse_mount_options, MountOptions, Theme};
 pub use pattern::{NoPatterns, PatternEngine};
 pub use validate::{normalize_value, validate_field, validate_request, FieldError};

@@ -44,9 +44,6 @@ pub enum FieldError {
     Unknown,
 }
 
-/// Example token used when a UUID field has none of its own.
-const UUID_EXAMPLE: &str = "1bc32cba-a5d6-438a-bbcc-af312f560a3c";
-
 impl FieldError {
     /// Stable machine-readable code, for translation and for hosts.
     pub fn code(&self) -> &'static str {
@@ -61,44 +58,10 @@ impl FieldError {
         }
     }
 
-    /// The English message shown under the field.
+    /// The English message shown under the field (the backend's wording; the widget localises
+    /// with [`crate::i18n::Messages::field_error`]).
     pub fn message(&self) -> String {
-        match self {
-            FieldError::Required => "This field is required".into(),
-            FieldError::TooLong { max } => format!(
-                "This is longer than {max} characters; check that you pasted only the value"
-            ),
-            FieldError::InvalidCharacters => {
-                "This contains invisible or control characters; copy the value again from its source"
-                    .into()
-            }
-            FieldError::NotAllowed { options } => format!("Choose one of: {}", options.join(", ")),
-            FieldError::Format {
-                hint: Some(hint), ..
-            }
-            | FieldError::Pattern {
-                hint: Some(hint), ..
-            } => hint.clone(),
-            FieldError::Format {
-                format, example, ..
-            } => match format {
-                Format::Uuid => format!(
-                    "Enter a UUID like {}",
-                    example.as_deref().unwrap_or(UUID_EXAMPLE)
-                ),
-                Format::Hostname => format!(
-                    "Enter a host name like {}",
-                    example.as_deref().unwrap_or("acme.example.com")
-                ),
-                Format::Email => "Enter an email address like name@example.com".into(),
-                Format::Uri => "Enter a full address starting with https://".into(),
-            },
-            FieldError::Pattern { title, example, .. } => match example {
-                Some(ex) => format!("This doesn't look like a valid {title}; expected something like {ex}"),
-                None => format!("This doesn't look like a valid {title}"),
-            },
-            FieldError::Unknown => "This provider has no such field".into(),
-        }
+        crate::i18n::Messages::english().error_text(self)
     }
 }
 

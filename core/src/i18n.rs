@@ -1,0 +1,380 @@
+//! Every string the widget shows, per locale: UI text, validation and submit messages, and the
+//! built-in providers' titles, descriptions and guide steps. Tables are JSON (`core/locales/`),
+//! keyed by stable ids; a host can override any key. English is the fallback for a missing key.
+
+use crate::catalog::{FieldSpec, Format};
+use crate::contract::SubmitError;
+use crate::validate::FieldError;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// Locales shipped with the widget, with their tables.
+pub const LOCALE_SOURCES: &[(&str, &str)] = &[
+    ("en", include_str!("../locales/en.json")),
+    ("fr", include_str!("../locales/fr.json")),
+    ("de", include_str!("../locales/de.json")),
+    ("es", include_str!("../locales/es.json")),
+    ("ja", include_str!("../locales/ja.json")),
+];
+
+/// Primary language subtags written right to left.
+const RTL_LANGUAGES: &[&str] = &["ar", "he", "fa", "ur", "yi", "ps", "dv", "ckb", "sd", "ug"];
+
+/// The primary language subtag, lower-cased (`fr-CA` → `fr`).
+fn primary(tag: &str) -> String {
+    tag.split(['-', '_'])
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// Picks the first shipped locale among the requested tags (host option first, then the
+/// browser's languages), else English.
+pub fn negotiate<'a>(requested: impl IntoIterator<Item = &'a str>) -> &'static str {
+    for tag in requested {
+        let p = primary(tag);
+        if let Some((code, _)) = LOCALE_SOURCES.iter().find(|(code, _)| *code == p) {
+            return code;
+        }
+    }
+    "en"
+}
+
+/// Whether text in this locale runs right to left.
+pub fn is_rtl(locale: &str) -> bool {
+    RTL_LANGUAGES.contains(&primary(locale).as_str())
+}
+
+fn parse_table(json: &str) -> HashMap<String, String> {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+fn english_table() -> &'static HashMap<String, String> {
+    static EN: OnceLock<HashMap<String, String>> = OnceLock::new();
+    EN.get_or_init(|| parse_table(LOCALE_SOURCES[0].1))
+}
+
+/// The strings of one locale plus the host's overrides; cheap to clone.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Messages {
+    locale: String,
+    table: HashMap<String, String>,
+}
+
+impl Messages {
+    /// English, the fallback of every other locale.
+    pub fn english() -> Self {
+        Self {
+            locale: "en".into(),
+            table: HashMap::new(),
+        }
+    }
+
+    /// The shipped table for `locale` (negotiated: `fr-CA` → French, unknown → English). Only
+    /// this locale's table is parsed.
+    pub fn for_locale(locale: &str) -> Self {
+        let code = negotiate([locale]);
+        let table = match LOCALE_SOURCES.iter().find(|(c, _)| *c == code) {
+            Some((_, json)) if code != "en" => parse_table(json),
+            _ => HashMap::new(),
+        };
+        Self {
+            locale: if is_rtl(locale) {
+                locale.to_string()
+            } else {
+                code.to_string()
+            },
+            table,
+        }
+    }
+
+    /// Replaces or adds strings (a host's wording, or a whole locale the widget doesn't ship).
+    pub fn with_overrides(mut self, overrides: impl IntoIterator<Item = (String, String)>) -> Self {
+        self.table.extend(overrides);
+        self
+    }
+
+    /// The locale tag in effect, for `lang`.
+    pub fn locale(&self) -> &str {
+        &self.locale
+    }
+
+    /// `rtl` or `ltr`, for `dir`.
+    pub fn dir(&self) -> &'static str {
+        if is_rtl(&self.locale) {
+            "rtl"
+        } else {
+            "ltr"
+        }
+    }
+
+    /// Whether the key has a string in this locale (overrides included), not just in English.
+    pub fn has_own(&self, key: &str) -> bool {
+        self.locale == "en" || self.table.contains_key(key)
+    }
+
+    /// The string for `key`: override or locale, else English, else the key itself (so a
+    /// missing string is visible, never blank).
+    pub fn t(&self, key: &str) -> String {
+        self.lookup(key).unwrap_or(key).to_string()
+    }
+
+    fn lookup(&self, key: &str) -> Option<&str> {
+        self.table
+            .get(key)
+            .or_else(|| english_table().get(key))
+            .map(String::as_str)
+    }
+
+    /// The string for `key` with `{name}` placeholders filled in.
+    pub fn tf(&self, key: &str, args: &[(&str, &str)]) -> String {
+        fill(&self.t(key), args)
+    }
+
+    /// Provider text (`provider.<id>.<suffix>`), falling back to the catalog's own text, so
+    /// host-supplied providers show their catalog wording.
+    pub fn provider_text(&self, provider: &str, suffix: &str, catalog_text: &str) -> String {
+        let key = format!("provider.{provider}.{suffix}");
+        match self.table.get(&key) {
+            Some(s) => s.clone(),
+            None => catalog_text.to_string(),
+        }
+    }
+
+    /// A field's title in this locale.
+    pub fn field_title(&self, provider: &str, field: &FieldSpec) -> String {
+        self.provider_text(
+            provider,
+            &format!("field.{}.title", field.key),
+            &field.title,
+        )
+    }
+
+    /// The message for a validation failure of `field`, in this locale.
+    pub fn field_error(&self, provider: &str, field: &FieldSpec, error: &FieldError) -> String {
+        let hint_key = format!("field.{}.pattern_hint", field.key);
+        match error {
+            FieldError::Format {
+                hint: Some(hint), ..
+            }
+            | FieldError::Pattern {
+                hint: Some(hint), ..
+            } => self.provider_text(provider, &hint_key, hint),
+            FieldError::Pattern { example, .. } => {
+                let title = self.field_title(provider, field);
+                self.pattern_message(&title, example.as_deref())
+            }
+            other => self.error_text(other),
+        }
+    }
+
+    fn pattern_message(&self, title: &str, example: Option<&str>) -> String {
+        match example {
+            Some(ex) => self.tf(
+                "error.pattern_example",
+                &[("title", title), ("example", ex)],
+            ),
+            None => self.tf("error.pattern", &[("title", title)]),
+        }
+    }
+
+    /// The message for a validation failure without provider context (the backend's view).
+    pub fn error_text(&self, error: &FieldError) -> String {
+        match error {
+            FieldError::Required => self.t("error.required"),
+            FieldError::TooLong { max } => self.tf("error.too_long", &[("max", &max.to_string())]),
+            FieldError::InvalidCharacters => self.t("error.invalid_characters"),
+            FieldError::NotAllowed { options } => {
+                self.tf("error.not_allowed", &[("options", &options.join(", "))])
+            }
+            FieldError::Format {
+                hint: Some(hint), ..
+            }
+            | FieldError::Pattern {
+                hint: Some(hint), ..
+            } => hint.clone(),
+            FieldError::Format {
+                format, example, ..
+            } => match format {
+                Format::Uuid => self.tf(
+                    "error.format_uuid",
+                    &[("example", example.as_deref().unwrap_or(UUID_EXAMPLE))],
+                ),
+                Format::Hostname => self.tf(
+                    "error.format_hostname",
+                    &[("example", example.as_deref().unwrap_or("acme.example.com"))],
+                ),
+                Format::Email => self.t("error.format_email"),
+                Format::Uri => self.t("error.format_uri"),
+            },
+            FieldError::Pattern { title, example, .. } => {
+                self.pattern_message(title, example.as_deref())
+            }
+            FieldError::Unknown => self.t("error.unknown_field"),
+        }
+    }
+
+    /// The message for a failed submission, in this locale. A backend's own JSON message is
+    /// shown as it came (the backend chose its wording), except for 401 and 429 where the
+    /// widget knows what to tell the user.
+    pub fn submit_error(&self, error: &SubmitError) -> String {
+        match error {
+            SubmitError::Network => self.t("submit.network"),
+            SubmitError::Timeout => self.t("submit.timeout"),
+            SubmitError::Rejected {
+                status, error: e, ..
+            } if !e.message.trim().is_empty() && !matches!(status, 401 | 429) => e.message.clone(),
+            SubmitError::Rejected { status, .. } | SubmitError::Http { status } => {
+                let status = *status;
+                match status {
+                    401 | 403 => self.t("submit.session_expired"),
+                    409 => self.t("submit.already_connected"),
+                    413 => self.t("submit.too_large"),
+                    429 => match error.retry_after() {
+                        Some(s) => {
+                            self.tf("submit.rate_limited_wait", &[("seconds", &s.to_string())])
+                        }
+                        None => self.t("submit.rate_limited"),
+                    },
+                    500..=599 => self.tf("submit.server_error", &[("status", &status.to_string())]),
+                    _ => self.tf("submit.refused", &[("status", &status.to_string())]),
+                }
+            }
+            SubmitError::BadResponse { status } => {
+                self.tf("submit.bad_response", &[("status", &status.to_string())])
+            }
+        }
+    }
+}
+
+/// Example token used when a UUID field has none of its own.
+const UUID_EXAMPLE: &str = "1bc32cba-a5d6-438a-bbcc-af312f560a3c";
+
+/// Replaces `{name}` placeholders; unknown placeholders stay visible.
+pub fn fill(template: &str, args: &[(&str, &str)]) -> String {
+    let mut out = template.to_string();
+    for (name, value) in args {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::builtin_catalog;
+
+    fn placeholders(s: &str) -> Vec<String> {
+        let mut v: Vec<String> = s
+            .split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_string()))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn every_key_exists_in_every_locale_with_the_same_placeholders() {
+        let en = english_table();
+        for (code, json) in LOCALE_SOURCES {
+            let table = parse_table(json);
+            assert!(!table.is_empty(), "{code} parses");
+            for (key, english) in en {
+                let own = table
+                    .get(key)
+                    .unwrap_or_else(|| panic!("{code} lacks {key}"));
+                assert!(!own.trim().is_empty(), "{code}.{key} is empty");
+                assert_eq!(placeholders(own), placeholders(english), "{code}.{key}");
+            }
+            for key in table.keys() {
+                assert!(en.contains_key(key), "{code} has stray key {key}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_text_of_every_builtin_provider_has_a_key() {
+        let en = Messages::english();
+        for p in &builtin_catalog().providers {
+            let mut keys = vec![format!("provider.{}.category", p.id)];
+            keys.extend(
+                (0..p.prerequisites.len()).map(|i| format!("provider.{}.prereq.{i}", p.id)),
+            );
+            for s in &p.guide {
+                keys.push(format!("provider.{}.guide.{}.title", p.id, s.id));
+                keys.extend(
+                    (0..s.steps.len())
+                        .map(|i| format!("provider.{}.guide.{}.step.{i}", p.id, s.id)),
+                );
+            }
+            for (_, f) in p.fields() {
+                let base = format!("provider.{}.field.{}", p.id, f.key);
+                keys.push(format!("{base}.title"));
+                if f.description.is_some() {
+                    keys.push(format!("{base}.description"));
+                }
+                if f.pattern_hint.is_some() {
+                    keys.push(format!("{base}.pattern_hint"));
+                }
+                keys.extend(f.hints.iter().map(|h| format!("{base}.hint.{}", h.prefix)));
+            }
+            for key in keys {
+                assert!(english_table().contains_key(&key), "en.json lacks {key}");
+                assert_ne!(en.t(&key), key);
+            }
+        }
+    }
+
+    #[test]
+    fn locale_negotiation_and_direction() {
+        assert_eq!(negotiate(["fr-CA"]), "fr");
+        assert_eq!(negotiate(["pt-BR", "de-AT"]), "de");
+        assert_eq!(negotiate(["xx"]), "en");
+        assert_eq!(Messages::for_locale("ja-JP").locale(), "ja");
+        assert_eq!(Messages::for_locale("ar").dir(), "rtl");
+        assert_eq!(Messages::for_locale("fr").dir(), "ltr");
+    }
+
+    #[test]
+    fn french_messages_and_english_fallback_and_overrides() {
+        let fr = Messages::for_locale("fr");
+        assert_ne!(
+            fr.t("error.required"),
+            Messages::english().t("error.required")
+        );
+        let custom = Messages::for_locale("fr")
+            .with_overrides([("error.required".to_string(), "Obligatoire !".to_string())]);
+        assert_eq!(custom.t("error.required"), "Obligatoire !");
+        assert_eq!(Messages::english().t("no.such.key"), "no.such.key");
+        let workos = builtin_catalog().find("workos").unwrap();
+        let key = &workos.credentials[0];
+        let err = crate::validate::validate_field(key, "pk_1", &NoRegexEngine).unwrap_err();
+        let english = Messages::english().field_error("workos", key, &err);
+        assert!(english.starts_with("WorkOS API keys start with sk_"));
+        let french = fr.field_error("workos", key, &err);
+        assert!(french.contains("sk_") && french != english, "{french}");
+    }
+
+    #[test]
+    fn placeholders_are_filled() {
+        let en = Messages::english();
+        assert_eq!(
+            en.tf("form.submit", &[("name", "Kandji")]),
+            "Connect Kandji"
+        );
+        assert_eq!(
+            en.submit_error(&SubmitError::Http { status: 502 }),
+            "The server had a problem (HTTP 502). What you typed is kept; try again in a moment."
+        );
+    }
+
+    /// Treats every pattern as failing, to reach the pattern message without a regex engine.
+    struct NoRegexEngine;
+    impl crate::pattern::PatternEngine for NoRegexEngine {
+        fn test(&self, _: &str, _: &str) -> Result<bool, String> {
+            Ok(false)
+        }
+    }
+}
