@@ -15,6 +15,7 @@ struct LiveOptions {
     session_token: RwSignal<Option<String>>,
     allow: RwSignal<Option<Vec<String>>>,
     locale: RwSignal<Option<String>>,
+    accent: RwSignal<Option<String>>,
 }
 
 /// A mounted widget; `unmount()` (or dropping it) removes it and frees its state.
@@ -92,6 +93,7 @@ pub fn mount(element: web_sys::HtmlElement, options: JsValue) -> Result<MountHan
             session_token: RwSignal::new(opts.session_token.clone().flatten()),
             allow: RwSignal::new(opts.allow.clone()),
             locale: RwSignal::new(opts.locale.clone()),
+            accent: RwSignal::new(opts.accent.clone()),
         };
         out.set(Some(live));
         let on_event = on_event.map(|f| {
@@ -110,6 +112,7 @@ pub fn mount(element: web_sys::HtmlElement, options: JsValue) -> Result<MountHan
                 session_token=live.session_token
                 allow=live.allow
                 locale=live.locale
+                accent=live.accent
                 timeout_ms=timeout
                 closable=closable
                 on_event=Callback::new(move |e| {
@@ -148,6 +151,9 @@ impl MountHandle {
         }
         if let Some(allow) = opts.allow {
             live.allow.try_set(Some(allow));
+        }
+        if let Some(accent) = opts.accent {
+            live.accent.try_set(Some(accent));
         }
         if let Some(locale) = opts.locale {
             live.locale.try_set(Some(locale));

@@ -227,6 +227,11 @@ pub fn ConnectForm(
                 let provider_id = provider_id.clone();
                 async move {
                     let result = post_connection_with_retry(&endpoint, &key, &request).await;
+                    // The host may have unmounted the form while the request was in flight:
+                    // its state is gone, so only the host callbacks would be left to call.
+                    if connected.try_get_untracked().is_none() {
+                        return result;
+                    }
                     match &result {
                         Ok(created) => {
                             // Secrets leave the page's memory with the inputs.

@@ -49,7 +49,37 @@ pub fn ConnectUi(
     /// Providers to offer instead of the built-in catalog (a host's own catalog).
     #[prop(optional, into)]
     catalog: MaybeProp<Vec<ProviderSpec>>,
+    /// `light` (default), `dark` or `auto` (follows the system, live).
+    #[prop(optional, into)]
+    theme: MaybeProp<String>,
+    /// One accent colour (`#rgb`/`#rrggbb`); readable text on it is derived (≥ 4.5:1).
+    #[prop(optional, into)]
+    accent: MaybeProp<String>,
 ) -> impl IntoView {
+    let root_ref = NodeRef::<leptos::html::Div>::new();
+    // CSSOM, not a style attribute, so a strict `style-src 'self'` CSP allows it.
+    Effect::new(move |_| {
+        let Some(root) = root_ref.get() else { return };
+        let style = web_sys::HtmlElement::style(&root);
+        match accent.get().as_deref().and_then(|a| {
+            connect_ui_core::color::readable_text_on(a).map(|text| (a.trim().to_string(), text))
+        }) {
+            Some((color, text)) => {
+                let _ = style.set_property("--cu-color-accent", &color);
+                let _ = style.set_property("--cu-color-accent-text", text);
+                let _ = style.set_property("--cu-color-focus", &color);
+            }
+            None => {
+                for p in [
+                    "--cu-color-accent",
+                    "--cu-color-accent-text",
+                    "--cu-color-focus",
+                ] {
+                    let _ = style.remove_property(p);
+                }
+            }
+        }
+    });
     let m: Signal<connect_ui_core::Messages> = crate::i18n::use_messages(locale, strings).into();
     let emit = move |event: ConnectEvent| {
         if let Some(cb) = on_event {
@@ -65,9 +95,10 @@ pub fn ConnectUi(
         }
     });
     request_animation_frame(move || {
-        emit(ConnectEvent::Ready {
-            provider: selected.get_untracked(),
-        })
+        // The host may have unmounted already; a disposed widget announces nothing.
+        if let Some(provider) = selected.try_get_untracked() {
+            emit(ConnectEvent::Ready { provider })
+        }
     });
     let providers = Signal::derive(move || {
         let allow = allow.get().unwrap_or_default();
@@ -103,7 +134,13 @@ pub fn ConnectUi(
         }
     };
     view! {
-        <div class="cu-root" part="root" on:keydown=on_keydown>
+        <div
+            class="cu-root"
+            part="root"
+            node_ref=root_ref
+            data-cu-theme=move || theme.get().filter(|t| matches!(t.as_str(), "light" | "dark" | "auto"))
+            on:keydown=on_keydown
+        >
             {closable
                 .then(|| {
                     view! {

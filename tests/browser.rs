@@ -667,3 +667,45 @@ async fn picker_is_keyboard_navigable() {
     key(&search, "Enter");
     assert_eq!(chosen.lock().unwrap().as_slice(), ["ordinal"]);
 }
+
+#[wasm_bindgen_test]
+async fn dark_theme_and_a_host_accent_with_readable_text() {
+    // The widget's real stylesheet, as a host page would load it.
+    let style = document().create_element("style").unwrap();
+    style.set_text_content(Some(include_str!("../style/connect-ui.css")));
+    document().head().unwrap().append_child(&style).unwrap();
+    let root = fresh_container();
+    let _h = DropGuard(Some(mount_to(root.clone(), move || {
+        view! { <ConnectUi backend_url=backend() provider="workos" theme="dark" accent="#ffd400" /> }
+    })));
+    tick().await;
+    let cu = query(&root, ".cu-root").unwrap();
+    assert_eq!(cu.get_attribute("data-cu-theme").as_deref(), Some("dark"));
+    let css = |el: &HtmlElement, prop: &str| {
+        window()
+            .get_computed_style(el)
+            .unwrap()
+            .unwrap()
+            .get_property_value(prop)
+            .unwrap()
+    };
+    assert_eq!(
+        css(&cu, "background-color"),
+        "rgb(21, 23, 28)",
+        "dark background"
+    );
+    let button = submit_button(&root);
+    assert_eq!(
+        css(&button, "background-color"),
+        "rgb(255, 212, 0)",
+        "the host's accent"
+    );
+    assert_eq!(
+        css(&button, "color"),
+        "rgb(0, 0, 0)",
+        "black reads best on yellow"
+    );
+    assert!(cu
+        .get_attribute("style")
+        .is_some_and(|s| s.contains("--cu-color-accent")));
+}

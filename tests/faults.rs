@@ -426,3 +426,39 @@ async fn markup_in_backend_messages_is_shown_as_text() {
     let pwned = js_sys::Reflect::get(&window(), &"__pwned".into()).unwrap();
     assert!(pwned.is_undefined(), "no script ran");
 }
+
+#[wasm_bindgen_test]
+async fn unmounting_while_a_request_is_in_flight_is_harmless() {
+    connect_ui::install_panic_hook();
+    let panics = std::rc::Rc::new(std::cell::Cell::new(0));
+    let p = panics.clone();
+    let cb = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || p.set(p.get() + 1));
+    window()
+        .add_event_listener_with_callback("connect-ui-panic", cb.as_ref().unchecked_ref())
+        .unwrap();
+    reset().await;
+    let root: HtmlElement = document().create_element("div").unwrap().unchecked_into();
+    document().body().unwrap().append_child(&root).unwrap();
+    let url = format!("{}/slow", faults());
+    let handle = mount_to(root.clone(), move || {
+        view! { <ConnectForm provider="workos" backend_url=url.clone() /> }
+    });
+    tick().await;
+    fill(&root, "workos");
+    let button: HtmlElement = root
+        .query_selector("button[type=submit]")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    button.click();
+    tick().await;
+    drop(handle);
+    root.remove();
+    // The slow answer arrives after 5 s, to a form that no longer exists.
+    sleep(5_600).await;
+    window()
+        .remove_event_listener_with_callback("connect-ui-panic", cb.as_ref().unchecked_ref())
+        .unwrap();
+    assert_eq!(recorded("slow").await.len(), 1);
+    assert_eq!(panics.get(), 0, "no panic after unmount");
+}

@@ -3,6 +3,7 @@
 //! the reference backend apply the same rules.
 
 pub mod catalog;
+pub mod color;
 pub mod contract;
 pub mod events;
 pub mod i18n;

@@ -45,6 +45,8 @@ pub struct MountOptions {
     pub timeout_ms: Option<u32>,
     /// Whether a Close button is shown.
     pub closable: Option<bool>,
+    /// Accent colour, `#rgb` or `#rrggbb`.
+    pub accent: Option<String>,
 }
 
 /// Option names `mount()` accepts, listed in error messages.
@@ -57,6 +59,7 @@ pub const OPTION_NAMES: &[&str] = &[
     "allow",
     "timeoutMs",
     "closable",
+    "accent",
     "onEvent",
 ];
 
@@ -166,6 +169,15 @@ pub fn parse_mount_options(
             }
         }
     }
+    match map.get("accent") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) if crate::color::parse_hex(s).is_some() => {
+            out.accent = Some(s.clone())
+        }
+        Some(_) => {
+            return Err("option `accent` must be a colour like \"#2f5bd3\" or \"#25d\"".into())
+        }
+    }
     match map.get("closable") {
         None | Some(Value::Null) => {}
         Some(Value::Bool(b)) => out.closable = Some(*b),
@@ -211,6 +223,7 @@ mod tests {
         assert!(err(r#"{"backendUrl":"/api","timeoutMs":-1}"#).contains("timeoutMs"));
         assert!(err(r#"{"backendUrl":"/api","allow":[1]}"#).contains("array of provider ids"));
         assert!(err("[]").contains("plain object"));
+        assert!(err(r#"{"backendUrl":"/api","accent":"blue"}"#).contains("`accent`"));
     }
 
     #[test]
