@@ -649,7 +649,8 @@ fn field_view(
                         }
                     })}
             </label>
-            <div class="cu-field__control" part="control">
+            // Keys, tokens and host names read left to right even in an RTL layout.
+            <div class="cu-field__control" part="control" dir="ltr">
                 {spec
                     .prefix
                     .clone()

@@ -50,18 +50,99 @@ async fn dev_session_token() -> Option<String> {
     body["token"].as_str().map(str::to_string)
 }
 
+/// Reads one query parameter of the page URL.
+fn url_param(name: &str) -> Option<String> {
+    let search = window().location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get(name)
+        .filter(|v| !v.is_empty())
+}
+
+/// Locales the gallery offers: the five shipped ones and a right-to-left test locale.
+const LOCALES: &[(&str, &str)] = &[
+    ("", "Browser language"),
+    ("en", "English"),
+    ("fr", "Français"),
+    ("de", "Deutsch"),
+    ("es", "Español"),
+    ("ja", "日本語"),
+    ("ar", "RTL test (ar, English text)"),
+];
+
+/// The gallery's controls: locale, theme and accent, so every state is one click away.
+#[component]
+fn GalleryControls(
+    /// Selected locale tag ("" = the browser's).
+    locale: RwSignal<String>,
+    /// Selected theme.
+    theme: RwSignal<String>,
+    /// Selected accent colour ("" = the default).
+    accent: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        <div class="cu-gallery" role="group" aria-label="Preview settings">
+            <label class="cu-gallery__control">
+                "Language "
+                <select
+                    prop:value=move || locale.get()
+                    on:change=move |ev| locale.set(event_target_value(&ev))
+                >
+                    {LOCALES
+                        .iter()
+                        .map(|(tag, name)| view! { <option value=*tag>{*name}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+            <label class="cu-gallery__control">
+                "Theme "
+                <select
+                    prop:value=move || theme.get()
+                    on:change=move |ev| theme.set(event_target_value(&ev))
+                >
+                    <option value="light">"Light"</option>
+                    <option value="dark">"Dark"</option>
+                    <option value="auto">"Auto (system)"</option>
+                </select>
+            </label>
+            <label class="cu-gallery__control">
+                "Accent "
+                <input
+                    type="color"
+                    prop:value=move || {
+                        let a = accent.get();
+                        if a.is_empty() { "#2f5bd3".to_string() } else { a }
+                    }
+                    on:input=move |ev| accent.set(event_target_value(&ev))
+                />
+            </label>
+            <button type="button" class="cu-gallery__reset" on:click=move |_| accent.set(String::new())>
+                "Default accent"
+            </button>
+        </div>
+    }
+}
+
 fn main() {
     connect_ui::install_panic_hook();
     let token = RwSignal::new(None::<String>);
     let refresh = move || spawn_local(async move { token.set(dev_session_token().await) });
-    refresh();
+    let locale = RwSignal::new(url_param("locale").unwrap_or_default());
+    let theme = RwSignal::new(url_param("theme").unwrap_or_else(|| "light".into()));
+    let accent = RwSignal::new(url_param("accent").unwrap_or_default());
     mount_to_body(move || {
+        // Inside the mount: the async executor exists from here on.
+        refresh();
         view! {
-            <main class="cu-preview">
+            <main class="cu-preview" data-cu-theme=move || theme.get()>
+                <GalleryControls locale=locale theme=theme accent=accent />
                 <ConnectUi
                     backend_url=BACKEND
                     provider=provider_from_url()
                     session_token=token
+                    locale=Signal::derive(move || Some(locale.get()).filter(|l| !l.is_empty()))
+                    theme=theme
+                    accent=Signal::derive(move || Some(accent.get()).filter(|a| !a.is_empty()))
                     on_provider_change=Callback::new(move |id| {
                         set_url_provider(id);
                         refresh();

@@ -138,6 +138,8 @@ pub fn ConnectUi(
             class="cu-root"
             part="root"
             node_ref=root_ref
+            lang=move || m.with(|m| m.locale().to_string())
+            dir=move || m.with(|m| m.dir())
             data-cu-theme=move || theme.get().filter(|t| matches!(t.as_str(), "light" | "dark" | "auto"))
             on:keydown=on_keydown
         >
