@@ -100,12 +100,9 @@ test(`mount/unmount ${CYCLES} times keeps wasm and JS memory flat`, { timeout: 6
     assert.equal(await panics(), 0, 'no panic');
   }));
 
-// Known Rust-side bugs (todo until fixed): ConnectUi's first-frame `ready` reads a disposed signal
-// (src/ui.rs, selected.get_untracked() in request_animation_frame), and the form's callbacks
-// run disposed Callbacks when a response arrives after unmount (src/form.rs, cb.run -> try_run).
-const RUST_FIX = 'needs the src/ui.rs + src/form.rs fix (try_get_untracked / Callback::try_run)';
-
-test('mount and unmount in the same task (before the first frame) does not panic', { todo: RUST_FIX }, () =>
+// Both used to panic (a disposed signal read by the first frame's `ready`, a disposed callback run
+// by a late answer); fixed on the Rust side, kept as regression tests.
+test('mount and unmount in the same task (before the first frame) does not panic', () =>
   h.withPage(browser, 'memory-sync', async (page) => {
     await page.goto(`${world.origins.host}/lab.html`);
     await page.waitFor(() => !!window.connectUiModule, undefined, 'the module');
@@ -122,7 +119,7 @@ test('mount and unmount in the same task (before the first frame) does not panic
     assert.equal(run.children, 0);
   }));
 
-test('unmount while a submission is pending does not panic', { todo: RUST_FIX }, () =>
+test('unmount while a submission is pending does not panic', () =>
   h.withPage(browser, 'memory-pending', async (page) => {
     // Hold the backend's answer until after the unmount.
     await page.raw.route('**/connections', async (route) => {

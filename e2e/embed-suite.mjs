@@ -244,6 +244,18 @@ describe('(b) custom element <connect-ui>', () => {
       );
       await p.evaluate(() => document.querySelector('connect-ui').setAttribute('theme', 'dark'));
       await h.waitFor(() => p.evaluate(() => document.querySelector('connect-ui').shadowRoot.querySelector('[data-cu-theme=dark]') !== null), { message: 'theme attribute' });
+      // accent and locale, live, on the WorkOS form.
+      const submit = () =>
+        p.evaluate(() => {
+          const b = document.querySelector('connect-ui').shadowRoot.querySelector('.cu-form[data-provider=workos] button[type=submit]');
+          return b && { background: getComputedStyle(b).backgroundColor, text: b.textContent.trim() };
+        });
+      await p.evaluate(() => document.querySelector('connect-ui').setAttribute('provider', 'workos'));
+      await h.waitFor(submit, { message: 'provider attribute -> workos' });
+      await p.evaluate(() => document.querySelector('connect-ui').setAttribute('accent', '#0b6e4f'));
+      await h.waitFor(async () => (await submit())?.background === 'rgb(11, 110, 79)', { message: 'accent attribute' });
+      await p.evaluate(() => document.querySelector('connect-ui').setAttribute('locale', 'fr'));
+      await h.waitFor(async () => (await submit())?.text === 'Connecter WorkOS', { message: 'locale attribute -> fr' });
       // A move keeps the widget (and its state); a removal unmounts it.
       const kept = await p.evaluate(async () => {
         const el = document.querySelector('connect-ui');

@@ -13,8 +13,10 @@ export interface MountOptions {
   sessionToken?: string | null;
   /** Locale tag, e.g. `"en"` (set as the `lang` attribute). */
   locale?: string | null;
-  /** Colour scheme (set as `data-cu-theme`). */
+  /** Colour scheme (set as `data-cu-theme`; `auto` follows the system). */
   theme?: 'light' | 'dark' | 'auto' | null;
+  /** Accent colour, `#rgb` or `#rrggbb`; readable text on it is derived. */
+  accent?: string | null;
   /** Provider ids the picker offers (all built-in ones when empty). */
   allow?: ProviderId[] | null;
   /** Request timeout in milliseconds, 1 to 600 000 (default 15 000). Read by `mount()` only. */
@@ -76,7 +78,7 @@ export type ConnectEventType = ConnectEvent['type'];
 
 /** A mounted widget. */
 export interface MountHandle {
-  /** Changes options in place (provider, backendUrl, sessionToken, allow, theme, locale); throws for a wrong one. */
+  /** Changes options in place (provider, backendUrl, sessionToken, allow, theme, locale, accent); throws for a wrong one. */
   update(options: Partial<Omit<MountOptions, 'onEvent'>>): void;
   /** Removes the widget and frees what it held; safe to call twice. */
   unmount(): void;

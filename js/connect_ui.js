@@ -54,6 +54,7 @@ const ATTRIBUTES = {
   'session-token': 'sessionToken',
   locale: 'locale',
   theme: 'theme',
+  accent: 'accent',
   allow: 'allow',
   'timeout-ms': 'timeoutMs',
   closable: 'closable',

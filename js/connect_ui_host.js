@@ -14,7 +14,7 @@ const PROTOCOL = { version: 1 };
 /**
  * Opens the widget in an iframe appended to `container`. Returns `{ iframe, update(options),
  * close() }`. Options are mount()'s (`provider`, `backendUrl`, `sessionToken`, `locale`,
- * `theme`, `allow`, `timeoutMs`, `closable` — true by default here), plus:
+ * `theme`, `accent`, `allow`, `timeoutMs`, `closable` — true by default here), plus:
  *   widgetUrl      URL of embed.html on the widget's origin
  *   container      element the iframe goes into
  *   onEvent(e)     every widget event (the same objects as mount()'s onEvent)

@@ -25,9 +25,10 @@ struct Session {
     token: String,
 }
 
-/// Your app's server hands out short-lived session tokens. Here the reference backend in dev
-/// mode stands in for it; without that route the widget runs without a token.
-async fn fetch_session_token(backend: &str) -> Option<String> {
+/// Your app's server hands out short-lived session tokens, one per connect flow (the backend
+/// spends a session on its first connection). Here the reference backend in dev mode stands in
+/// for it; without that route the widget runs without a token.
+async fn fetch_session_token(backend: String) -> Option<String> {
     let response = gloo_net::http::Request::post(&format!("{backend}/dev/sessions"))
         .send()
         .await
@@ -41,13 +42,14 @@ async fn fetch_session_token(backend: &str) -> Option<String> {
 #[component]
 fn App() -> impl IntoView {
     let backend = backend_url();
-    let token = LocalResource::new({
+    let new_session = {
         let backend = backend.clone();
         move || {
             let backend = backend.clone();
-            async move { fetch_session_token(&backend).await }
+            LocalResource::new(move || fetch_session_token(backend.clone()))
         }
-    });
+    };
+    let (form_session, picker_session) = (new_session(), new_session());
     // The host's own state, driven by the widget's callbacks and events.
     let linked = RwSignal::new(Vec::<String>::new());
     let events = RwSignal::new(Vec::<String>::new());
@@ -59,31 +61,30 @@ fn App() -> impl IntoView {
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || {
                     let backend = backend.clone();
-                    token
-                        .get()
-                        .map(|session_token| {
-                            view! {
-                                <section id="workos">
-                                    <ConnectForm
-                                        provider="workos"
-                                        backend_url=backend.clone()
-                                        session_token=session_token.clone()
-                                        on_success=Callback::new(move |c: connect_ui::core::ConnectionCreated| {
-                                            linked.update(|l| l.push(format!("{} ({})", c.provider, c.connection_id)))
-                                        })
-                                        on_event=on_event
-                                    />
-                                </section>
-                                <section id="picker">
-                                    <ConnectUi
-                                        backend_url=backend
-                                        session_token=session_token
-                                        allow=vec!["kandji".to_string(), "tally".to_string()]
-                                        on_event=on_event
-                                    />
-                                </section>
-                            }
-                        })
+                    let (form_token, picker_token) = (form_session.get()?, picker_session.get()?);
+                    Some(
+                        view! {
+                            <section id="workos">
+                                <ConnectForm
+                                    provider="workos"
+                                    backend_url=backend.clone()
+                                    session_token=form_token
+                                    on_success=Callback::new(move |c: connect_ui::core::ConnectionCreated| {
+                                        linked.update(|l| l.push(format!("{} ({})", c.provider, c.connection_id)))
+                                    })
+                                    on_event=on_event
+                                />
+                            </section>
+                            <section id="picker">
+                                <ConnectUi
+                                    backend_url=backend
+                                    session_token=picker_token
+                                    allow=vec!["kandji".to_string(), "tally".to_string()]
+                                    on_event=on_event
+                                />
+                            </section>
+                        },
+                    )
                 }}
             </Suspense>
             <h2>"Linked"</h2>
