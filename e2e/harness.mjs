@@ -85,7 +85,7 @@ export async function startBackend({ name = 'e2e' } = {}) {
   const log = fs.openSync(logFile, 'w');
   const child = spawn(
     BACKEND_BIN,
-    ['--addr', `127.0.0.1:${port}`, '--static-dir', DIST, '--db', path.join(tmp, 'connect-ui.sqlite3')],
+    ['--mode', 'dev', '--addr', `127.0.0.1:${port}`, '--static-dir', DIST, '--db', path.join(tmp, 'connect-ui.sqlite3')],
     { cwd: ROOT, stdio: ['ignore', log, log], detached: true },
   );
   fs.closeSync(log);

@@ -41,7 +41,8 @@ run_logged() {
   shift
   local log="$LOG_DIR/$name.log"
   local status=0
-  "$@" >"$log" 2>&1 </dev/null || status=$?
+  printf '$ %s\n' "$*" >"$log"
+  "$@" >>"$log" 2>&1 </dev/null || status=$?
   if [ "$status" -ne 0 ]; then
     printf 'FAILED (exit %s): %s\n' "$status" "$*" >&2
     show_tail "$log" "${TAIL_LINES:-40}"
@@ -183,9 +184,10 @@ build_backend() {
     cargo build -p connect-ui-backend --release --locked
 }
 
-# start_backend PORT LOGFILE ARGS...: start the built backend on 127.0.0.1:PORT and wait
-# (60 s at most) for GET /health. Sets BACKEND_PID and BACKEND_URL.
-start_backend() {
+# try_start_backend PORT LOGFILE ARGS...: start the built backend on 127.0.0.1:PORT and wait
+# (60 s at most) for GET /health. Sets BACKEND_PID and BACKEND_URL; on failure prints the log's
+# tail, stops it and returns 1.
+try_start_backend() {
   local port=$1 log=$2
   shift 2
   [ -x "$BACKEND_BIN" ] || die "backend binary missing: $BACKEND_BIN (build_backend first)"
@@ -194,8 +196,22 @@ start_backend() {
   BACKEND_URL="http://127.0.0.1:$port"
   if ! wait_http "$BACKEND_URL/health" "${BACKEND_START_TIMEOUT:-60}" "$BACKEND_PID"; then
     show_tail "$log"
-    die "the backend did not become healthy on $BACKEND_URL"
+    stop_bg "$BACKEND_PID"
+    return 1
   fi
+}
+
+# start_backend PORT LOGFILE ARGS...: like try_start_backend, but dies on failure.
+start_backend() {
+  try_start_backend "$@" || die "the backend did not become healthy on 127.0.0.1:$1"
+}
+
+# preferred_port OFFSET: a port in 20000-29999 (below Linux's ephemeral range) derived from this
+# checkout's path, so two checkouts on one machine don't reach for the same ports.
+preferred_port() {
+  local sum
+  sum=$(printf '%s' "$CONNECT_UI_ROOT" | cksum | cut -d' ' -f1)
+  echo $((20000 + (sum % 1990) * 5 + $1))
 }
 
 # ---------------------------------------------------------------------------
@@ -233,7 +249,7 @@ run_cargo_tests() {
   local layer=$1 name=$2
   shift 2
   local log="$LOG_DIR/$name.log" status=0 passed failed
-  info "$layer: $* (log: target/logs/$name.log)"
+  info "$layer (log: target/logs/$name.log)"
   TAIL_LINES=60 run_logged "$name" "$@" || status=$?
   read -r passed failed < <(libtest_totals "$log")
   grep -E '^test .* \.\.\. FAIL(ED)?$' "$log" | head -n 30 | sed 's/^/    /' || true

@@ -27,7 +27,7 @@ fi
 mkdir -p "$(dirname "$DB")"
 build_backend
 info "starting the backend on 127.0.0.1:$BACKEND_PORT (log: target/logs/preview-backend.log)"
-start_backend "$BACKEND_PORT" "$LOG_DIR/preview-backend.log" --db "$DB"
+start_backend "$BACKEND_PORT" "$LOG_DIR/preview-backend.log" --mode dev --db "$DB"
 note "backend healthy: $BACKEND_URL/health"
 
 info "trunk serve on http://127.0.0.1:8080/ (Ctrl-C stops the preview and the backend)"

@@ -61,7 +61,7 @@ if $with_test; then
       set -e
       export DEBIAN_FRONTEND=noninteractive
       $SUDO apt-get update -q
-      $SUDO apt-get install -y -q --no-install-recommends "${apt_missing[@]}"
+      $SUDO apt-get install -y -q "${apt_missing[@]}"
     ) >"$LOG_DIR/setup-apt.log" 2>&1 </dev/null &
     APT_PID=$!
   fi
