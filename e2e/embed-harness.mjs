@@ -149,9 +149,11 @@ export async function startWorld(name) {
   const servers = {
     host: await startStaticServer({
       port: hostPort,
-      // The Leptos example's Trunk page needs its inline loader's hash; no other page gets one.
+      // The iframe host page runs no WebAssembly; the Leptos example's Trunk page needs its
+      // inline loader's hash. (connect-src: the test pages get their token from the backend.)
       csp: (urlPath, body) =>
         strictCsp({
+          wasm: urlPath !== '/host.html',
           connect: [backend.url],
           frames: [o.widget, o.third],
           scriptHashes: urlPath.startsWith('/leptos/') && body ? inlineScriptHashes(body.toString('utf8')) : [],

@@ -30,10 +30,10 @@ const TYPES = {
 };
 
 /** The strict policy of the embedding tests, plus what a page needs beyond 'self'. */
-export function strictCsp({ connect = [], frames = [], ancestors = null, scriptHashes = [], reportUri = '/csp-report' } = {}) {
+export function strictCsp({ wasm = true, connect = [], frames = [], ancestors = null, scriptHashes = [], reportUri = '/csp-report' } = {}) {
   const parts = [
     "default-src 'self'",
-    ["script-src 'self' 'wasm-unsafe-eval'", ...scriptHashes].join(' '),
+    ["script-src 'self'", ...(wasm ? ["'wasm-unsafe-eval'"] : []), ...scriptHashes].join(' '),
     "style-src 'self'",
   ];
   if (connect.length) parts.push(`connect-src 'self' ${connect.join(' ')}`);

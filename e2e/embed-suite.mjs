@@ -370,13 +370,15 @@ describe('(c) iframe across origins', () => {
 // ---------------------------------------------------------------------------
 describe('(d) strict Content-Security-Policy', () => {
   test('pages are served with the strict policy', async () => {
-    for (const [origin, path] of [
-      [world.origins.host, '/mount.html'],
-      [world.origins.widget, '/pkg/embed.html'],
+    for (const [origin, path, scripts] of [
+      [world.origins.host, '/mount.html', "'self' 'wasm-unsafe-eval'"],
+      [world.origins.host, '/element.html', "'self' 'wasm-unsafe-eval'"],
+      [world.origins.host, '/host.html', "'self'"],
+      [world.origins.widget, '/pkg/embed.html', "'self' 'wasm-unsafe-eval'"],
     ]) {
       const res = await fetch(`${origin}${path}`);
       const csp = res.headers.get('content-security-policy');
-      assert.match(csp, /default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'/);
+      assert.ok(csp.startsWith(`default-src 'self'; script-src ${scripts}; style-src 'self'; `), `${path}: ${csp}`);
     }
   });
 
