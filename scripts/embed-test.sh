@@ -48,14 +48,18 @@ if [ "${EMBED_SKIP_BUILD:-}" != 1 ]; then
   build "embed: package" embed-package env SKIP_SETUP=1 "$CONNECT_UI_ROOT/scripts/package.sh"
   sed -n '/target\/pkg\//,$p' "$LOG_DIR/embed-package.log" | sed 's/^/  /' || true
   build "embed: backend build" embed-backend-build cargo build -p connect-ui-backend --release --locked
-  # The example has its own workspace and lockfile; it shares target/ so the widget's
-  # dependencies, already built for the other layers, are reused.
+  # The example is its own workspace (the repository's stays as it is). Its lockfile is the
+  # repository's, pruned by cargo offline: exactly the versions the widget is tested with, and
+  # no drift when the widget's dependencies change. It shares target/, so the dependencies
+  # already built for the other layers are reused.
+  cp Cargo.lock "$EXAMPLE/Cargo.lock"
   build "embed: leptos example check" embed-example-check \
-    cargo check --manifest-path "$EXAMPLE/Cargo.toml" --target wasm32-unknown-unknown --locked --target-dir target
+    env CARGO_NET_OFFLINE=true \
+    cargo check --manifest-path "$EXAMPLE/Cargo.toml" --target wasm32-unknown-unknown --target-dir target
   build "embed: leptos example fmt" embed-example-fmt \
     cargo fmt --manifest-path "$EXAMPLE/Cargo.toml" -- --check
   build "embed: leptos example trunk build" embed-example-trunk \
-    env CARGO_TARGET_DIR="$CONNECT_UI_ROOT/target" \
+    env CARGO_NET_OFFLINE=true CARGO_TARGET_DIR="$CONNECT_UI_ROOT/target" \
     trunk build --config "$EXAMPLE/Trunk.toml" --dist "$EXAMPLE_DIST" --public-url /leptos/
 fi
 

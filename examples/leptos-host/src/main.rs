@@ -1,8 +1,9 @@
 //! A minimal Leptos (CSR) host app that embeds Connect UI as components: `ConnectForm` for one
 //! provider and `ConnectUi` (picker + form), with the host's own reactions to the outcome.
 //!
-//! `trunk serve` from this folder, with the reference backend on 127.0.0.1:3000 (`--mode dev`)
-//! behind `/api`. `?backend=URL` points it at another backend (the embedding tests do that).
+//! `cp ../../Cargo.lock . && trunk serve` from this folder, with the reference backend on
+//! 127.0.0.1:3000 (`--mode dev`) behind `/api`. `?backend=URL` points it at another backend (the
+//! embedding tests do that).
 
 use connect_ui::core::ConnectEvent;
 use connect_ui::{ConnectForm, ConnectUi};
