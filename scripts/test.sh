@@ -64,6 +64,7 @@ layer_script "wasm tests" "$CONNECT_UI_ROOT/scripts/wasm-test.sh" chromium firef
 echo
 info "(d) end-to-end"
 layer_script "e2e" "$CONNECT_UI_ROOT/scripts/e2e.sh"
+layer_script "embed" "$CONNECT_UI_ROOT/scripts/embed-test.sh"
 
 elapsed=$((SECONDS - started))
 printf '\n(total time %dm%02ds; logs in target/logs/)\n' $((elapsed / 60)) $((elapsed % 60))
