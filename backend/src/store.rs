@@ -1,6 +1,11 @@
 //! SQLite storage of connect sessions, connections (credentials encrypted with AES-256-GCM) and
-//! idempotency records, used from async code through `spawn_blocking` so a slow disk never
-//! stalls the runtime.
+//! idempotency records.
+//!
+//! All writes go to one writer thread that owns the write connection and commits whatever has
+//! queued up in one transaction (each job in its own savepoint, so one failing job never
+//! affects another, and no job is answered before its commit): under load this turns many
+//! small commits into few larger ones. Reads use a second connection on the blocking pool; WAL
+//! mode lets them run beside the writer. The async runtime never waits on the disk.
 
 use crate::crypto::{Cipher, DecryptError};
 use connect_ui_core::{ConnectionCreated, ConnectionRequest, ConnectionSummary};
@@ -12,6 +17,19 @@ use std::fmt;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+/// Most write jobs committed in one transaction.
+const MAX_BATCH: usize = 256;
+
+/// Write jobs that may wait for the writer before senders are slowed down.
+const QUEUE: usize = 4096;
+
+/// How often the checkpointer copies the WAL into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
+/// WAL pages after which the writer checkpoints itself, should the checkpointer fall behind.
+const WRITER_AUTOCHECKPOINT_PAGES: i64 = 20_000;
 
 /// Schema version stored in `PRAGMA user_version`.
 const SCHEMA_VERSION: i64 = 2;
@@ -171,8 +189,95 @@ pub struct ListedConnection {
 /// Handle to the database, cheap to clone into every request.
 #[derive(Clone)]
 pub struct Store {
-    conn: Arc<Mutex<Connection>>,
+    reader: Arc<Mutex<Connection>>,
+    writer: mpsc::Sender<Box<dyn WriteJob>>,
     cipher: Cipher,
+    /// Keeps the checkpointer thread running while any handle exists.
+    _alive: Arc<()>,
+}
+
+/// The checkpointer thread: copies committed WAL pages into the database file in the
+/// background (a passive checkpoint never blocks the writer), so the writer, which answers
+/// requests, does not stall on that I/O and its fsync. Stops when the last [`Store`] is gone.
+fn checkpoint_loop(conn: Connection, alive: std::sync::Weak<()>) {
+    while alive.strong_count() > 0 {
+        std::thread::sleep(CHECKPOINT_EVERY);
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "background checkpoint failed");
+        }
+    }
+}
+
+/// A unit of work for the writer thread: run inside the batch transaction, then told whether
+/// the batch committed.
+trait WriteJob: Send {
+    /// Runs the job; `false` when it failed and its savepoint must be rolled back.
+    fn run(&mut self, conn: &Connection, cipher: &Cipher) -> bool;
+    /// Answers the caller: the job's own result if the batch committed, else `error`.
+    fn finish(self: Box<Self>, error: Option<&str>);
+}
+
+/// A [`WriteJob`] from a closure and the channel its caller waits on.
+struct Pending<T, F> {
+    work: Option<F>,
+    result: Option<Result<T, StoreError>>,
+    reply: oneshot::Sender<Result<T, StoreError>>,
+}
+
+impl<T, F> WriteJob for Pending<T, F>
+where
+    T: Send,
+    F: FnOnce(&Connection, &Cipher) -> Result<T, StoreError> + Send,
+{
+    fn run(&mut self, conn: &Connection, cipher: &Cipher) -> bool {
+        let work = self.work.take().expect("a job runs once");
+        let result = work(conn, cipher);
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn finish(self: Box<Self>, error: Option<&str>) {
+        let answer = match (error, self.result) {
+            (None, Some(result)) => result,
+            (Some(e), _) => Err(StoreError(e.to_string())),
+            (None, None) => Err(StoreError("write job was not run".into())),
+        };
+        let _ = self.reply.send(answer);
+    }
+}
+
+/// The writer thread: takes the first queued job and whatever else is waiting (up to
+/// [`MAX_BATCH`]), runs each in a savepoint of one immediate transaction, commits, then answers.
+fn writer_loop(conn: Connection, cipher: Cipher, mut jobs: mpsc::Receiver<Box<dyn WriteJob>>) {
+    while let Some(first) = jobs.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let outcome = (|| -> Result<(), rusqlite::Error> {
+            conn.execute_batch("BEGIN IMMEDIATE")?;
+            for job in batch.iter_mut() {
+                conn.prepare_cached("SAVEPOINT job")?.execute([])?;
+                if !job.run(&conn, &cipher) {
+                    conn.prepare_cached("ROLLBACK TO job")?.execute([])?;
+                }
+                conn.prepare_cached("RELEASE job")?.execute([])?;
+            }
+            conn.execute_batch("COMMIT")
+        })();
+        let error = outcome.err().map(|e| {
+            let _ = conn.execute_batch("ROLLBACK");
+            tracing::error!(error = %e, jobs = batch.len(), "write batch failed");
+            format!("sqlite: {e}")
+        });
+        for job in batch {
+            job.finish(error.as_deref());
+        }
+    }
 }
 
 /// SHA-256 (hex) of the canonical JSON of a normalised request, so a repeat can be recognised
@@ -211,19 +316,39 @@ impl Store {
             conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
             tracing::warn!("encrypted the credentials of a database from before encryption");
         }
+        conn.pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT_PAGES)?;
+        let reader = Connection::open(path)?;
+        reader.busy_timeout(Duration::from_secs(5))?;
+        reader.set_prepared_statement_cache_capacity(32);
+        let checkpointer = Connection::open(path)?;
+        checkpointer.busy_timeout(Duration::from_secs(5))?;
+        let alive = Arc::new(());
+        let weak = Arc::downgrade(&alive);
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || checkpoint_loop(checkpointer, weak))
+            .map_err(|e| StoreError(format!("cannot start the checkpoint thread: {e}")))?;
+        let (writer, jobs) = mpsc::channel(QUEUE);
+        let writer_cipher = cipher.clone();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer_loop(conn, writer_cipher, jobs))
+            .map_err(|e| StoreError(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
+            reader: Arc::new(Mutex::new(reader)),
+            writer,
             cipher,
+            _alive: alive,
         })
     }
 
-    /// Runs `f` with the connection on the blocking pool.
-    async fn with_conn<T, F>(&self, f: F) -> Result<T, StoreError>
+    /// Runs `f` with the read connection on the blocking pool.
+    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection, &Cipher) -> Result<T, StoreError> + Send + 'static,
     {
-        let conn = Arc::clone(&self.conn);
+        let conn = Arc::clone(&self.reader);
         let cipher = self.cipher.clone();
         tokio::task::spawn_blocking(move || {
             let mut guard = conn.lock().unwrap_or_else(|e| e.into_inner());
@@ -233,9 +358,30 @@ impl Store {
         .map_err(|e| StoreError(format!("storage task failed: {e}")))?
     }
 
+    /// Runs `f` on the writer thread inside a transaction; answers after the commit.
+    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &Cipher) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job = Box::new(Pending {
+            work: Some(f),
+            result: None,
+            reply,
+        });
+        self.writer
+            .send(job)
+            .await
+            .map_err(|_| StoreError("the writer thread stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError("the writer thread dropped a job".into()))?
+    }
+
     /// Stores a new session.
     pub async fn create_session(&self, session: NewSession) -> Result<(), StoreError> {
-        self.with_conn(move |conn, _| {
+        self.write(move |conn, _| {
             conn.prepare_cached(&format!(
                 "INSERT INTO sessions (token_hash, end_user_id, allowed_providers_json, expires_at, created_at)
                  VALUES (?1, ?2, ?3, ?4, {NOW})"
@@ -257,7 +403,7 @@ impl Store {
         &self,
         submission: Submission,
     ) -> Result<Option<CreateOutcome>, StoreError> {
-        self.with_conn(move |conn, _| Ok(check_in(conn, &submission)?.err()))
+        self.read(move |conn, _| Ok(check_in(conn, &submission)?.err()))
             .await
     }
 
@@ -265,13 +411,13 @@ impl Store {
     /// to the session): checks and writes happen in one immediate transaction, so concurrent
     /// repeats store exactly one row and a session makes at most one connection.
     pub async fn create(&self, submission: Submission) -> Result<CreateOutcome, StoreError> {
-        self.with_conn(move |conn, cipher| create_in(conn, cipher, &submission))
+        self.write(move |conn, cipher| create_on(conn, cipher, &submission))
             .await
     }
 
     /// Lists every connection, oldest first, without credential values.
     pub async fn list(&self) -> Result<Vec<ListedConnection>, StoreError> {
-        self.with_conn(|conn, _| list_in(conn)).await
+        self.read(|conn, _| list_in(conn)).await
     }
 
     /// Decrypts the stored credentials of one connection (what a host would use them with).
@@ -280,7 +426,7 @@ impl Store {
         connection_id: &str,
     ) -> Result<Option<BTreeMap<String, String>>, StoreError> {
         let id = connection_id.to_string();
-        self.with_conn(move |conn, cipher| {
+        self.read(move |conn, cipher| {
             let blob: Option<Vec<u8>> = conn
                 .query_row(
                     "SELECT credentials_enc FROM connections WHERE id = ?1",
@@ -300,17 +446,14 @@ impl Store {
     /// Deletes sessions that expired more than [`PURGE_AFTER_SECS`] before `now`, with their
     /// idempotency records; returns how many sessions went.
     pub async fn purge(&self, now: i64) -> Result<usize, StoreError> {
-        self.with_conn(move |conn, _| {
+        self.write(move |conn, _| {
             let cutoff = now - PURGE_AFTER_SECS;
-            let tx = conn.transaction()?;
-            tx.execute(
+            conn.execute(
                 "DELETE FROM idempotency WHERE token_hash IN
                  (SELECT token_hash FROM sessions WHERE expires_at < ?1)",
                 [cutoff],
             )?;
-            let n = tx.execute("DELETE FROM sessions WHERE expires_at < ?1", [cutoff])?;
-            tx.commit()?;
-            Ok(n)
+            Ok(conn.execute("DELETE FROM sessions WHERE expires_at < ?1", [cutoff])?)
         })
         .await
     }
@@ -472,14 +615,14 @@ fn check_in(
     Ok(Ok(end_user_id))
 }
 
-/// Body of [`Store::create`], synchronous so it can be reasoned about as one transaction.
-fn create_in(
-    conn: &mut Connection,
+/// Body of [`Store::create`], run by the writer inside its transaction, so the checks and the
+/// writes see no other writer in between.
+fn create_on(
+    tx: &Connection,
     cipher: &Cipher,
     sub: &Submission,
 ) -> Result<CreateOutcome, StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let end_user_id = match check_in(&tx, sub)? {
+    let end_user_id = match check_in(tx, sub)? {
         Ok(id) => id,
         Err(outcome) => return Ok(outcome),
     };
@@ -523,7 +666,6 @@ fn create_in(
             serde_json::to_string(&created)?
         ])?;
     }
-    tx.commit()?;
     Ok(CreateOutcome::Created(created))
 }
 
@@ -571,6 +713,17 @@ mod tests {
         };
         r.credentials.insert("apiKey".into(), key.into());
         r
+    }
+
+    fn create_in(
+        conn: &mut Connection,
+        cipher: &Cipher,
+        sub: &Submission,
+    ) -> Result<CreateOutcome, StoreError> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let outcome = create_on(&tx, cipher, sub)?;
+        tx.commit()?;
+        Ok(outcome)
     }
 
     fn open() -> (Connection, Cipher) {
@@ -682,6 +835,49 @@ mod tests {
         assert_eq!(
             create_in(&mut conn, &cipher, &submission([4; 32], "other", Some("i"))).unwrap(),
             CreateOutcome::KeyReused
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_write_job_never_affects_the_others_in_its_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite3"), Cipher::new(&[3u8; 32])).unwrap();
+        let mut jobs = tokio::task::JoinSet::new();
+        for i in 0..200i64 {
+            let store = store.clone();
+            jobs.spawn(async move {
+                let result = store
+                    .write(move |conn, _| {
+                        conn.execute(
+                            "INSERT INTO meta (name, value) VALUES (?1, x'00')",
+                            [format!("job-{i}")],
+                        )?;
+                        if i % 2 == 0 {
+                            return Err(StoreError("even jobs fail after writing".into()));
+                        }
+                        Ok(i)
+                    })
+                    .await;
+                (i, result)
+            });
+        }
+        while let Some(joined) = jobs.join_next().await {
+            let (i, result) = joined.unwrap();
+            assert_eq!(result.is_ok(), i % 2 == 1, "job {i}");
+        }
+        let rows: i64 = store
+            .read(|conn, _| {
+                Ok(conn.query_row(
+                    "SELECT count(*) FROM meta WHERE name LIKE 'job-%'",
+                    [],
+                    |r| r.get(0),
+                )?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            rows, 100,
+            "exactly the successful jobs' writes were committed"
         );
     }
 }
