@@ -148,8 +148,20 @@ impl Verifier {
         let Some(url) = self.url(target, request) else {
             return Err(unreachable("its address could not be built".into()));
         };
-        let mut auth = HeaderValue::from_str(&format!("Bearer {key}"))
-            .map_err(|_| unreachable("the key cannot be sent in a header".into()))?;
+        let short = if noun.ends_with("token") {
+            "token"
+        } else {
+            "key"
+        };
+        let Ok(mut auth) = HeaderValue::from_str(&format!("Bearer {key}")) else {
+            // Control characters (core refuses them first): not a key that was copied cleanly.
+            return Err(VerifyError::Rejected {
+                field: field.key.clone(),
+                message: format!(
+                    "This {noun} contains characters an {noun} never has. Copy the {short} again from {name}."
+                ),
+            });
+        };
         auth.set_sensitive(true);
         let start = Instant::now();
         let result = self
