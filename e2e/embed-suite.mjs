@@ -205,8 +205,6 @@ describe('(b) custom element <connect-ui>', () => {
 
   test(
     'a refused submit moves focus to the first invalid field inside the shadow root',
-    // src/form.rs focus_by_id() looks the field up with document.getElementById, which does not see into shadow roots.
-    { todo: 'needs src/form.rs focus_by_id to search the form root (getRootNode), not document' },
     () =>
       page('element-focus', async (p) => {
         await p.goto(`${world.origins.host}/element.html?${q()}`);

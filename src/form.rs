@@ -128,14 +128,13 @@ fn start_countdown(wait_seconds: RwSignal<u32>, seconds: u32) {
     }
 }
 
-/// Moves keyboard focus to an element by id, e.g. the first invalid field.
-fn focus_by_id(id: &str) {
-    if let Some(el) = document()
-        .get_element_by_id(id)
-        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-    {
-        let _ = el.focus();
-    }
+/// Focuses an element of this form by id, in whatever tree (page or shadow root) it lives in.
+fn focus_in(form_ref: NodeRef<leptos::html::Div>, id: &str) {
+    let scope = form_ref.get_untracked();
+    crate::dom::focus_by_id(
+        scope.as_ref().map(|d| d.unchecked_ref::<web_sys::Node>()),
+        id,
+    );
 }
 
 /// Renders one provider's credential form, validates as the user types, posts to the host
@@ -193,6 +192,7 @@ pub fn ConnectForm(
         .into_any();
     };
     let spec = Arc::new(spec);
+    let form_ref = NodeRef::<leptos::html::Div>::new();
     let prefix = format!("cu{}", next_instance_id());
     let fields: Arc<Vec<FieldModel>> = Arc::new(
         spec.fields()
@@ -266,7 +266,7 @@ pub fn ConnectForm(
                                     .iter()
                                     .find(|f| f.server_error.get_untracked().is_some())
                                 {
-                                    focus_by_id(&first.input_id);
+                                    focus_in(form_ref, &first.input_id);
                                 }
                             }
                             let mut message = m.with_untracked(|m| m.submit_error(error));
@@ -329,7 +329,7 @@ pub fn ConnectForm(
                     form_error.set(None);
                     let first = fields.iter().find(|f| errors.contains_key(&f.spec.key));
                     if let Some(first) = first {
-                        focus_by_id(&first.input_id);
+                        focus_in(form_ref, &first.input_id);
                     }
                     emit(ConnectEvent::ValidationFailed {
                         provider: spec.id.clone(),
@@ -393,6 +393,7 @@ pub fn ConnectForm(
         <div
             class="cu-form"
             part="form"
+            node_ref=form_ref
             data-provider=spec.id.clone()
             lang=move || m.with(|m| m.locale().to_string())
             dir=move || m.with(|m| m.dir())
@@ -410,7 +411,7 @@ pub fn ConnectForm(
                     // Focus moves to the outcome so keyboard and screen-reader users land on it.
                     request_animation_frame({
                         let id = id.clone();
-                        move || focus_by_id(&id)
+                        move || focus_in(form_ref, &id)
                     });
                     view! {
                         <div class="cu-success" part="success">
@@ -621,11 +622,14 @@ fn field_view(
                     type="button"
                     class="cu-field__guide-link cu-link"
                     aria-controls=anchor.clone()
-                    on:click=move |_| {
+                    on:click=move |ev| {
                         guide_open.set(true);
                         let anchor = anchor.clone();
+                        let scope: Option<web_sys::Node> = ev
+                            .target()
+                            .and_then(|t| t.dyn_into::<web_sys::Node>().ok());
                         request_animation_frame(move || {
-                            if let Some(el) = document().get_element_by_id(&anchor) {
+                            if let Some(el) = crate::dom::element_by_id(scope.as_ref(), &anchor) {
                                 el.scroll_into_view();
                             }
                         });

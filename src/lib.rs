@@ -4,6 +4,7 @@
 //! Logic (catalog, validation, contract) lives in `connect-ui-core`; this crate is the view.
 
 pub mod api;
+pub mod dom;
 pub mod embed;
 pub mod form;
 pub mod i18n;

@@ -85,7 +85,7 @@ pub fn ProviderPicker(
     let on_list_key = move |ev: leptos::ev::KeyboardEvent| {
         let Some(list) = list_ref.get() else { return };
         let buttons = option_buttons(&list);
-        let active = document().active_element();
+        let active = crate::dom::active_element(&list);
         let at = buttons.iter().position(|b| {
             active
                 .as_ref()

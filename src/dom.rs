@@ -1,0 +1,34 @@
+//! DOM look-ups that work both in a page and inside `<connect-ui>`'s shadow root, where
+//! `document.getElementById` and `document.activeElement` can't see the widget's elements.
+
+use leptos::prelude::document;
+use wasm_bindgen::JsCast;
+
+fn shadow_root_of(node: &web_sys::Node) -> Option<web_sys::ShadowRoot> {
+    node.get_root_node().dyn_into::<web_sys::ShadowRoot>().ok()
+}
+
+/// The element with this id in the same tree as `scope` (its shadow root, or the document).
+pub fn element_by_id(scope: Option<&web_sys::Node>, id: &str) -> Option<web_sys::Element> {
+    match scope.and_then(shadow_root_of) {
+        Some(root) => root.get_element_by_id(id),
+        None => document().get_element_by_id(id),
+    }
+}
+
+/// The focused element as seen from `scope`'s tree.
+pub fn active_element(scope: &web_sys::Node) -> Option<web_sys::Element> {
+    match shadow_root_of(scope) {
+        Some(root) => root.active_element(),
+        None => document().active_element(),
+    }
+}
+
+/// Moves keyboard focus to an element by id, e.g. the first invalid field.
+pub fn focus_by_id(scope: Option<&web_sys::Node>, id: &str) {
+    if let Some(el) =
+        element_by_id(scope, id).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = el.focus();
+    }
+}
