@@ -123,6 +123,30 @@ fn GalleryControls(
     }
 }
 
+/// A synthetic catalog of `n` providers (`?demo_catalog=1000`), to try the picker at scale.
+fn demo_catalog(n: usize) -> Vec<connect_ui::core::ProviderSpec> {
+    const CATEGORIES: &[&str] = &[
+        "Analytics",
+        "CRM",
+        "Identity",
+        "Forms",
+        "Storage",
+        "Payments",
+    ];
+    let template = connect_ui::core::builtin_catalog()
+        .find("torii")
+        .cloned()
+        .unwrap_or_default();
+    (0..n)
+        .map(|i| connect_ui::core::ProviderSpec {
+            id: format!("demo-{i:04}"),
+            name: format!("Demo Service {i:04}"),
+            category: CATEGORIES[i % CATEGORIES.len()].to_string(),
+            ..template.clone()
+        })
+        .collect()
+}
+
 fn main() {
     connect_ui::install_panic_hook();
     let token = RwSignal::new(None::<String>);
@@ -130,6 +154,9 @@ fn main() {
     let locale = RwSignal::new(url_param("locale").unwrap_or_default());
     let theme = RwSignal::new(url_param("theme").unwrap_or_else(|| "light".into()));
     let accent = RwSignal::new(url_param("accent").unwrap_or_default());
+    let catalog = url_param("demo_catalog")
+        .and_then(|n| n.parse::<usize>().ok())
+        .map(|n| demo_catalog(n.min(10_000)));
     mount_to_body(move || {
         // Inside the mount: the async executor exists from here on.
         refresh();
@@ -140,6 +167,7 @@ fn main() {
                     backend_url=BACKEND
                     provider=provider_from_url()
                     session_token=token
+                    catalog=catalog.clone()
                     locale=Signal::derive(move || Some(locale.get()).filter(|l| !l.is_empty()))
                     theme=theme
                     accent=Signal::derive(move || Some(accent.get()).filter(|a| !a.is_empty()))
