@@ -13,54 +13,10 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{HtmlElement, HtmlInputElement};
 
+mod common;
+use common::*;
+
 wasm_bindgen_test_configure!(run_in_browser);
-
-/// The reference backend the tests post to.
-fn backend() -> &'static str {
-    // Read at compile time so the wasm knows where the backend is; clippy builds without it.
-    match option_env!("CONNECT_UI_TEST_BACKEND") {
-        Some(url) => url,
-        None => {
-            panic!("set CONNECT_UI_TEST_BACKEND (scripts/test.sh starts the backend and sets it)")
-        }
-    }
-}
-
-/// A port nothing listens on, for "connection refused".
-const DEAD_BACKEND: &str = "http://127.0.0.1:9";
-
-fn fresh_container() -> HtmlElement {
-    let el = document().create_element("div").unwrap();
-    document().body().unwrap().append_child(&el).unwrap();
-    el.unchecked_into()
-}
-
-async fn sleep(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        window()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
-            .unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
-}
-
-/// Polls until `cond` holds or five seconds pass; returns whether it held.
-async fn wait_for(cond: impl Fn() -> bool) -> bool {
-    for _ in 0..250 {
-        tick().await;
-        if cond() {
-            return true;
-        }
-        sleep(20).await;
-    }
-    false
-}
-
-fn query(root: &HtmlElement, selector: &str) -> Option<HtmlElement> {
-    root.query_selector(selector)
-        .unwrap()
-        .map(|e| e.unchecked_into())
-}
 
 /// The input whose `<label for>` has exactly this text, like a user finds it.
 fn input_labelled(root: &HtmlElement, label: &str) -> HtmlInputElement {
@@ -75,23 +31,6 @@ fn input_labelled(root: &HtmlElement, label: &str) -> HtmlInputElement {
         }
     }
     panic!("no input labelled {label:?} in {}", root.inner_html());
-}
-
-fn submit_button(root: &HtmlElement) -> HtmlElement {
-    query(root, "button[type=submit]").expect("a submit button")
-}
-
-/// Types like a user: sets the value and fires `input`.
-fn type_into(input: &HtmlInputElement, value: &str) {
-    input.set_value(value);
-    let ev = web_sys::Event::new("input").unwrap();
-    input.dispatch_event(&ev).unwrap();
-}
-
-fn blur(input: &HtmlInputElement) {
-    input
-        .dispatch_event(&web_sys::FocusEvent::new("blur").unwrap())
-        .unwrap();
 }
 
 /// The text of the element the input's `aria-describedby` names as its error.

@@ -15,34 +15,10 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{HtmlElement, HtmlInputElement};
 
+mod common;
+use common::*;
+
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn faults() -> &'static str {
-    match option_env!("CONNECT_UI_TEST_FAULTS") {
-        Some(url) => url,
-        None => panic!("set CONNECT_UI_TEST_FAULTS (scripts/test.sh starts the fault server)"),
-    }
-}
-
-async fn sleep(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        window()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
-            .unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
-}
-
-async fn wait_for(limit_ms: i32, cond: impl Fn() -> bool) -> bool {
-    for _ in 0..(limit_ms / 25) {
-        tick().await;
-        if cond() {
-            return true;
-        }
-        sleep(25).await;
-    }
-    false
-}
 
 /// What the fault server recorded for one fault: (idempotency key, bearer sent).
 async fn recorded(fault: &str) -> Vec<(String, bool)> {
@@ -161,7 +137,7 @@ async fn run_case(fault: &str, provider: &str, expect: Expect, timeout_ms: u32) 
 
     let done = || !successes.lock().unwrap().is_empty() || !errors.lock().unwrap().is_empty();
     assert!(
-        wait_for(12_000, done).await,
+        wait_for_ms(12_000, done).await,
         "{fault}/{provider}: the form never settled"
     );
     tick().await;
@@ -223,12 +199,12 @@ async fn run_case(fault: &str, provider: &str, expect: Expect, timeout_ms: u32) 
             }
             // Retry: wait out any Retry-After, click once more, expect the same key again.
             assert!(
-                wait_for(5_000, || !button.has_attribute("disabled")).await,
+                wait_for_ms(5_000, || !button.has_attribute("disabled")).await,
                 "{fault}/{provider}: the button comes back"
             );
             button.click();
             assert!(
-                wait_for(12_000, || errors.lock().unwrap().len()
+                wait_for_ms(12_000, || errors.lock().unwrap().len()
                     + successes.lock().unwrap().len()
                     >= 2)
                 .await,
@@ -377,7 +353,7 @@ async fn field_errors_from_the_backend_sit_under_their_fields() {
             .text_content()
             .unwrap_or_default()
     };
-    assert!(wait_for(5_000, || !error_of("apiKey").is_empty()).await);
+    assert!(wait_for_ms(5_000, || !error_of("apiKey").is_empty()).await);
     assert_eq!(
         error_of("apiKey"),
         "This key was revoked. Create a new one and paste it here."
@@ -406,7 +382,7 @@ async fn markup_in_backend_messages_is_shown_as_text() {
         .unchecked_into();
     button.click();
     assert!(
-        wait_for(5_000, || root
+        wait_for_ms(5_000, || root
             .query_selector("[role=alert]")
             .unwrap()
             .is_some())

@@ -8,30 +8,15 @@ use connect_ui::ConnectForm;
 use leptos::mount::mount_to;
 use leptos::prelude::*;
 use leptos::task::tick;
-use std::cell::Cell;
-use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{HtmlElement, HtmlInputElement};
 
+mod common;
+use common::*;
+
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn faults() -> &'static str {
-    match option_env!("CONNECT_UI_TEST_FAULTS") {
-        Some(url) => url,
-        None => panic!("set CONNECT_UI_TEST_FAULTS (scripts/test.sh starts the fault server)"),
-    }
-}
-
-async fn sleep(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        window()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
-            .unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
-}
 
 const PWN: &str = "window.__pwned=1";
 
@@ -56,19 +41,6 @@ fn corpus() -> Vec<(&'static str, String)> {
         ("1 MB paste", "a".repeat(1 << 20)),
         ("100k accents", "é".repeat(100_000)),
     ]
-}
-
-/// Counts `connect-ui-panic` events (the widget's panic hook fires one).
-fn watch_panics() -> Rc<Cell<u32>> {
-    connect_ui::install_panic_hook();
-    let count = Rc::new(Cell::new(0));
-    let c = count.clone();
-    let cb = Closure::<dyn Fn()>::new(move || c.set(c.get() + 1));
-    window()
-        .add_event_listener_with_callback("connect-ui-panic", cb.as_ref().unchecked_ref())
-        .unwrap();
-    cb.forget();
-    count
 }
 
 fn pwned() -> bool {

@@ -1,0 +1,114 @@
+//! Helpers shared by the browser test files: where the servers are, waiting, and driving the
+//! DOM the way a user would.
+#![allow(dead_code)] // Each test file uses a different subset.
+
+use leptos::prelude::*;
+use leptos::task::tick;
+use std::cell::Cell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlElement, HtmlInputElement};
+
+/// The reference backend the tests post to (started by scripts/wasm-test.sh).
+pub fn backend() -> &'static str {
+    // Read at compile time so the wasm knows where the backend is; clippy builds without it.
+    match option_env!("CONNECT_UI_TEST_BACKEND") {
+        Some(url) => url,
+        None => {
+            panic!("set CONNECT_UI_TEST_BACKEND (scripts/test.sh starts the backend and sets it)")
+        }
+    }
+}
+
+/// The fault-injecting server (testkit's connect-ui-faultserver).
+pub fn faults() -> &'static str {
+    match option_env!("CONNECT_UI_TEST_FAULTS") {
+        Some(url) => url,
+        None => panic!("set CONNECT_UI_TEST_FAULTS (scripts/test.sh starts the fault server)"),
+    }
+}
+
+/// A port nothing listens on, for "connection refused".
+pub const DEAD_BACKEND: &str = "http://127.0.0.1:9";
+
+/// A new empty element in the page to mount into.
+pub fn fresh_container() -> HtmlElement {
+    let el = document().create_element("div").unwrap();
+    document().body().unwrap().append_child(&el).unwrap();
+    el.unchecked_into()
+}
+
+/// Waits without blocking the page.
+pub async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        window()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
+/// Polls until `cond` holds or `limit_ms` pass; returns whether it held.
+pub async fn wait_for_ms(limit_ms: i32, cond: impl Fn() -> bool) -> bool {
+    for _ in 0..(limit_ms / 20).max(1) {
+        tick().await;
+        if cond() {
+            return true;
+        }
+        sleep(20).await;
+    }
+    false
+}
+
+/// Polls until `cond` holds or five seconds pass.
+pub async fn wait_for(cond: impl Fn() -> bool) -> bool {
+    wait_for_ms(5_000, cond).await
+}
+
+/// The first element matching `selector` under `root`.
+pub fn query(root: &HtmlElement, selector: &str) -> Option<HtmlElement> {
+    root.query_selector(selector)
+        .unwrap()
+        .map(|e| e.unchecked_into())
+}
+
+/// The form's submit button.
+pub fn submit_button(root: &HtmlElement) -> HtmlElement {
+    query(root, "button[type=submit]").expect("a submit button")
+}
+
+/// The input of the field with this key.
+pub fn input_named(root: &HtmlElement, key: &str) -> HtmlInputElement {
+    query(root, &format!("input[name={key}]"))
+        .unwrap_or_else(|| panic!("no input named {key}"))
+        .unchecked_into()
+}
+
+/// Types like a user: sets the value and fires `input`.
+pub fn type_into(input: &HtmlInputElement, value: &str) {
+    input.set_value(value);
+    input
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+}
+
+/// Leaves the field like a user tabbing away.
+pub fn blur(input: &HtmlInputElement) {
+    input
+        .dispatch_event(&web_sys::FocusEvent::new("blur").unwrap())
+        .unwrap();
+}
+
+/// Counts `connect-ui-panic` events (the widget's panic hook fires one per panic).
+pub fn watch_panics() -> Rc<Cell<u32>> {
+    connect_ui::install_panic_hook();
+    let count = Rc::new(Cell::new(0));
+    let c = count.clone();
+    let cb = Closure::<dyn Fn()>::new(move || c.set(c.get() + 1));
+    window()
+        .add_event_listener_with_callback("connect-ui-panic", cb.as_ref().unchecked_ref())
+        .unwrap();
+    cb.forget();
+    count
+}
