@@ -523,7 +523,8 @@ pub async fn create_connection(
         if let Err(e) = verifier.verify(provider, &submission.request).await {
             let (status, code) = e.status_and_code();
             return match e {
-                VerifyError::Rejected { field, message } => error_response(
+                VerifyError::Rejected { field, message }
+                | VerifyError::WrongConfig { field, message } => error_response(
                     status,
                     code,
                     message.clone(),

@@ -72,6 +72,14 @@ pub enum VerifyError {
         /// Message for the user.
         message: String,
     },
+    /// The address built from the connection config leads nowhere (no such host, 404): the
+    /// config is wrong, e.g. a mistyped Kandji subdomain. Shown on that config field.
+    WrongConfig {
+        /// Field key of the config value (`subdomain`).
+        field: String,
+        /// Message for the user.
+        message: String,
+    },
     /// No usable answer: timeout, network failure, 5xx, 429 or something unexpected.
     Unreachable {
         /// Message for the user.
@@ -84,6 +92,9 @@ impl VerifyError {
     pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             VerifyError::Rejected { .. } => (StatusCode::BAD_REQUEST, "invalid_credentials"),
+            VerifyError::WrongConfig { .. } => {
+                (StatusCode::BAD_REQUEST, "invalid_connection_config")
+            }
             VerifyError::Unreachable { .. } => (StatusCode::BAD_GATEWAY, "provider_unreachable"),
         }
     }
@@ -120,6 +131,17 @@ impl Verifier {
         Some(format!("{}{}", fill(base, request)?, target.path))
     }
 
+    /// The first connection-config key the provider's address is built from (`subdomain`).
+    fn config_key(&self, target: &Target) -> Option<String> {
+        let base = self
+            .bases
+            .get(target.provider)
+            .map_or(target.base, String::as_str);
+        let open = base.find('{')?;
+        let close = open + base[open..].find('}')?;
+        Some(base[open + 1..close].to_string())
+    }
+
     /// Checks the request's secret with its provider. Providers without a verification request
     /// pass unchecked.
     pub async fn verify(
@@ -153,6 +175,20 @@ impl Verifier {
         } else {
             "key"
         };
+        // When the address comes from the user's config, "nobody there" means the config is wrong.
+        let wrong_config = |host: &str| {
+            self.config_key(target).map(|key| {
+                let title = provider
+                    .connection_config
+                    .iter()
+                    .find(|f| f.key == key)
+                    .map_or(key.clone(), |f| f.title.clone());
+                VerifyError::WrongConfig {
+                    field: key,
+                    message: format!("No {name} account answers at {host}. Check the {title}."),
+                }
+            })
+        };
         let Ok(mut auth) = HeaderValue::from_str(&format!("Bearer {key}")) else {
             // Control characters (core refuses them first): not a key that was copied cleanly.
             return Err(VerifyError::Rejected {
@@ -180,6 +216,11 @@ impl Verifier {
                     "verification request failed after {elapsed_ms:.0}ms"
                 );
                 let host = host_of(&url);
+                if e.is_connect() && !e.is_timeout() {
+                    if let Some(wrong) = wrong_config(host) {
+                        return Err(wrong);
+                    }
+                }
                 return Err(unreachable(if e.is_timeout() {
                     format!("{host} did not answer in time")
                 } else {
@@ -208,6 +249,8 @@ impl Verifier {
                     ),
                 })
             }
+            404 => Err(wrong_config(host_of(&url))
+                .unwrap_or_else(|| unreachable("it answered unexpectedly (HTTP 404)".into()))),
             429 => Err(unreachable("it is receiving too many requests".into())),
             s @ 500..=599 => Err(unreachable(format!("it answered with an error (HTTP {s})"))),
             s => Err(unreachable(format!("it answered unexpectedly (HTTP {s})"))),

@@ -98,6 +98,26 @@ async fn kandji_is_asked_at_the_users_subdomain() {
 }
 
 #[tokio::test]
+async fn a_kandji_subdomain_nobody_answers_at_is_an_error_on_the_subdomain() {
+    let provider = fake_provider().await;
+    let s = verifying(&provider).await;
+    let body = json!({"provider":"kandji",
+        "credentials":{"apiKey":"1bc32cba-a5d6-438a-bbcc-af312f560a3c"},
+        "connection_config":{"subdomain":"nobody.api"}});
+    let (status, err) = s.connect(&body).await;
+    assert_eq!(status, 400, "{err}");
+    assert_eq!(err["error"]["code"], "invalid_connection_config");
+    let message = err["error"]["fields"]["subdomain"].as_str().unwrap();
+    assert!(
+        message.starts_with("No Kandji account answers at")
+            && message.ends_with("Check the Subdomain."),
+        "{message}"
+    );
+    assert!(err["error"]["fields"].get("apiKey").is_none());
+    assert!(db_rows(&s.db).is_empty());
+}
+
+#[tokio::test]
 async fn a_slow_failing_or_absent_provider_is_provider_unreachable() {
     let provider = fake_provider().await;
     let s = verifying(&provider).await;

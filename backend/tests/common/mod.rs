@@ -357,9 +357,13 @@ pub async fn fake_provider() -> FakeProvider {
                 .get("authorization")
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
+            let nobody = path.contains("/nobody.");
             record.lock().unwrap().push((path, auth.clone()));
             let key = auth.unwrap_or_default();
-            if key.contains("bad") || key.starts_with("Bearer 00000000") {
+            if nobody {
+                // No tenant at this subdomain.
+                (StatusCode::NOT_FOUND, "<html>not found</html>")
+            } else if key.contains("bad") || key.starts_with("Bearer 00000000") {
                 (StatusCode::UNAUTHORIZED, "{\"message\":\"Unauthorized\"}")
             } else if key.contains("forbidden") {
                 (StatusCode::FORBIDDEN, "{}")
