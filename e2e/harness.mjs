@@ -2,7 +2,7 @@
 // and Debian's Chromium driven by playwright-core (installed in tools/ by scripts/setup.sh).
 //
 // Env (set by scripts/e2e.sh; defaults work from the repository root):
-//   E2E_BACKEND_BIN   backend binary (default target/release/connect-ui-backend)
+//   E2E_BACKEND_BIN   backend binary (default target/debug/connect-ui-backend)
 //   E2E_DIST          the built SPA (default dist)
 //   E2E_ARTIFACTS     where screenshots and failure pages go (default target/screenshots)
 //   E2E_CHROMIUM      browser executable (default /usr/bin/chromium)
@@ -23,7 +23,7 @@ const requireFromTools = createRequire(path.join(ROOT, 'tools', 'package.json'))
 const { chromium } = requireFromTools('playwright-core');
 
 const fromRoot = (p) => path.resolve(ROOT, p);
-export const BACKEND_BIN = fromRoot(process.env.E2E_BACKEND_BIN || 'target/release/connect-ui-backend');
+export const BACKEND_BIN = fromRoot(process.env.E2E_BACKEND_BIN || 'target/debug/connect-ui-backend');
 export const DIST = fromRoot(process.env.E2E_DIST || 'dist');
 export const ARTIFACTS = fromRoot(process.env.E2E_ARTIFACTS || 'target/screenshots');
 export const CHROMIUM = process.env.E2E_CHROMIUM || '/usr/bin/chromium';

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end suite (e2e/, node --test + playwright-core + Debian Chromium):
 #   - `trunk build --release` into dist/ (wasm-opt from npm binaryen applied),
-#   - builds the backend; each test file starts it on a free port with --static-dir dist
+#   - builds the backend (debug, like the other test servers); each test file starts it on a free port with --static-dir dist
 #     and a temporary database,
 #   - runs `node --test` on e2e/*.test.mjs. Screenshots land in target/screenshots/.
 #
@@ -29,7 +29,7 @@ if [ "${E2E_SKIP_BUILD:-}" != 1 ]; then
     $own_summary && print_summary
     exit 1
   fi
-  if ! run_logged e2e-backend-build cargo build -p connect-ui-backend --release --locked; then
+  if ! run_logged e2e-backend-build cargo build -p connect-ui-backend --locked; then
     record "e2e" 0 1 "building the backend failed"
     $own_summary && print_summary
     exit 1
@@ -52,7 +52,7 @@ info "e2e: node --test e2e/ (log: target/logs/e2e.log)"
 status=0
 touch "$TMP_DIR/started"
 # The outer timeout bounds the whole suite; each test also has its own waits.
-E2E_BACKEND_BIN="$BACKEND_BIN" E2E_DIST="$CONNECT_UI_ROOT/dist" E2E_ARTIFACTS="$CONNECT_UI_ROOT/target/screenshots" \
+E2E_BACKEND_BIN="$TEST_BACKEND_BIN" E2E_DIST="$CONNECT_UI_ROOT/dist" E2E_ARTIFACTS="$CONNECT_UI_ROOT/target/screenshots" \
   timeout --kill-after=10 900 \
   node --test --test-concurrency=1 --test-timeout=120000 \
   --test-reporter=spec --test-reporter-destination=stdout \

@@ -11,7 +11,10 @@ cd "$CONNECT_UI_ROOT"
 LOG_DIR="$CONNECT_UI_ROOT/target/logs"
 mkdir -p "$LOG_DIR"
 
+# The backend that preview.sh runs (release) and the one the test scripts run: a debug build,
+# which shares its dependencies with `cargo test` and skips the release profile's fat LTO.
 BACKEND_BIN="$CONNECT_UI_ROOT/target/release/connect-ui-backend"
+export TEST_BACKEND_BIN="$CONNECT_UI_ROOT/target/debug/connect-ui-backend"
 
 # ---------------------------------------------------------------------------
 # Messages

@@ -46,9 +46,10 @@ finish() {
   exit "$1"
 }
 
-FAULTS_BIN="$CONNECT_UI_ROOT/target/release/connect-ui-faultserver"
-info "building the backend and the fault server (release; log: target/logs/wasm-servers-build.log)"
-if ! run_logged wasm-servers-build cargo build --release --locked -p connect-ui-backend -p connect-ui-testkit; then
+BACKEND_BIN=$TEST_BACKEND_BIN
+FAULTS_BIN="$CONNECT_UI_ROOT/target/debug/connect-ui-faultserver"
+info "building the backend and the fault server (log: target/logs/wasm-servers-build.log)"
+if ! run_logged wasm-servers-build cargo build --locked -p connect-ui-backend -p connect-ui-testkit; then
   record "wasm tests" 0 1 "building the backend or the fault server failed"
   finish 1
 fi
