@@ -1,6 +1,7 @@
 // End-to-end: the release build of the widget, served by the real backend, in headless Chromium.
 // Run through scripts/e2e.sh (which builds dist/ and the backend), or, once built:
 //   node --test e2e/
+import fs from 'node:fs';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -271,4 +272,11 @@ test('GET /api/connections lists exactly the good connections, without credentia
   }
   const body = JSON.stringify(rows);
   for (const secret of SECRET_VALUES) assert.ok(!body.includes(secret), 'a credential value leaked into GET /api/connections');
+});
+
+test('the backend log (RUST_LOG=debug) holds no key, token or session used in this suite', async () => {
+  const log = fs.readFileSync(backend.logFile, 'utf8');
+  assert.ok(log.includes('POST /connections') || log.includes('POST /api/connections'), 'the log has request lines');
+  for (const secret of SECRET_VALUES) assert.ok(!log.includes(secret), `a credential reached the backend log`);
+  assert.ok(!/cus_[0-9a-f]{16,}/.test(log), 'a session token reached the backend log');
 });
