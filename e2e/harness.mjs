@@ -86,8 +86,8 @@ export async function startBackend({ name = 'e2e' } = {}) {
   const child = spawn(
     BACKEND_BIN,
     ['--mode', 'dev', '--addr', `127.0.0.1:${port}`, '--static-dir', DIST, '--db', path.join(tmp, 'connect-ui.sqlite3')],
-    // Debug logging by default, so the suite can prove no secret reaches the log at any level.
-    { cwd: ROOT, stdio: ['ignore', log, log], detached: true, env: { ...process.env, RUST_LOG: process.env.E2E_RUST_LOG || 'debug' } },
+    // Trace logging by default (every level), so the suite can prove no secret reaches the log at any level.
+    { cwd: ROOT, stdio: ['ignore', log, log], detached: true, env: { ...process.env, RUST_LOG: process.env.E2E_RUST_LOG || 'trace' } },
   );
   fs.closeSync(log);
   let exited = null;
