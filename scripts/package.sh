@@ -16,6 +16,8 @@ PKG_DIR=${PKG_DIR:-$CONNECT_UI_ROOT/target/pkg}
 # The features current rustc emits for wasm32; wasm-opt must accept them all (see index.html).
 WASM_OPT_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-mutable-globals --enable-reference-types --enable-multivalue)
+# The name section (kept by the build, for twiggy) and the producers section are not shipped.
+WASM_OPT_STRIP=(--strip-debug --strip-producers)
 
 info "package: cargo build --release --lib (wasm32) (log: target/logs/package-cargo.log)"
 must package-cargo "cargo build (wasm32, release)" \
@@ -39,7 +41,7 @@ wo=$(command -v wasm-opt || true)
 info "package: wasm-opt -Oz (log: target/logs/package-wasm-opt.log)"
 before=$(stat -c %s "$stage/connect_ui_wasm_bg.wasm")
 must package-wasm-opt "wasm-opt -Oz" \
-  wasm-opt -Oz "${WASM_OPT_FEATURES[@]}" -o "$stage/connect_ui_wasm_bg.opt.wasm" "$stage/connect_ui_wasm_bg.wasm"
+  wasm-opt -Oz "${WASM_OPT_FEATURES[@]}" "${WASM_OPT_STRIP[@]}" -o "$stage/connect_ui_wasm_bg.opt.wasm" "$stage/connect_ui_wasm_bg.wasm"
 mv "$stage/connect_ui_wasm_bg.opt.wasm" "$stage/connect_ui_wasm_bg.wasm"
 note "wasm-opt: $((before / 1024)) KiB -> $(($(stat -c %s "$stage/connect_ui_wasm_bg.wasm") / 1024)) KiB"
 
