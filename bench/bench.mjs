@@ -1,0 +1,409 @@
+// The measuring half of scripts/bench.sh (which builds everything first and runs this with the
+// paths in the environment). ES module; only node built-ins and tools/'s playwright-core.
+//
+//   node bench/bench.mjs sizes DIST_DIR          (1) first-load bytes: raw, gzip -9, brotli q11
+//   node bench/bench.mjs browser                 (2) navigation -> form input visible
+//                                                (3) validation latency, (4) picker filter latency
+//   node bench/bench.mjs memory                  (5) wasm linear memory, mount/unmount cycles
+//   node bench/bench.mjs twiggy TOP_CSV RETAINED_CSV SHIPPED_WASM   twiggy's top 10s
+//
+// Env: BENCH_RUNS (default 20), BENCH_KEYSTROKES (default 1000), BENCH_CYCLES (default 100),
+//      E2E_DIST / E2E_BACKEND_BIN (the build and backend, read by e2e/harness.mjs),
+//      EMBED_PKG (the package, read by e2e/embed-server.mjs).
+
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import zlib from 'node:zlib';
+
+const RUNS = Number(process.env.BENCH_RUNS || 20);
+const KEYSTROKES = Number(process.env.BENCH_KEYSTROKES || 1000);
+const CYCLES = Number(process.env.BENCH_CYCLES || 100);
+const PAGE = 65536;
+
+// ---------------------------------------------------------------------------
+// Small helpers
+
+const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
+const ms = (n) => (n < 10 ? n.toFixed(2) : n.toFixed(1));
+const pad = (s, n) => String(s).padEnd(n);
+const lpad = (s, n) => String(s).padStart(n);
+
+function quantile(values, q) {
+  const v = [...values].sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  // Nearest rank: p99 of 1,000 samples is the 990th smallest.
+  return v[Math.min(v.length - 1, Math.max(0, Math.ceil(q * v.length) - 1))];
+}
+const median = (v) => quantile(v, 0.5);
+
+/** Bounded wait for `fn()` to be truthy. */
+async function until(fn, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// (1) First-load bytes
+
+function sizes(dir) {
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => /\.(wasm|js|css|html)$/.test(f))
+    .sort((a, b) => order(a) - order(b) || a.localeCompare(b));
+  function order(f) {
+    return ['.wasm', '.js', '.css', '.html'].indexOf(path.extname(f));
+  }
+  const rows = files.map((f) => {
+    const data = fs.readFileSync(path.join(dir, f));
+    const gz = zlib.gzipSync(data, { level: 9 }).length;
+    const br = zlib.brotliCompressSync(data, {
+      params: {
+        [zlib.constants.BROTLI_PARAM_QUALITY]: 11,
+        [zlib.constants.BROTLI_PARAM_LGWIN]: 24,
+        [zlib.constants.BROTLI_PARAM_SIZE_HINT]: data.length,
+      },
+    }).length;
+    const kind = { '.wasm': 'wasm', '.js': 'JS glue', '.css': 'CSS', '.html': 'HTML' }[path.extname(f)];
+    return { f, kind, raw: data.length, gz, br };
+  });
+  console.log(`${pad('file', 46)} ${lpad('raw', 11)} ${lpad('gzip -9', 11)} ${lpad('brotli 11', 11)}`);
+  const sum = (pred) => rows.filter(pred).reduce((a, r) => ({ raw: a.raw + r.raw, gz: a.gz + r.gz, br: a.br + r.br }), { raw: 0, gz: 0, br: 0 });
+  for (const r of rows) {
+    console.log(`${pad(`${r.kind}: ${r.f.replace(/-[0-9a-f]{16}/, '')}`, 46)} ${lpad(kb(r.raw), 11)} ${lpad(kb(r.gz), 11)} ${lpad(kb(r.br), 11)}`);
+  }
+  const widget = sum((r) => r.kind !== 'HTML');
+  const all = sum(() => true);
+  console.log(`${pad('total widget (wasm + JS + CSS)', 46)} ${lpad(kb(widget.raw), 11)} ${lpad(kb(widget.gz), 11)} ${lpad(kb(widget.br), 11)}`);
+  console.log(`${pad('total first load (+ HTML)', 46)} ${lpad(kb(all.raw), 11)} ${lpad(kb(all.gz), 11)} ${lpad(kb(all.br), 11)}`);
+  const budget = 60 * 1024;
+  console.log(`budget: widget <= 60 KiB brotli: ${widget.br <= budget ? 'MET' : `NOT MET (${kb(widget.br - budget)} over)`}`);
+}
+
+// ---------------------------------------------------------------------------
+// (2)-(4) In the browser, against the release build served by the real backend
+
+/** Installed before any page script: notes when the widget's first input is in the DOM with a box. */
+function firstInputProbe(selector) {
+  window.__cuFirst = null;
+  const check = () => {
+    const el = document.querySelector(selector);
+    if (!el || el.getBoundingClientRect().width === 0) return false;
+    const dom = performance.now();
+    observer.disconnect();
+    requestAnimationFrame(() => {
+      window.__cuFirst = { dom, frame: performance.now() };
+    });
+    return true;
+  };
+  const observer = new MutationObserver(() => check());
+  observer.observe(document, { childList: true, subtree: true });
+}
+
+async function firstLoad(browser, url, selector, { throttle }) {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
+  try {
+    await context.addInitScript(firstInputProbe, selector);
+    const page = await context.newPage();
+    const requests = [];
+    page.on('request', (r) => requests.push({ url: new URL(r.url()).pathname, at: Date.now() }));
+    if (throttle > 1) {
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Emulation.setCPUThrottlingRate', { rate: throttle });
+    }
+    const started = Date.now();
+    await page.goto(url, { waitUntil: 'commit', timeout: 30_000 });
+    const first = await page.waitForFunction(() => window.__cuFirst, undefined, { timeout: 30_000, polling: 20 });
+    const t = await first.jsonValue();
+    const visibleAt = started + t.frame;
+    const before = requests.filter((r) => r.at <= visibleAt).map((r) => r.url);
+    return { ...t, before };
+  } finally {
+    await context.close();
+  }
+}
+
+async function browserBench() {
+  const { startBackend, launchBrowser } = await import('../e2e/harness.mjs');
+  const backend = await startBackend({ name: 'bench' });
+  const browser = await launchBrowser();
+  try {
+    console.log(`(2) navigation -> first widget input visible; cold cache (new browser context per run), ${RUNS} runs each after 1 unmeasured warm-up`);
+    console.log('    "in DOM": the input is in the document with a layout box (MutationObserver; ms since navigation start)');
+    console.log('    "painted": the animation frame after that');
+    console.log(`    ${pad('page', 22)} ${pad('CPU', 6)} ${lpad('in DOM median', 14)} ${lpad('(min-max)', 15)} ${lpad('painted median', 15)} ${lpad('(min-max)', 15)}`);
+    const pages = [
+      ['/?provider=workos', '.cu-form input.cu-field__input'],
+      ['/', 'input.cu-picker__search'],
+    ];
+    let requestsNote = '';
+    for (const [route, selector] of pages) {
+      for (const throttle of [1, 4]) {
+        await firstLoad(browser, backend.url + route, selector, { throttle });
+        const dom = [];
+        const frame = [];
+        for (let i = 0; i < RUNS; i++) {
+          const r = await firstLoad(browser, backend.url + route, selector, { throttle });
+          dom.push(r.dom);
+          frame.push(r.frame);
+          if (route !== '/' && throttle === 1 && i === 0) requestsNote = r.before.join(', ');
+        }
+        const range = (v) => `(${ms(Math.min(...v))}-${ms(Math.max(...v))})`;
+        console.log(
+          `    ${pad(route, 22)} ${pad(throttle === 1 ? '1x' : `${throttle}x`, 6)} ${lpad(`${ms(median(dom))} ms`, 14)} ${lpad(range(dom), 15)} ${lpad(`${ms(median(frame))} ms`, 15)} ${lpad(range(frame), 15)}`,
+        );
+      }
+    }
+    console.log(`    requests before the form was painted (/?provider=workos): ${requestsNote}`);
+
+    await validationBench(browser, backend.url);
+    await pickerBench(browser, backend.url);
+  } finally {
+    await browser.close();
+    await backend.stop();
+  }
+}
+
+/**
+ * In the page: for each keystroke, set the value, note performance.now(), dispatch `input`,
+ * then wait for the end of the task (a MessageChannel message is delivered only after every
+ * microtask, so after Leptos' effects) and read the element's box (forcing style and layout).
+ * A MutationObserver on `root` records the last DOM change each keystroke caused.
+ */
+function keystrokeProbe() {
+  window.__cuKeys = async ({ inputSel, rootSel, values, check }) => {
+    const input = document.querySelector(inputSel);
+    const root = document.querySelector(rootSel);
+    const settle = () =>
+      new Promise((resolve) => {
+        const ch = new MessageChannel();
+        ch.port1.onmessage = () => resolve();
+        ch.port2.postMessage(0);
+      });
+    let lastMutation = 0;
+    const observer = new MutationObserver(() => (lastMutation = performance.now()));
+    observer.observe(root, { subtree: true, childList: true, characterData: true, attributes: true });
+    const settled = [];
+    const mutated = [];
+    let wrong = 0;
+    for (const value of values) {
+      input.value = value;
+      lastMutation = 0;
+      const t0 = performance.now();
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+      await settle();
+      root.getBoundingClientRect();
+      const t1 = performance.now();
+      settled.push(t1 - t0);
+      if (lastMutation) mutated.push(lastMutation - t0);
+      if (check && !new Function('value', 'root', check)(value, root)) wrong++;
+    }
+    observer.disconnect();
+    return { settled, mutated, wrong };
+  };
+}
+
+function report(label, r, n) {
+  console.log(
+    `    ${pad(label, 40)} p50 ${lpad(ms(median(r.settled)), 6)} ms   p99 ${lpad(ms(quantile(r.settled, 0.99)), 6)} ms   max ${lpad(ms(Math.max(...r.settled)), 6)} ms`,
+  );
+  if (r.mutated.length) {
+    console.log(
+      `    ${pad(`  last DOM mutation (${r.mutated.length}/${n} keystrokes changed the DOM)`, 40)} p50 ${lpad(ms(median(r.mutated)), 6)} ms   p99 ${lpad(ms(quantile(r.mutated, 0.99)), 6)} ms`,
+    );
+  }
+}
+
+async function validationBench(browser, origin) {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
+  try {
+    await context.addInitScript(keystrokeProbe);
+    const page = await context.newPage();
+    await page.goto(`${origin}/?provider=workos`);
+    const input = '.cu-form input[name=apiKey]';
+    await page.waitForSelector(input);
+    // Errors follow typing once the field was touched (blurred), as after a first attempt.
+    await page.evaluate((sel) => document.querySelector(sel).dispatchEvent(new FocusEvent('blur')), input);
+    // Alternates a key that fails (pk_…: "WorkOS API keys start with sk_") with one that passes,
+    // so every keystroke changes the error state; the check confirms the page agreed.
+    const values = Array.from({ length: KEYSTROKES }, (_, i) => `${i % 2 === 0 ? 'pk_test_' : 'sk_test_'}${'a1B2'.repeat(1 + (i % 12))}`);
+    const check = "const err = root.querySelector('.cu-field__error').textContent.trim(); return value.startsWith('pk_') ? err.length > 0 : err.length === 0;";
+    const r = await page.evaluate((args) => window.__cuKeys(args), { inputSel: input, rootSel: '.cu-form', values, check });
+    console.log(`(3) validation latency, /?provider=workos API key field, ${KEYSTROKES} keystrokes alternating invalid/valid (error shown/cleared each time)`);
+    console.log('    input event -> error state updated (end of task, after Leptos effects; style + layout forced)');
+    report('input -> updated + laid out', r, KEYSTROKES);
+    console.log(`    keystrokes whose error state was wrong afterwards: ${r.wrong}`);
+  } finally {
+    await context.close();
+  }
+}
+
+async function pickerBench(browser, origin) {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
+  try {
+    await context.addInitScript(keystrokeProbe);
+    const page = await context.newPage();
+    await page.goto(`${origin}/?demo_catalog=1000`);
+    const input = 'input.cu-picker__search';
+    await page.waitForSelector(input);
+    await page.waitForFunction(() => document.querySelectorAll('.cu-picker__option').length === 1000, undefined, { timeout: 30_000 });
+    // Typing then deleting a few queries, one character per keystroke.
+    const words = ['demo service 09', 'analytics', 'demo-01', 'crm', 'service 0999', 'zzz', 'payments'];
+    const values = [];
+    for (let w = 0; values.length < KEYSTROKES; w = (w + 1) % words.length) {
+      const word = words[w];
+      for (let i = 1; i <= word.length && values.length < KEYSTROKES; i++) values.push(word.slice(0, i));
+      for (let i = word.length - 1; i >= 0 && values.length < KEYSTROKES; i--) values.push(word.slice(0, i));
+    }
+    const r = await page.evaluate((args) => window.__cuKeys(args), { inputSel: input, rootSel: '.cu-picker', values });
+    const shown = await page.evaluate(() => document.querySelectorAll('.cu-picker__option').length);
+    console.log(`(4) picker filter latency, /?demo_catalog=1000 (1,000 providers), ${KEYSTROKES} keystrokes typing and deleting queries`);
+    console.log('    input event -> list updated (end of task, after Leptos effects; style + layout of the list forced)');
+    report('input -> list updated + laid out', r, KEYSTROKES);
+    console.log(`    options shown after the last keystroke (query ""): ${shown}`);
+  } finally {
+    await context.close();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// (5) wasm linear memory: the npm-style package, mounted and unmounted in a plain page
+
+async function memoryBench() {
+  const { startStaticServer } = await import('../e2e/embed-server.mjs');
+  const { ROOT, CHROMIUM, CHROMIUM_ARGS } = await import('../e2e/harness.mjs');
+  const { chromium } = createRequire(path.join(ROOT, 'tools', 'package.json'))('playwright-core');
+  const server = await startStaticServer({ port: 0, csp: null });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, '--js-flags=--expose-gc'], timeout: 60_000 });
+  try {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${server.origin}/lab.html`);
+    await until(() => page.evaluate(() => !!window.connectUiModule), 30_000, 'the package module');
+    const r = await page.evaluate(
+      async ({ cycles }) => {
+        const exports = await window.connectUiModule.default();
+        const mem = () => exports.memory.buffer.byteLength;
+        const el = document.getElementById('connect');
+        const mountReady = (provider) =>
+          new Promise((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error('no ready event within 10 s')), 10_000);
+            const handle = window.connectUiModule.mount(el, {
+              provider,
+              backendUrl: '/api',
+              onEvent: (e) => {
+                if (e.type === 'ready') {
+                  clearTimeout(timer);
+                  resolve(handle);
+                }
+              },
+            });
+          });
+        const settle = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 20)));
+        const out = { init: mem() };
+        let h = await mountReady('workos');
+        await settle();
+        out.mounted = mem();
+        out.nodes = el.shadowRoot ? el.shadowRoot.querySelectorAll('*').length : el.querySelectorAll('*').length;
+        h.unmount();
+        const providers = ['workos', 'kandji', null];
+        for (let i = 0; i < cycles; i++) {
+          h = await mountReady(providers[i % providers.length]);
+          h.unmount();
+        }
+        await settle();
+        window.gc?.();
+        out.after = mem();
+        out.children = el.childElementCount;
+        return out;
+      },
+      { cycles: CYCLES },
+    );
+    console.log(`(5) wasm linear memory (package target/bench/pkg, ES module mount() in a plain page; 1 page = 64 KiB)`);
+    console.log(`    after init():                                   ${lpad(kb(r.init), 10)} (${r.init / PAGE} pages)`);
+    console.log(`    after mount (workos form, ready):               ${lpad(kb(r.mounted), 10)} (${r.mounted / PAGE} pages; ${r.nodes} elements)`);
+    console.log(`    after ${CYCLES} mount/unmount cycles (workos, kandji, picker): ${lpad(kb(r.after), 10)} (${r.after / PAGE} pages; +${(r.after - r.mounted) / PAGE} pages; ${r.children} children left)`);
+    if (errors.length) console.log(`    page errors: ${errors.join(' | ')}`);
+    await context.close();
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// twiggy's top 10, without the name sections (they are not shipped; the module twiggy reads keeps
+// them so that function names mean something)
+
+function readCsv(file) {
+  const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
+  const header = lines.shift().split(',');
+  const parse = (line) => {
+    const cells = [];
+    let cur = '';
+    let quoted = false;
+    for (let i = 0; i < line.length; i++) {
+      const c = line[i];
+      if (quoted) {
+        if (c === '"' && line[i + 1] === '"') {
+          cur += '"';
+          i++;
+        } else if (c === '"') quoted = false;
+        else cur += c;
+      } else if (c === '"') quoted = true;
+      else if (c === ',') {
+        cells.push(cur);
+        cur = '';
+      } else cur += c;
+    }
+    cells.push(cur);
+    return Object.fromEntries(header.map((h, i) => [h, cells[i]]));
+  };
+  // Left out: the name sections (not shipped), the function table and its element segment
+  // (they "retain" everything called indirectly, which says nothing), twiggy's summary rows.
+  return lines.map(parse).filter((r) => !/names" subsection|^table\[|^elem\[|^\.\.\.|^Σ/.test(r.Name));
+}
+
+function twiggyTop(shallowCsv, retainedCsv, shippedWasm) {
+  const shipped = fs.statSync(shippedWasm).size;
+  const name = (n) => (n.length > 100 ? `${n.slice(0, 97)}...` : n);
+  for (const [file, key, label] of [
+    [shallowCsv, 'ShallowSize', 'shallow'],
+    [retainedCsv, 'RetainedSize', 'retained'],
+  ]) {
+    const rows = readCsv(file)
+      .sort((a, b) => Number(b[key]) - Number(a[key]))
+      .slice(0, 10);
+    console.log(`    top 10 by ${label} size, bytes and % of the shipped module (${kb(shipped)}):`);
+    for (const r of rows) {
+      console.log(`    ${lpad(r[key], 7)} ${lpad(((100 * Number(r[key])) / shipped).toFixed(1), 5)}%  ${name(r.Name)}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+const [cmd, ...args] = process.argv.slice(2);
+const commands = {
+  sizes: () => sizes(args[0]),
+  browser: browserBench,
+  memory: memoryBench,
+  twiggy: () => twiggyTop(args[0], args[1], args[2]),
+};
+if (!commands[cmd]) {
+  console.error(`usage: node bench/bench.mjs ${Object.keys(commands).join('|')} ...`);
+  process.exit(2);
+}
+try {
+  await commands[cmd]();
+} catch (err) {
+  console.error(`bench ${cmd}: ${err.stack || err}`);
+  process.exit(1);
+}
