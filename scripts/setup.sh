@@ -12,7 +12,8 @@
 
 TRUNK_VERSION=0.21.14
 GECKODRIVER_VERSION=0.37.1
-APT_PACKAGES=(chromium chromium-driver firefox-esr)
+# fonts-ipafont-gothic: Japanese glyphs for the e2e screenshots (the README's Japanese one).
+APT_PACKAGES=(chromium chromium-driver firefox-esr fonts-ipafont-gothic)
 
 with_test=false
 for arg in "$@"; do
