@@ -114,7 +114,11 @@ pub async fn post_connection(
     if let Some(token) = endpoint.session_token.as_deref().filter(|t| !t.is_empty()) {
         builder = builder.header("Authorization", &format!("Bearer {token}"));
     }
-    let request = match builder.json(request) {
+    // The body is written by `core` (the bytes serde_json would write), so no serialiser ships.
+    let request = match builder
+        .header("Content-Type", "application/json")
+        .body(request.to_json())
+    {
         Ok(r) => r,
         Err(_) => {
             clear_timer();

@@ -1,5 +1,6 @@
 //! Request and response bodies of `POST /connections`, shared so both ends agree byte for byte.
 
+use crate::json::{self, JsonError, Parser};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -42,6 +43,114 @@ pub struct ApiError {
     /// Messages keyed by field key.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub fields: BTreeMap<String, String>,
+}
+
+impl ConnectionRequest {
+    /// The request body, byte for byte what `serde_json::to_string` writes for it.
+    pub fn to_json(&self) -> String {
+        let mut out = String::from("{\"provider\":");
+        json::write_str(&mut out, &self.provider);
+        out.push_str(",\"credentials\":");
+        json::write_str_map(&mut out, &self.credentials);
+        out.push_str(",\"connection_config\":");
+        json::write_str_map(&mut out, &self.connection_config);
+        out.push('}');
+        out
+    }
+}
+
+/// Reads a struct as serde's derive does: from an object (each of `names` at most once, other
+/// keys skipped, the first `required` names present) or from an array (the fields in order;
+/// fields past `required` may be missing). `field` reads the value of field `index`.
+fn read_struct<const N: usize>(
+    p: &mut Parser,
+    names: [&str; N],
+    required: usize,
+    mut field: impl FnMut(&mut Parser, usize) -> Result<(), JsonError>,
+) -> Result<(), JsonError> {
+    let mut seen = [false; N];
+    match p.peek() {
+        Some(b'{') => p.object(|p, key| match names.iter().position(|n| *n == key) {
+            Some(i) if seen[i] => Err(JsonError),
+            Some(i) => {
+                seen[i] = true;
+                field(p, i)
+            }
+            None => p.skip(),
+        })?,
+        Some(b'[') => {
+            p.eat(b'[')?;
+            for (i, seen) in seen.iter_mut().enumerate() {
+                if !p.seq_next(i == 0)? {
+                    break;
+                }
+                *seen = true;
+                field(p, i)?;
+            }
+            // More elements than fields are refused, as by serde_json.
+            p.eat(b']')?;
+        }
+        _ => return Err(JsonError),
+    }
+    if seen[..required].iter().all(|s| *s) {
+        Ok(())
+    } else {
+        Err(JsonError)
+    }
+}
+
+impl ConnectionCreated {
+    /// Parses a `201` body; accepts exactly what `serde_json::from_str` accepts for this type.
+    pub fn from_json(body: &str) -> Result<Self, JsonError> {
+        let mut p = Parser::new(body);
+        let (mut connection_id, mut provider) = (String::new(), String::new());
+        read_struct(&mut p, ["connection_id", "provider"], 2, |p, i| {
+            let v = json::read_string(p)?;
+            match i {
+                0 => connection_id = v,
+                _ => provider = v,
+            }
+            Ok(())
+        })?;
+        p.end()?;
+        Ok(ConnectionCreated {
+            connection_id,
+            provider,
+        })
+    }
+}
+
+impl ApiError {
+    fn read(p: &mut Parser) -> Result<Self, JsonError> {
+        let mut e = ApiError {
+            code: String::new(),
+            message: String::new(),
+            fields: BTreeMap::new(),
+        };
+        read_struct(p, ["code", "message", "fields"], 2, |p, i| {
+            match i {
+                0 => e.code = json::read_string(p)?,
+                1 => e.message = json::read_string(p)?,
+                _ => e.fields = json::read_str_map(p)?,
+            }
+            Ok(())
+        })?;
+        Ok(e)
+    }
+}
+
+impl ErrorBody {
+    /// Parses an error body; accepts exactly what `serde_json::from_str` accepts for this type.
+    pub fn from_json(body: &str) -> Result<Self, JsonError> {
+        let mut p = Parser::new(body);
+        let mut error = None;
+        read_struct(&mut p, ["error"], 1, |p, _| {
+            error = Some(ApiError::read(p)?);
+            Ok(())
+        })?;
+        p.end()?;
+        error.map(|error| ErrorBody { error }).ok_or(JsonError)
+    }
 }
 
 /// One stored connection as `GET /connections` lists it: never any credential.
@@ -171,11 +280,10 @@ pub fn interpret_response(
     retry_after: Option<&str>,
 ) -> Result<ConnectionCreated, SubmitError> {
     if (200..300).contains(&status) {
-        return serde_json::from_str::<ConnectionCreated>(body)
-            .map_err(|_| SubmitError::BadResponse { status });
+        return ConnectionCreated::from_json(body).map_err(|_| SubmitError::BadResponse { status });
     }
     let retry_after = retry_after.and_then(|v| v.trim().parse::<u32>().ok());
-    match serde_json::from_str::<ErrorBody>(body) {
+    match ErrorBody::from_json(body) {
         Ok(ErrorBody { error }) => Err(SubmitError::Rejected {
             status,
             error,

@@ -65,11 +65,73 @@ pub struct EventEnvelope<'a> {
 impl ConnectEvent {
     /// The event as the JSON hosts receive.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(&EventEnvelope {
-            version: EVENT_VERSION,
-            event: self,
-        })
-        .unwrap_or_default()
+        // Written by hand (byte for byte what serde_json makes of `EventEnvelope`, see the
+        // tests), so the widget carries no serialiser.
+        use crate::json::write_str;
+        let mut out = String::from("{\"version\":");
+        out.push_str(&EVENT_VERSION.to_string());
+        out.push_str(",\"type\":\"");
+        out.push_str(self.kind());
+        out.push('"');
+        let mut strings: Vec<(&str, &str)> = Vec::new();
+        match self {
+            ConnectEvent::Closed => {
+                out.push('}');
+                return out;
+            }
+            ConnectEvent::Ready { provider } => {
+                out.push_str(",\"payload\":{\"provider\":");
+                match provider {
+                    Some(p) => write_str(&mut out, p),
+                    None => out.push_str("null"),
+                }
+                out.push_str("}}");
+                return out;
+            }
+            ConnectEvent::ValidationFailed { provider, fields } => {
+                out.push_str(",\"payload\":{\"provider\":");
+                write_str(&mut out, provider);
+                out.push_str(",\"fields\":[");
+                for (i, f) in fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_str(&mut out, f);
+                }
+                out.push_str("]}}");
+                return out;
+            }
+            ConnectEvent::ProviderSelected { provider } | ConnectEvent::Submitted { provider } => {
+                strings.push(("provider", provider));
+            }
+            ConnectEvent::Connected {
+                connection_id,
+                provider,
+            } => {
+                strings.push(("connection_id", connection_id));
+                strings.push(("provider", provider));
+            }
+            ConnectEvent::Error {
+                provider,
+                code,
+                message,
+            } => {
+                strings.push(("provider", provider));
+                strings.push(("code", code));
+                strings.push(("message", message));
+            }
+        }
+        out.push_str(",\"payload\":{");
+        for (i, (key, value)) in strings.into_iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_str(&mut out, key);
+            out.push(':');
+            write_str(&mut out, value);
+        }
+        out.push_str("}}");
+        out
     }
 
     /// The `type` string, e.g. for a DOM `CustomEvent` name.
@@ -110,5 +172,48 @@ mod tests {
         };
         assert_eq!(v.kind(), "validation_failed");
         assert!(v.to_json().contains(r#""fields":["apiKey"]"#));
+    }
+
+    #[test]
+    fn hand_written_json_is_serde_jsons() {
+        let odd = "a\"b\\c\n\u{1}é/\u{7f}";
+        let events = [
+            ConnectEvent::Ready { provider: None },
+            ConnectEvent::Ready {
+                provider: Some(odd.into()),
+            },
+            ConnectEvent::ProviderSelected {
+                provider: odd.into(),
+            },
+            ConnectEvent::ValidationFailed {
+                provider: "p".into(),
+                fields: vec![],
+            },
+            ConnectEvent::ValidationFailed {
+                provider: odd.into(),
+                fields: vec!["a".into(), odd.into()],
+            },
+            ConnectEvent::Submitted {
+                provider: odd.into(),
+            },
+            ConnectEvent::Connected {
+                connection_id: odd.into(),
+                provider: "".into(),
+            },
+            ConnectEvent::Error {
+                provider: "p".into(),
+                code: odd.into(),
+                message: odd.into(),
+            },
+            ConnectEvent::Closed,
+        ];
+        for e in &events {
+            let serde = serde_json::to_string(&EventEnvelope {
+                version: EVENT_VERSION,
+                event: e,
+            })
+            .unwrap();
+            assert_eq!(e.to_json(), serde);
+        }
     }
 }

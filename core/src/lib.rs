@@ -7,6 +7,7 @@ pub mod color;
 pub mod contract;
 pub mod events;
 pub mod i18n;
+pub mod json;
 pub mod options;
 pub mod pattern;
 pub mod validate;

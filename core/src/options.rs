@@ -1,7 +1,8 @@
 //! Options of the JavaScript `mount()` API, checked in plain Rust so a host's mistake gets a
 //! precise message (and the rules are tested natively).
 
-use serde_json::{Map, Value};
+use crate::json::Json as Value;
+use std::collections::BTreeMap;
 
 /// Colour scheme the host asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -63,7 +64,10 @@ pub const OPTION_NAMES: &[&str] = &[
     "onEvent",
 ];
 
-fn string_or_null(map: &Map<String, Value>, key: &str) -> Result<Option<Option<String>>, String> {
+fn string_or_null(
+    map: &BTreeMap<String, Value>,
+    key: &str,
+) -> Result<Option<Option<String>>, String> {
     match map.get(key) {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(None)),
@@ -80,8 +84,8 @@ pub fn parse_mount_options(
     initial: bool,
     known_providers: &[&str],
 ) -> Result<MountOptions, String> {
-    let value: Value =
-        serde_json::from_str(json).map_err(|_| "options must be a plain object".to_string())?;
+    // `Json` reads what serde_json's `Value` reads, with its sorted keys (no `preserve_order`).
+    let value = Value::parse(json).map_err(|_| "options must be a plain object".to_string())?;
     let Value::Object(map) = value else {
         return Err(
             "options must be a plain object, e.g. { provider: 'workos', backendUrl: '/api' }"
