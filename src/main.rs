@@ -5,6 +5,7 @@
 //! (a real host's server would create them with its host API key); the preview asks for one at
 //! start-up and again after each connection, since a token is spent by its first success.
 
+use connect_ui::core::json::Json;
 use connect_ui::ConnectUi;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -46,8 +47,11 @@ async fn dev_session_token() -> Option<String> {
     if !response.ok() {
         return None;
     }
-    let body: serde_json::Value = response.json().await.ok()?;
-    body["token"].as_str().map(str::to_string)
+    // core's small JSON reader: the preview ships no serde_json either.
+    match Json::parse(&response.text().await.ok()?).ok()? {
+        Json::Object(body) => body.get("token")?.as_str().map(str::to_string),
+        _ => None,
+    }
 }
 
 /// Reads one query parameter of the page URL.
