@@ -25,12 +25,136 @@ impl Catalog {
     }
 }
 
-/// The catalog compiled into the widget and backend, parsed once on first use.
+/// The catalog compiled into the widget and backend, built once on first use from statics that
+/// `core/build.rs` generates from [`BUILTIN_CATALOG_JSON`] (no JSON parsing at start-up; a test
+/// checks that it equals what serde reads from that JSON).
 pub fn builtin_catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
-    CATALOG.get_or_init(|| {
-        Catalog::from_json(BUILTIN_CATALOG_JSON).expect("built-in catalog is valid JSON")
+    CATALOG.get_or_init(|| Catalog {
+        providers: builtin::PROVIDERS
+            .iter()
+            .map(builtin::RawProvider::spec)
+            .collect(),
     })
+}
+
+/// The built-in catalog as static data, and its conversion to the owned types.
+mod builtin {
+    use super::{FieldHint, FieldSpec, Format, GuideSection, HintKind, ProviderSpec};
+
+    pub(crate) struct RawProvider {
+        pub id: &'static str,
+        pub name: &'static str,
+        pub category: &'static str,
+        pub auth_mode: &'static str,
+        pub key_page_url: Option<&'static str>,
+        pub prerequisites: &'static [&'static str],
+        pub guide: &'static [RawGuide],
+        pub credentials: &'static [RawField],
+        pub connection_config: &'static [RawField],
+    }
+
+    pub(crate) struct RawGuide {
+        pub id: &'static str,
+        pub title: &'static str,
+        pub url: Option<&'static str>,
+        pub steps: &'static [&'static str],
+    }
+
+    pub(crate) struct RawField {
+        pub key: &'static str,
+        pub title: &'static str,
+        pub description: Option<&'static str>,
+        pub example: Option<&'static str>,
+        pub pattern: Option<&'static str>,
+        pub pattern_hint: Option<&'static str>,
+        pub format: Option<Format>,
+        pub prefix: Option<&'static str>,
+        pub suffix: Option<&'static str>,
+        pub secret: bool,
+        pub optional: bool,
+        pub default_value: Option<&'static str>,
+        pub hidden: bool,
+        pub order: i32,
+        pub options: &'static [&'static str],
+        pub guide_section: Option<&'static str>,
+        pub max_length: Option<usize>,
+        pub hints: &'static [RawHint],
+    }
+
+    pub(crate) struct RawHint {
+        pub prefix: &'static str,
+        pub kind: HintKind,
+        pub message: &'static str,
+    }
+
+    include!(concat!(env!("OUT_DIR"), "/builtin_catalog.rs"));
+
+    fn owned(s: Option<&str>) -> Option<String> {
+        s.map(str::to_string)
+    }
+
+    fn all(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    impl RawProvider {
+        pub(crate) fn spec(&self) -> ProviderSpec {
+            ProviderSpec {
+                id: self.id.into(),
+                name: self.name.into(),
+                category: self.category.into(),
+                auth_mode: self.auth_mode.into(),
+                key_page_url: owned(self.key_page_url),
+                prerequisites: all(self.prerequisites),
+                guide: self
+                    .guide
+                    .iter()
+                    .map(|g| GuideSection {
+                        id: g.id.into(),
+                        title: g.title.into(),
+                        url: owned(g.url),
+                        steps: all(g.steps),
+                    })
+                    .collect(),
+                credentials: self.credentials.iter().map(RawField::spec).collect(),
+                connection_config: self.connection_config.iter().map(RawField::spec).collect(),
+            }
+        }
+    }
+
+    impl RawField {
+        fn spec(&self) -> FieldSpec {
+            FieldSpec {
+                key: self.key.into(),
+                title: self.title.into(),
+                description: owned(self.description),
+                example: owned(self.example),
+                pattern: owned(self.pattern),
+                pattern_hint: owned(self.pattern_hint),
+                format: self.format,
+                prefix: owned(self.prefix),
+                suffix: owned(self.suffix),
+                secret: self.secret,
+                optional: self.optional,
+                default_value: owned(self.default_value),
+                hidden: self.hidden,
+                order: self.order,
+                options: all(self.options),
+                guide_section: owned(self.guide_section),
+                max_length: self.max_length,
+                hints: self
+                    .hints
+                    .iter()
+                    .map(|h| FieldHint {
+                        prefix: h.prefix.into(),
+                        kind: h.kind,
+                        message: h.message.into(),
+                    })
+                    .collect(),
+            }
+        }
+    }
 }
 
 /// One provider: its identity, its guide and the fields its form asks for.
@@ -276,6 +400,12 @@ mod tests {
         ] {
             assert_eq!(safe_link(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn the_generated_catalog_is_what_serde_reads_from_the_json() {
+        let parsed = Catalog::from_json(BUILTIN_CATALOG_JSON).unwrap();
+        assert_eq!(builtin_catalog(), &parsed);
     }
 
     #[test]

@@ -1,14 +1,20 @@
 //! Every string the widget shows, per locale: UI text, validation and submit messages, and the
 //! built-in providers' titles, descriptions and guide steps. Tables are JSON (`core/locales/`),
 //! keyed by stable ids; a host can override any key. English is the fallback for a missing key.
+//! `core/build.rs` compiles the JSON into static tables (a test checks them against the JSON),
+//! so nothing is parsed at run time.
 
 use crate::catalog::{FieldSpec, Format};
 use crate::contract::SubmitError;
 use crate::validate::FieldError;
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
-/// Locales shipped with the widget, with their tables.
+/// The compiled tables: `KEYS` (sorted) and, per locale, the string of each key.
+mod tables {
+    include!(concat!(env!("OUT_DIR"), "/locales.rs"));
+}
+
+/// Locales shipped with the widget, with their tables (the source of the compiled tables).
 pub const LOCALE_SOURCES: &[(&str, &str)] = &[
     ("en", include_str!("../locales/en.json")),
     ("fr", include_str!("../locales/fr.json")),
@@ -34,7 +40,7 @@ fn primary(tag: &str) -> String {
 pub fn negotiate<'a>(requested: impl IntoIterator<Item = &'a str>) -> &'static str {
     for tag in requested {
         let p = primary(tag);
-        if let Some((code, _)) = LOCALE_SOURCES.iter().find(|(code, _)| *code == p) {
+        if let Some((code, _)) = tables::TABLES.iter().find(|(code, _)| *code == p) {
             return code;
         }
     }
@@ -46,20 +52,26 @@ pub fn is_rtl(locale: &str) -> bool {
     RTL_LANGUAGES.contains(&primary(locale).as_str())
 }
 
-fn parse_table(json: &str) -> HashMap<String, String> {
-    serde_json::from_str(json).unwrap_or_default()
+/// A compiled locale's string for `key`.
+fn shipped(table: &[Option<&'static str>], key: &str) -> Option<&'static str> {
+    let i = tables::KEYS.binary_search(&key).ok()?;
+    table.get(i).copied().flatten()
 }
 
-fn english_table() -> &'static HashMap<String, String> {
-    static EN: OnceLock<HashMap<String, String>> = OnceLock::new();
-    EN.get_or_init(|| parse_table(LOCALE_SOURCES[0].1))
+/// English, the fallback of every locale.
+fn english(key: &str) -> Option<&'static str> {
+    shipped(tables::TABLES[0].1, key)
 }
 
 /// The strings of one locale plus the host's overrides; cheap to clone.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Messages {
     locale: String,
-    table: HashMap<String, String>,
+    /// The compiled strings of the locale, except English (whose strings are the fallback and
+    /// not the locale's own: `provider_text` then keeps the catalog's wording).
+    table: Option<&'static [Option<&'static str>]>,
+    /// The host's replacements, over `table`.
+    overrides: HashMap<String, String>,
 }
 
 impl Messages {
@@ -67,17 +79,17 @@ impl Messages {
     pub fn english() -> Self {
         Self {
             locale: "en".into(),
-            table: HashMap::new(),
+            table: None,
+            overrides: HashMap::new(),
         }
     }
 
-    /// The shipped table for `locale` (negotiated: `fr-CA` → French, unknown → English). Only
-    /// this locale's table is parsed.
+    /// The shipped table for `locale` (negotiated: `fr-CA` → French, unknown → English).
     pub fn for_locale(locale: &str) -> Self {
         let code = negotiate([locale]);
-        let table = match LOCALE_SOURCES.iter().find(|(c, _)| *c == code) {
-            Some((_, json)) if code != "en" => parse_table(json),
-            _ => HashMap::new(),
+        let table = match tables::TABLES.iter().find(|(c, _)| *c == code) {
+            Some((_, table)) if code != "en" => Some(*table),
+            _ => None,
         };
         Self {
             locale: if is_rtl(locale) {
@@ -86,13 +98,22 @@ impl Messages {
                 code.to_string()
             },
             table,
+            overrides: HashMap::new(),
         }
     }
 
     /// Replaces or adds strings (a host's wording, or a whole locale the widget doesn't ship).
     pub fn with_overrides(mut self, overrides: impl IntoIterator<Item = (String, String)>) -> Self {
-        self.table.extend(overrides);
+        self.overrides.extend(overrides);
         self
+    }
+
+    /// The locale's own string for `key` (override, else the shipped table), without English.
+    fn own(&self, key: &str) -> Option<&str> {
+        match self.overrides.get(key) {
+            Some(s) => Some(s),
+            None => self.table.and_then(|t| shipped(t, key)),
+        }
     }
 
     /// The locale tag in effect, for `lang`.
@@ -111,7 +132,7 @@ impl Messages {
 
     /// Whether the key has a string in this locale (overrides included), not just in English.
     pub fn has_own(&self, key: &str) -> bool {
-        self.locale == "en" || self.table.contains_key(key)
+        self.locale == "en" || self.own(key).is_some()
     }
 
     /// The string for `key`: override or locale, else English, else the key itself (so a
@@ -121,10 +142,7 @@ impl Messages {
     }
 
     fn lookup(&self, key: &str) -> Option<&str> {
-        self.table
-            .get(key)
-            .or_else(|| english_table().get(key))
-            .map(String::as_str)
+        self.own(key).or_else(|| english(key))
     }
 
     /// The string for `key` with `{name}` placeholders filled in.
@@ -136,10 +154,7 @@ impl Messages {
     /// host-supplied providers show their catalog wording.
     pub fn provider_text(&self, provider: &str, suffix: &str, catalog_text: &str) -> String {
         let key = format!("provider.{provider}.{suffix}");
-        match self.table.get(&key) {
-            Some(s) => s.clone(),
-            None => catalog_text.to_string(),
-        }
+        self.own(&key).unwrap_or(catalog_text).to_string()
     }
 
     /// A field's title in this locale.
@@ -264,6 +279,31 @@ pub fn fill(template: &str, args: &[(&str, &str)]) -> String {
 mod tests {
     use super::*;
     use crate::catalog::builtin_catalog;
+    use std::sync::OnceLock;
+
+    fn parse_table(json: &str) -> HashMap<String, String> {
+        serde_json::from_str(json).unwrap()
+    }
+
+    fn english_table() -> &'static HashMap<String, String> {
+        static EN: OnceLock<HashMap<String, String>> = OnceLock::new();
+        EN.get_or_init(|| parse_table(LOCALE_SOURCES[0].1))
+    }
+
+    #[test]
+    fn the_compiled_tables_are_the_json_tables() {
+        assert_eq!(tables::TABLES.len(), LOCALE_SOURCES.len());
+        assert!(tables::KEYS.windows(2).all(|w| w[0] < w[1]), "KEYS sorted");
+        for ((code, table), (json_code, json)) in tables::TABLES.iter().zip(LOCALE_SOURCES) {
+            assert_eq!(code, json_code);
+            let compiled: HashMap<String, String> = tables::KEYS
+                .iter()
+                .zip(table.iter())
+                .filter_map(|(k, v)| Some((k.to_string(), (*v)?.to_string())))
+                .collect();
+            assert_eq!(compiled, parse_table(json), "{code}");
+        }
+    }
 
     fn placeholders(s: &str) -> Vec<String> {
         let mut v: Vec<String> = s
