@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod dom;
+#[cfg(feature = "embed")]
 pub mod embed;
 pub mod form;
 pub mod i18n;
