@@ -137,6 +137,18 @@ fn focus_in(form_ref: NodeRef<leptos::html::Div>, id: &str) {
     );
 }
 
+/// Focuses the first element of this form that matches `selector`.
+fn focus_first(form_ref: NodeRef<leptos::html::Div>, selector: &str) {
+    if let Some(el) = form_ref
+        .try_get_untracked()
+        .flatten()
+        .and_then(|f| f.query_selector(selector).ok().flatten())
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = el.focus();
+    }
+}
+
 /// Renders one provider's credential form, validates as the user types, posts to the host
 /// backend and shows the outcome.
 #[component]
@@ -286,6 +298,15 @@ pub fn ConnectForm(
                                 message: message.clone(),
                             });
                             form_error.set(Some((error.clone(), unplaced)));
+                            // The outcome takes focus (a field's error focused that field).
+                            if fields
+                                .iter()
+                                .all(|f| f.server_error.get_untracked().is_none())
+                            {
+                                request_animation_frame(move || {
+                                    focus_first(form_ref, ".cu-form__error")
+                                });
+                            }
                             if let Some(cb) = on_error {
                                 cb.run(error.clone());
                             }
@@ -398,7 +419,7 @@ pub fn ConnectForm(
             lang=move || m.with(|m| m.locale().to_string())
             dir=move || m.with(|m| m.dir())
         >
-            <h2 class="cu-form__title" part="title">
+            <h2 class="cu-form__title" part="title" tabindex="-1">
                 {
                     let name = name.clone();
                     move || m.with(|m| m.tf("form.title", &[("name", &name)]))
@@ -440,7 +461,7 @@ pub fn ConnectForm(
                                     text.push_str(&e);
                                 }
                                 view! {
-                                    <div class="cu-form__error" part="form-error" role="alert">
+                                    <div class="cu-form__error" part="form-error" role="alert" tabindex="-1">
                                         {text}
                                     </div>
                                 }
@@ -631,6 +652,10 @@ fn field_view(
                         request_animation_frame(move || {
                             if let Some(el) = crate::dom::element_by_id(scope.as_ref(), &anchor) {
                                 el.scroll_into_view();
+                                // Keyboard and screen-reader users land on the steps.
+                                if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
+                                    let _ = el.focus();
+                                }
                             }
                         });
                     }

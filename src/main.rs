@@ -166,6 +166,7 @@ fn main() {
         refresh();
         view! {
             <main class="cu-preview" data-cu-theme=move || theme.get()>
+                <h1 class="cu-preview__title">"Connect UI preview"</h1>
                 <GalleryControls locale=locale theme=theme accent=accent />
                 <ConnectUi
                     backend_url=BACKEND

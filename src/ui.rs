@@ -7,6 +7,16 @@ use connect_ui_core::{
 };
 use leptos::prelude::*;
 
+/// Focuses the first element under `scope` that matches `selector`; false if there is none.
+fn focus_in(scope: &web_sys::Element, selector: &str) -> bool {
+    scope
+        .query_selector(selector)
+        .ok()
+        .flatten()
+        .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+        .is_some_and(|e| e.focus().is_ok())
+}
+
 /// Shows the provider picker, then the chosen provider's form, with a way back.
 #[component]
 pub fn ConnectUi(
@@ -110,6 +120,12 @@ pub fn ConnectUi(
             .collect::<Vec<ProviderSpec>>()
     });
     let choose = move |id: Option<String>| {
+        // Focus follows the user's move: to the form's heading, or back to the search box.
+        let target = if id.is_some() {
+            ".cu-form__title"
+        } else {
+            ".cu-picker__search"
+        };
         selected.set(id.clone());
         if let Some(provider) = id.clone() {
             emit(ConnectEvent::ProviderSelected { provider });
@@ -117,17 +133,37 @@ pub fn ConnectUi(
         if let Some(cb) = on_provider_change {
             cb.run(id);
         }
+        request_animation_frame(move || {
+            if let Some(root) = root_ref.try_get_untracked().flatten() {
+                focus_in(&root, target);
+            }
+        });
     };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Escape" {
             // Escape first closes an open guide; only then the widget.
-            let open_guide = ev
+            let Some(root) = ev
                 .current_target()
                 .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
-                .and_then(|root| root.query_selector("details[open]").ok().flatten());
-            match open_guide {
+            else {
+                return;
+            };
+            match root.query_selector("details[open]").ok().flatten() {
                 Some(details) => {
+                    // Focus inside the guide goes back to the summary, or to the field's link
+                    // when that link opened the section (the section itself has focus then).
+                    let active =
+                        crate::dom::active_element(&root).filter(|a| details.contains(Some(a)));
                     let _ = details.remove_attribute("open");
+                    if let Some(active) = active {
+                        let link = active
+                            .matches(".cu-guide__section")
+                            .unwrap_or(false)
+                            .then(|| format!("[aria-controls=\"{}\"]", active.id()));
+                        if !link.is_some_and(|l| focus_in(&root, &l)) {
+                            focus_in(&details, "summary");
+                        }
+                    }
                 }
                 None => emit(ConnectEvent::Closed),
             }
