@@ -5,7 +5,6 @@
 //! (a real host's server would create them with its host API key); the preview asks for one at
 //! start-up and again after each connection, since a token is spent by its first success.
 
-use connect_ui::core::json::Json;
 use connect_ui::ConnectUi;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -47,11 +46,12 @@ async fn dev_session_token() -> Option<String> {
     if !response.ok() {
         return None;
     }
-    // core's small JSON reader: the preview ships no serde_json either.
-    match Json::parse(&response.text().await.ok()?).ok()? {
-        Json::Object(body) => body.get("token")?.as_str().map(str::to_string),
-        _ => None,
+    // The browser's JSON.parse: the preview carries no JSON parser of its own for this.
+    let body = js_sys::JSON::parse(&response.text().await.ok()?).ok()?;
+    if !body.is_object() {
+        return None;
     }
+    js_sys::Reflect::get(&body, &"token".into()).ok()?.as_string()
 }
 
 /// Reads one query parameter of the page URL.
