@@ -51,7 +51,9 @@ async fn dev_session_token() -> Option<String> {
     if !body.is_object() {
         return None;
     }
-    js_sys::Reflect::get(&body, &"token".into()).ok()?.as_string()
+    js_sys::Reflect::get(&body, &"token".into())
+        .ok()?
+        .as_string()
 }
 
 /// Reads one query parameter of the page URL.
