@@ -32,3 +32,10 @@ pub fn focus_by_id(scope: Option<&web_sys::Node>, id: &str) {
         let _ = el.focus();
     }
 }
+
+/// `s` in lower case by the browser's `String.prototype.toLowerCase` (the same Unicode default
+/// case mapping as `str::to_lowercase`, final sigma included), so the wasm carries no Unicode
+/// case tables (about 16 KiB).
+pub fn lowercase(s: &str) -> String {
+    String::from(js_sys::JsString::from(s).to_lower_case())
+}
