@@ -275,7 +275,7 @@ print_summary() {
   echo
   echo "Summary"
   awk -F '\t' '
-    { printf "  %-28s %5d passed %5d failed%s\n", $1, $2, $3, ($4 != "" ? "   (" $4 ")" : ""); p += $2; f += $3 }
+    { printf "  %-36s %5d passed %5d failed%s\n", $1, $2, $3, ($4 != "" ? "   (" $4 ")" : ""); p += $2; f += $3 }
     END { printf "\n%d passed, %d failed\n", p, f; exit (f > 0 ? 1 : 0) }
   ' "$RESULTS_FILE"
 }
