@@ -44,10 +44,13 @@ build() {
   fi
 }
 
+export EMBED_BACKEND_BIN="${EMBED_BACKEND_BIN:-$TEST_BACKEND_BIN}"
+
 if [ "${EMBED_SKIP_BUILD:-}" != 1 ]; then
   build "embed: package" embed-package env SKIP_SETUP=1 "$CONNECT_UI_ROOT/scripts/package.sh"
   sed -n '/target\/pkg\//,$p' "$LOG_DIR/embed-package.log" | sed 's/^/  /' || true
-  build "embed: backend build" embed-backend-build cargo build -p connect-ui-backend --release --locked
+  # A debug build, like the other test layers: no fat-LTO release build just for tests.
+  build "embed: backend build" embed-backend-build cargo build -p connect-ui-backend --locked
   # The example is its own workspace (the repository's stays as it is). Its lockfile is the
   # repository's, pruned by cargo offline: exactly the versions the widget is tested with, and
   # no drift when the widget's dependencies change. It shares target/, so the dependencies

@@ -130,7 +130,11 @@ fn start_countdown(wait_seconds: RwSignal<u32>, seconds: u32) {
 
 /// Focuses an element of this form by id, in whatever tree (page or shadow root) it lives in.
 fn focus_in(form_ref: NodeRef<leptos::html::Div>, id: &str) {
-    let scope = form_ref.get_untracked();
+    // A form unmounted before its deferred focus runs has nothing left to focus.
+    let Some(scope) = form_ref.try_get_untracked().flatten() else {
+        return;
+    };
+    let scope = Some(scope);
     crate::dom::focus_by_id(
         scope.as_ref().map(|d| d.unchecked_ref::<web_sys::Node>()),
         id,
