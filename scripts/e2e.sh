@@ -51,16 +51,19 @@ log="$LOG_DIR/e2e.log"
 info "e2e: node --test e2e/ (log: target/logs/e2e.log)"
 status=0
 touch "$TMP_DIR/started"
-# The outer timeout bounds the whole suite; each test also has its own waits.
+# The outer timeout bounds the whole suite; each test also has its own waits. Node 20 applies
+# --test-timeout to each test file as a whole as well as to each test in it, so it is sized for
+# the longest file (e2e/a11y.test.mjs: about a minute on 2 idle cores).
 E2E_BACKEND_BIN="$TEST_BACKEND_BIN" E2E_DIST="$CONNECT_UI_ROOT/dist" E2E_ARTIFACTS="$CONNECT_UI_ROOT/target/screenshots" \
   timeout --kill-after=10 900 \
-  node --test --test-concurrency=1 --test-timeout=120000 \
+  node --test --test-concurrency=1 --test-timeout=300000 \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$tap" \
   "$@" e2e/ >"$log" 2>&1 </dev/null || status=$?
 
-# The spec report is readable as is: show the per-test lines (without the failure details).
-sed -n '/^ℹ tests/q; p' "$log" | grep -E '^\s*(✔|✖|﹣)' | sed 's/^/    /' || true
+# The spec report is readable as is: show the per-test lines (without the failure details) and
+# the figures tests report on lines starting "» " (a11y.test.mjs: the axe table, picker timings).
+sed -n '/^ℹ tests/q; p' "$log" | grep -E '^\s*(✔|✖|﹣|» )' | sed 's/^/    /' || true
 passed=$(awk '/^# pass /{print $3}' "$tap" | tail -n 1)
 failed=$(awk '/^# fail /{print $3}' "$tap" | tail -n 1)
 cancelled=$(awk '/^# cancelled /{print $3}' "$tap" | tail -n 1)
