@@ -8,11 +8,11 @@ use wasm_bindgen::JsCast;
 /// Whether a provider matches the user's search text (name, id or category, any case). The
 /// picker applies the same rule, plus the translated category, to strings it lowercases once.
 pub fn matches_query(provider: &ProviderSpec, query: &str) -> bool {
-    let q = query.trim().to_lowercase();
+    let q = crate::dom::lowercase(query.trim());
     q.is_empty()
-        || provider.name.to_lowercase().contains(&q)
-        || provider.id.to_lowercase().contains(&q)
-        || provider.category.to_lowercase().contains(&q)
+        || crate::dom::lowercase(&provider.name).contains(&q)
+        || crate::dom::lowercase(&provider.id).contains(&q)
+        || crate::dom::lowercase(&provider.category).contains(&q)
 }
 
 /// The option buttons currently in the list, in order.
@@ -65,7 +65,7 @@ struct Entry {
 impl Entry {
     fn new(p: &ProviderSpec, category: String) -> Self {
         let haystack = [&p.name, &p.id, &p.category, &category]
-            .map(|s| s.to_lowercase())
+            .map(|s| crate::dom::lowercase(s))
             .join("\u{1}");
         Self {
             id: p.id.clone(),
@@ -144,7 +144,7 @@ pub fn ProviderPicker(
     // Which entries match the query; unchanged (so nothing re-renders) while typing doesn't
     // change the matches.
     let shown = Memo::new(move |_| {
-        let q = query.with(|q| q.trim().to_lowercase());
+        let q = query.with(|q| crate::dom::lowercase(q.trim()));
         entries.with(|all| all.iter().map(|e| e.matches(&q)).collect::<Vec<bool>>())
     });
     let first_match = move || {
