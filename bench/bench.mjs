@@ -1,7 +1,7 @@
 // The measuring half of scripts/bench.sh (which builds everything first and runs this with the
 // paths in the environment). ES module; only node built-ins and tools/'s playwright-core.
 //
-//   node bench/bench.mjs sizes DIST_DIR          (1) first-load bytes: raw, gzip -9, brotli q11
+//   node bench/bench.mjs sizes DIR [FILE...]     (1) first-load bytes: raw, gzip -9, brotli q11
 //   node bench/bench.mjs browser                 (2) navigation -> form input visible
 //                                                (3) validation latency, (4) picker filter latency
 //   node bench/bench.mjs memory                  (5) wasm linear memory, mount/unmount cycles
@@ -51,10 +51,8 @@ async function until(fn, timeoutMs, what) {
 // ---------------------------------------------------------------------------
 // (1) First-load bytes
 
-function sizes(dir) {
-  const files = fs
-    .readdirSync(dir)
-    .filter((f) => /\.(wasm|js|css|html)$/.test(f))
+function sizes(dir, only = []) {
+  const files = (only.length ? only : fs.readdirSync(dir).filter((f) => /\.(wasm|js|css|html)$/.test(f)))
     .sort((a, b) => order(a) - order(b) || a.localeCompare(b));
   function order(f) {
     return ['.wasm', '.js', '.css', '.html'].indexOf(path.extname(f));
@@ -392,7 +390,7 @@ function twiggyTop(shallowCsv, retainedCsv, shippedWasm) {
 
 const [cmd, ...args] = process.argv.slice(2);
 const commands = {
-  sizes: () => sizes(args[0]),
+  sizes: () => sizes(args[0], args.slice(1)),
   browser: browserBench,
   memory: memoryBench,
   twiggy: () => twiggyTop(args[0], args[1], args[2]),

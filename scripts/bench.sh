@@ -98,8 +98,8 @@ commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --qu
 
 section "(1) first load of the release build (trunk build --release; the same files for /?provider=workos and /)"
 run_part node bench/bench.mjs sizes "$DIST"
-section "    the npm package (scripts/package.sh), for comparison: what an ES-module host loads"
-run_part sh -c "cd '$PKG' && node '$CONNECT_UI_ROOT/bench/bench.mjs' sizes . | grep -E 'wasm|connect_ui_wasm.js|file'"
+section "    the npm package (scripts/package.sh; with the embed feature): what an ES-module host loads for mount()"
+run_part node bench/bench.mjs sizes "$PKG" connect_ui_wasm_bg.wasm connect_ui_wasm.js connect_ui.js connect_ui.css
 
 section "twiggy top 10 of the release wasm (connect-ui-preview; names kept for twiggy, stripped when shipped)"
 if $twiggy_ok; then
@@ -110,7 +110,6 @@ fi
 
 section "Browser figures: headless Chromium (Debian), the release build served by the backend (--static-dir)"
 run_part timeout 1200 node bench/bench.mjs browser
-section ""
 run_part timeout 600 node bench/bench.mjs memory
 
 section "(6) backend: POST /connections under bounded loopback load (backend/bench.sh: production mode, verification off, rate limits off, temporary DB)"
@@ -138,8 +137,8 @@ if [ "${BENCH_NO_WRITE:-}" != 1 ]; then
     ' "$md" >"$TMP_DIR/BENCHMARKS.md"
     mv "$TMP_DIR/BENCHMARKS.md" "$md"
   else
+    # shellcheck disable=SC2016 # the backquotes are Markdown
     {
-      # shellcheck disable=SC2016 # backquotes are Markdown here
       echo '# Benchmarks'
       echo
       echo 'Figures of the last `scripts/bench.sh` run (see the README, "Performance").'
