@@ -140,6 +140,7 @@ async function browserBench() {
       ['/', 'input.cu-picker__search'],
     ];
     let requestsNote = '';
+    const budgets = [];
     for (const [route, selector] of pages) {
       for (const throttle of [1, 4]) {
         await firstLoad(browser, backend.url + route, selector, { throttle });
@@ -155,9 +156,11 @@ async function browserBench() {
         console.log(
           `    ${pad(route, 22)} ${pad(throttle === 1 ? '1x' : `${throttle}x`, 6)} ${lpad(`${ms(median(dom))} ms`, 14)} ${lpad(range(dom), 15)} ${lpad(`${ms(median(frame))} ms`, 15)} ${lpad(range(frame), 15)}`,
         );
+        if (throttle === 1) budgets.push([`form visible <= 150 ms median at 1x (${route}, painted)`, median(frame) <= 150]);
       }
     }
     console.log(`    requests before the form was painted (/?provider=workos): ${requestsNote}`);
+    for (const [what, met] of budgets) console.log(`    budget: ${what}: ${met ? 'MET' : 'NOT MET'}`);
 
     await validationBench(browser, backend.url);
     await pickerBench(browser, backend.url);
@@ -236,6 +239,8 @@ async function validationBench(browser, origin) {
     console.log('    input event -> error state updated (end of task, after Leptos effects; style + layout forced)');
     report('input -> updated + laid out', r, KEYSTROKES);
     console.log(`    keystrokes whose error state was wrong afterwards: ${r.wrong}`);
+    const p99 = quantile(r.mutated, 0.99);
+    console.log(`    budget: validation <= 1 ms p99 (input -> error state updated, last DOM mutation): ${p99 <= 1 ? 'MET' : `NOT MET (${ms(p99)} ms)`}`);
   } finally {
     await context.close();
   }
@@ -264,6 +269,8 @@ async function pickerBench(browser, origin) {
     console.log('    input event -> list updated (end of task, after Leptos effects; style + layout of the list forced)');
     report('input -> list updated + laid out', r, KEYSTROKES);
     console.log(`    options shown after the last keystroke (query ""): ${shown}`);
+    const p99 = quantile(r.settled, 0.99);
+    console.log(`    budget: picker filter <= 16 ms p99 (input -> list updated + laid out): ${p99 <= 16 ? 'MET' : `NOT MET (${ms(p99)} ms)`}`);
   } finally {
     await context.close();
   }

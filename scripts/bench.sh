@@ -115,6 +115,10 @@ run_part timeout 600 node bench/bench.mjs memory
 section "(6) backend: POST /connections under bounded loopback load (backend/bench.sh: production mode, verification off, rate limits off, temporary DB)"
 # shellcheck disable=SC2086
 run_part env BENCH_SKIP_BUILD=1 backend/bench.sh ${BENCH_BACKEND_ARGS:-20000 32 60}
+awk '/^POST \/connections: .* req\/s; latency/ {
+  for (i = 1; i <= NF; i++) { if ($(i + 1) == "req/s;") rps = $i; if ($i == "p99") p99 = $(i + 1) }
+  printf "budget: backend >= 3000 submits/s with p99 <= 20 ms: %s (%s req/s, p99 %s ms)\n", (rps >= 3000 && p99 <= 20) ? "MET" : "NOT MET", rps, p99
+}' "$OUT" | tee -a "$OUT"
 
 # ---------------------------------------------------------------------------
 # BENCHMARKS.md: the figures between the markers; the rest of the file (history) is kept.
