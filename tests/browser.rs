@@ -189,23 +189,36 @@ async fn invalid_submit_sends_nothing_and_focuses_the_first_invalid_field() {
     assert_eq!(stored_connections().await.len(), before, "nothing was sent");
 }
 
-#[wasm_bindgen_test]
-async fn workos_connects_and_the_backend_stores_it() {
+/// Mounts `provider`'s form with a fresh dev session token; returns the container, the slot
+/// `on_success` fills, and the guard that unmounts the form.
+async fn mount_connecting(
+    provider: &'static str,
+) -> (
+    HtmlElement,
+    Arc<Mutex<Option<ConnectionCreated>>>,
+    impl Sized,
+) {
     let created = Arc::new(Mutex::new(None::<ConnectionCreated>));
     let token = dev_token().await;
     let root = fresh_container();
     let sink = created.clone();
-    let _h = DropGuard(Some(mount_to(root.clone(), move || {
+    let handle = DropGuard(Some(mount_to(root.clone(), move || {
         let sink = sink.clone();
         view! {
             <ConnectForm
-                provider="workos"
+                provider=provider
                 backend_url=backend()
                 session_token=token.clone()
                 on_success=Callback::new(move |c| *sink.lock().unwrap() = Some(c))
             />
         }
     })));
+    (root, created, handle)
+}
+
+#[wasm_bindgen_test]
+async fn workos_connects_and_the_backend_stores_it() {
+    let (root, created, _h) = mount_connecting("workos").await;
     tick().await;
     let key = input_labelled(&root, "API Key");
     type_into(&key, "  Bearer sk_test_browser123\n");
@@ -245,21 +258,7 @@ async fn workos_connects_and_the_backend_stores_it() {
 
 #[wasm_bindgen_test]
 async fn a_pasted_kandji_url_is_stored_as_the_subdomain() {
-    let created = Arc::new(Mutex::new(None::<ConnectionCreated>));
-    let token = dev_token().await;
-    let root = fresh_container();
-    let sink = created.clone();
-    let _h = DropGuard(Some(mount_to(root.clone(), move || {
-        let sink = sink.clone();
-        view! {
-            <ConnectForm
-                provider="kandji"
-                backend_url=backend()
-                session_token=token.clone()
-                on_success=Callback::new(move |c| *sink.lock().unwrap() = Some(c))
-            />
-        }
-    })));
+    let (root, created, _h) = mount_connecting("kandji").await;
     tick().await;
     type_into(
         &input_labelled(&root, "Subdomain"),
