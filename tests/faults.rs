@@ -324,23 +324,24 @@ async fn fault_429_counts_down_then_allows_a_retry() {
     both("429", Expect::Error("Try again in 2 seconds", Some(1))).await;
 }
 
-#[wasm_bindgen_test]
-async fn field_errors_from_the_backend_sit_under_their_fields() {
+/// Mounts `provider`'s form against one fault, fills good values and clicks Connect once;
+/// returns the container and the handle that unmounts the form.
+async fn submit_to_fault(fault: &str, provider: &'static str) -> (HtmlElement, impl Sized) {
     reset().await;
-    let root: HtmlElement = document().create_element("div").unwrap().unchecked_into();
-    document().body().unwrap().append_child(&root).unwrap();
-    let url = format!("{}/400fields", faults());
-    let _h = mount_to(root.clone(), move || {
-        view! { <ConnectForm provider="kandji" backend_url=url.clone() /> }
+    let root = fresh_container();
+    let url = format!("{}/{fault}", faults());
+    let handle = mount_to(root.clone(), move || {
+        view! { <ConnectForm provider=provider backend_url=url.clone() /> }
     });
     tick().await;
-    fill(&root, "kandji");
-    let button: HtmlElement = root
-        .query_selector("button[type=submit]")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
-    button.click();
+    fill(&root, provider);
+    submit_button(&root).click();
+    (root, handle)
+}
+
+#[wasm_bindgen_test]
+async fn field_errors_from_the_backend_sit_under_their_fields() {
+    let (root, _h) = submit_to_fault("400fields", "kandji").await;
     let error_of = |key: &str| {
         let input = root
             .query_selector(&format!("input[name={key}]"))
@@ -366,21 +367,7 @@ async fn field_errors_from_the_backend_sit_under_their_fields() {
 
 #[wasm_bindgen_test]
 async fn markup_in_backend_messages_is_shown_as_text() {
-    reset().await;
-    let root: HtmlElement = document().create_element("div").unwrap().unchecked_into();
-    document().body().unwrap().append_child(&root).unwrap();
-    let url = format!("{}/xss", faults());
-    let _h = mount_to(root.clone(), move || {
-        view! { <ConnectForm provider="workos" backend_url=url.clone() /> }
-    });
-    tick().await;
-    fill(&root, "workos");
-    let button: HtmlElement = root
-        .query_selector("button[type=submit]")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
-    button.click();
+    let (root, _h) = submit_to_fault("xss", "workos").await;
     assert!(
         wait_for_ms(5_000, || root
             .query_selector("[role=alert]")
@@ -405,36 +392,13 @@ async fn markup_in_backend_messages_is_shown_as_text() {
 
 #[wasm_bindgen_test]
 async fn unmounting_while_a_request_is_in_flight_is_harmless() {
-    connect_ui::install_panic_hook();
-    let panics = std::rc::Rc::new(std::cell::Cell::new(0));
-    let p = panics.clone();
-    let cb = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || p.set(p.get() + 1));
-    window()
-        .add_event_listener_with_callback("connect-ui-panic", cb.as_ref().unchecked_ref())
-        .unwrap();
-    reset().await;
-    let root: HtmlElement = document().create_element("div").unwrap().unchecked_into();
-    document().body().unwrap().append_child(&root).unwrap();
-    let url = format!("{}/slow", faults());
-    let handle = mount_to(root.clone(), move || {
-        view! { <ConnectForm provider="workos" backend_url=url.clone() /> }
-    });
-    tick().await;
-    fill(&root, "workos");
-    let button: HtmlElement = root
-        .query_selector("button[type=submit]")
-        .unwrap()
-        .unwrap()
-        .unchecked_into();
-    button.click();
+    let panics = watch_panics();
+    let (root, handle) = submit_to_fault("slow", "workos").await;
     tick().await;
     drop(handle);
     root.remove();
     // The slow answer arrives after 5 s, to a form that no longer exists.
     sleep(5_600).await;
-    window()
-        .remove_event_listener_with_callback("connect-ui-panic", cb.as_ref().unchecked_ref())
-        .unwrap();
     assert_eq!(recorded("slow").await.len(), 1);
     assert_eq!(panics.get(), 0, "no panic after unmount");
 }
