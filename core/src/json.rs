@@ -431,13 +431,14 @@ fn overflows_f64(n: &str) -> bool {
     match magnitude {
         ..=307 => false,
         309.. => true,
-        _ => {
-            // 1.7976931348623158e308 and above round to infinity.
-            let significant = &digits[first..];
-            significant.get(..17).unwrap_or(significant) >= "17976931348623158"
-        }
+        // Same magnitude, no trailing zeros: digit strings compare as the numbers do.
+        _ => digits[first..].trim_end_matches('0') >= HALF_ULP_ABOVE_F64_MAX,
     }
 }
+
+/// The significant digits of `f64::MAX + ulp/2` (2^1024 - 2^970), exact: from there up a
+/// decimal rounds to infinity (a tie goes to the even neighbour, 2^1024), below it to `f64::MAX`.
+const HALF_ULP_ABOVE_F64_MAX: &str = "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
 
 /// Appends `s` as a JSON string literal, escaped exactly as `serde_json::to_string` does.
 pub fn write_str(out: &mut String, s: &str) {
@@ -543,6 +544,34 @@ mod tests {
         assert_eq!(Json::parse("5e3").unwrap().as_u64(), None);
         assert_eq!(Json::parse("-1").unwrap().as_u64(), None);
         assert!(Json::parse("1e-400").is_ok());
+    }
+
+    #[test]
+    fn out_of_range_is_exactly_what_rounds_to_infinity() {
+        // Rust's own float parser rounds exactly: hold the digit test to it at the boundary.
+        let half = HALF_ULP_ABOVE_F64_MAX;
+        let below = format!("{}1", &half[..half.len() - 1]);
+        let cases = [
+            "1.7976931348623157e308".to_string(),
+            "1.7976931348623158e308".to_string(),
+            "1.79769313486231580e308".to_string(),
+            "1.79769313486231590e308".to_string(),
+            "17976931348623159e292".to_string(),
+            half.to_string(),
+            format!("-{half}"),
+            below.clone(),
+            format!("{half}0e-1"),
+            format!("0.{below}e309"),
+            format!("0.{half}000e309"),
+            "1e308".to_string(),
+            "9.9e307".to_string(),
+            "1e309".to_string(),
+            "0.000e999".to_string(),
+        ];
+        for n in cases {
+            let infinite = n.parse::<f64>().unwrap().is_infinite();
+            assert_eq!(overflows_f64(&n), infinite, "{n}");
+        }
     }
 
     #[test]
