@@ -79,6 +79,12 @@ function sizes(dir, only = []) {
   const all = sum(() => true);
   console.log(`${pad('total widget (wasm + JS + CSS)', 46)} ${lpad(kb(widget.raw), 11)} ${lpad(kb(widget.gz), 11)} ${lpad(kb(widget.br), 11)}`);
   console.log(`${pad('total first load (+ HTML)', 46)} ${lpad(kb(all.raw), 11)} ${lpad(kb(all.gz), 11)} ${lpad(kb(all.br), 11)}`);
+  const localeDir = path.join(dir, 'locales');
+  if (fs.existsSync(localeDir)) {
+    const on = fs.readdirSync(localeDir).filter((f) => f.endsWith('.json') && f !== 'en.json').sort();
+    const br = (f) => zlib.brotliCompressSync(fs.readFileSync(path.join(localeDir, f)), { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+    console.log(`not in the first load of an English page; fetched only by a page in that language: ${on.map((f) => `locales/${f} ${kb(br(f))}`).join(', ')} (brotli)`);
+  }
   const budget = 60 * 1024;
   console.log(`budget: widget <= 60 KiB brotli: ${widget.br <= budget ? 'MET' : `NOT MET (${kb(widget.br - budget)} over)`}`);
 }
@@ -91,7 +97,8 @@ function firstInputProbe(selector) {
   window.__cuFirst = null;
   const check = () => {
     const el = document.querySelector(selector);
-    if (!el || el.getBoundingClientRect().width === 0) return false;
+    // A box, and not hidden while a locale file loads (.cu-loading is visibility: hidden).
+    if (!el || el.getBoundingClientRect().width === 0 || getComputedStyle(el).visibility !== 'visible') return false;
     const dom = performance.now();
     observer.disconnect();
     requestAnimationFrame(() => {
@@ -100,7 +107,7 @@ function firstInputProbe(selector) {
     return true;
   };
   const observer = new MutationObserver(() => check());
-  observer.observe(document, { childList: true, subtree: true });
+  observer.observe(document, { childList: true, subtree: true, attributes: true, attributeFilter: ['class'] });
 }
 
 async function firstLoad(browser, url, selector, { throttle }) {
@@ -134,12 +141,13 @@ async function browserBench() {
     console.log(`(2) navigation -> first widget input visible; cold cache (new browser context per run), ${RUNS} runs each after 1 unmeasured warm-up`);
     console.log('    "in DOM": the input is in the document with a layout box (MutationObserver; ms since navigation start)');
     console.log('    "painted": the animation frame after that');
-    console.log(`    ${pad('page', 22)} ${pad('CPU', 6)} ${lpad('in DOM median', 14)} ${lpad('(min-max)', 15)} ${lpad('painted median', 15)} ${lpad('(min-max)', 15)}`);
+    console.log(`    ${pad('page', 28)} ${pad('CPU', 6)} ${lpad('in DOM median', 14)} ${lpad('(min-max)', 15)} ${lpad('painted median', 15)} ${lpad('(min-max)', 15)}`);
     const pages = [
       ['/?provider=workos', '.cu-form input.cu-field__input'],
       ['/', 'input.cu-picker__search'],
+      ['/?provider=workos&locale=fr', '.cu-form input.cu-field__input'],
     ];
-    let requestsNote = '';
+    const requestsNote = {};
     const budgets = [];
     for (const [route, selector] of pages) {
       for (const throttle of [1, 4]) {
@@ -150,16 +158,16 @@ async function browserBench() {
           const r = await firstLoad(browser, backend.url + route, selector, { throttle });
           dom.push(r.dom);
           frame.push(r.frame);
-          if (route !== '/' && throttle === 1 && i === 0) requestsNote = r.before.join(', ');
+          if (route !== '/' && throttle === 1 && i === 0) requestsNote[route] = r.before.join(', ');
         }
         const range = (v) => `(${ms(Math.min(...v))}-${ms(Math.max(...v))})`;
         console.log(
-          `    ${pad(route, 22)} ${pad(throttle === 1 ? '1x' : `${throttle}x`, 6)} ${lpad(`${ms(median(dom))} ms`, 14)} ${lpad(range(dom), 15)} ${lpad(`${ms(median(frame))} ms`, 15)} ${lpad(range(frame), 15)}`,
+          `    ${pad(route, 28)} ${pad(throttle === 1 ? '1x' : `${throttle}x`, 6)} ${lpad(`${ms(median(dom))} ms`, 14)} ${lpad(range(dom), 15)} ${lpad(`${ms(median(frame))} ms`, 15)} ${lpad(range(frame), 15)}`,
         );
-        if (throttle === 1) budgets.push([`form visible <= 150 ms median at 1x (${route}, painted)`, median(frame) <= 150]);
+        if (throttle === 1 && !route.includes('locale=')) budgets.push([`form visible <= 150 ms median at 1x (${route}, painted)`, median(frame) <= 150]);
       }
     }
-    console.log(`    requests before the form was painted (/?provider=workos): ${requestsNote}`);
+    for (const [route, list] of Object.entries(requestsNote)) console.log(`    requests before the form was painted (${route}): ${list}`);
     for (const [what, met] of budgets) console.log(`    budget: ${what}: ${met ? 'MET' : 'NOT MET'}`);
 
     await validationBench(browser, backend.url);

@@ -26,8 +26,11 @@ fn main() {
     std::fs::write(Path::new(&out).join("builtin_catalog.rs"), code)
         .expect("write builtin_catalog.rs");
 
+    // Only English is compiled in unless `bundled-locales` is on; the widget fetches the others
+    // (`locales/<code>.json`) when a page asks for them.
+    let bundled = std::env::var_os("CARGO_FEATURE_BUNDLED_LOCALES").is_some();
     let mut tables = Vec::new();
-    for code in LOCALES {
+    for code in LOCALES.iter().filter(|c| bundled || **c == "en") {
         let path = dir.join(format!("locales/{code}.json"));
         println!("cargo:rerun-if-changed={}", path.display());
         let table: BTreeMap<String, String> = serde_json::from_str(&read(&path))
@@ -293,6 +296,13 @@ fn locales_rs(tables: &[(&&str, BTreeMap<String, String>)]) -> String {
         out,
         "pub(crate) static KEYS: &[&str] = &[{}];",
         key_list.join(", ")
+    )
+    .unwrap();
+    let codes: Vec<String> = LOCALES.iter().map(|c| lit(c)).collect();
+    writeln!(
+        out,
+        "pub(crate) static CODES: &[&str] = &[{}];",
+        codes.join(", ")
     )
     .unwrap();
     out.push_str("pub(crate) static TABLES: &[(&str, &[Option<&str>])] = &[\n");

@@ -199,6 +199,40 @@ for (const p of PROVIDERS) {
   });
 }
 
+test('a page loads only its own language: English fetches no locale file; French fetches fr.json and never shows English', async () => {
+  await withPage('locale-files', async (page) => {
+    const fetched = [];
+    page.on('request', (r) => {
+      const p = new URL(r.url()).pathname;
+      if (p.startsWith('/locales/')) fetched.push(p);
+    });
+    await openForm(page, 'workos');
+    assert.deepEqual(fetched, [], 'an English page fetched locale files');
+    // Record every text the Connect button ever shows while visible, from before the first script.
+    await page.addInitScript(() => {
+      window.__shown = [];
+      const look = () => {
+        const b = document.querySelector('.cu-form button[type=submit]');
+        if (b && getComputedStyle(b).visibility === 'visible') window.__shown.push(b.textContent.trim());
+      };
+      new MutationObserver(look).observe(document, { childList: true, subtree: true, characterData: true, attributes: true });
+    });
+    await page.goto(`${backend.url}/?provider=workos&locale=fr`);
+    await page.getByRole('button', { name: 'Connecter WorkOS' }).waitFor({ state: 'visible' });
+    assert.deepEqual(fetched, ['/locales/fr.json']);
+    const shown = [...new Set(await page.evaluate(() => window.__shown))];
+    assert.deepEqual(shown, ['Connecter WorkOS'], 'the button was visible with another text first');
+    assert.equal(await page.locator('.cu-root').getAttribute('lang'), 'fr');
+    // Switching to German in the gallery fetches de.json; English is still never fetched.
+    const gallery = page.getByLabel(/Language|Langue/);
+    if (await gallery.count()) {
+      await gallery.selectOption('de');
+      await page.getByRole('button', { name: 'WorkOS verbinden' }).waitFor({ state: 'visible' });
+      assert.deepEqual(fetched, ['/locales/fr.json', '/locales/de.json']);
+    }
+  });
+});
+
 test('Kandji: a pasted https://acme.api.kandji.io/ URL is stored as subdomain acme.api', async () => {
   await withPage('kandji-url', async (page) => {
     const before = await backend.connections();

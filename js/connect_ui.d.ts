@@ -13,6 +13,8 @@ export interface MountOptions {
   sessionToken?: string | null;
   /** Locale tag, e.g. `"en"` (set as the `lang` attribute). */
   locale?: string | null;
+  /** Directory of the locale files (`fr.json`, `de.json`, …), fetched when the locale is not English; default: the package's `locales/` (read at mount). */
+  localesUrl?: string | null;
   /** Colour scheme (set as `data-cu-theme`; `auto` follows the system). */
   theme?: 'light' | 'dark' | 'auto' | null;
   /** Accent colour, `#rgb` or `#rrggbb`; readable text on it is derived. */

@@ -32,6 +32,15 @@ export default function init(input) {
   return initPromise;
 }
 
+/** The locale files (fr.json, …) ship beside this module; only the page's language is fetched. */
+const LOCALES_URL = new URL('./locales/', import.meta.url).href;
+
+function withLocales(options) {
+  // Anything but a plain object goes through untouched, for mount()'s own error message.
+  if (!options || typeof options !== 'object' || Array.isArray(options) || 'localesUrl' in options) return options;
+  return { ...options, localesUrl: LOCALES_URL };
+}
+
 /**
  * Mounts the widget into `element`; returns a handle with `update(options)` and `unmount()`.
  * Throws an Error naming the option for a missing or wrong one.
@@ -42,7 +51,7 @@ export function mount(element, options) {
   if (!element || element.nodeType !== Node.ELEMENT_NODE) {
     throw new TypeError('connect-ui: mount(element, options): `element` must be a DOM element, e.g. document.getElementById("connect")');
   }
-  return wasmMount(element, options);
+  return wasmMount(element, withLocales(options));
 }
 
 // ---------------------------------------------------------------------------

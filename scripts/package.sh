@@ -49,6 +49,11 @@ note "wasm-opt: $((before / 1024)) KiB -> $(($(stat -c %s "$stage/connect_ui_was
 cp js/connect_ui.js js/connect_ui.d.ts js/connect_ui_shadow.css js/connect_ui_host.js js/connect_ui_host.d.ts \
   js/connect_ui_embed.js js/connect_ui_embed.css js/embed.html js/README.md "$stage/"
 cp style/connect-ui.css "$stage/connect_ui.css"
+# Every locale but English (compiled in), fetched on demand from locales/<code>.json.
+mkdir -p "$stage/locales"
+for f in core/locales/*.json; do
+  [ "$(basename "$f")" = en.json ] || cp "$f" "$stage/locales/"
+done
 
 version=$(awk -F '"' '/^version *=/ { print $2; exit }' Cargo.toml)
 sed "s/\"0.0.0-template\"/\"$version\"/" js/package.json >"$stage/package.json"
@@ -65,7 +70,8 @@ mv "$stage" "$PKG_DIR"
 info "package: ${PKG_DIR#"$CONNECT_UI_ROOT"/}/"
 (
   cd "$PKG_DIR"
-  for f in *; do
+  for f in * locales/*; do
+    [ -f "$f" ] || continue
     size=$(stat -c %s "$f")
     gz=$(gzip -9c "$f" | wc -c)
     printf '    %-26s %9s bytes  (gzip %s)\n' "$f" "$size" "$gz"

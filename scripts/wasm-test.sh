@@ -78,7 +78,7 @@ ensure_backend() {
   [ -z "$BACKEND_PID" ] || stop_bg "$BACKEND_PID"
   BACKEND_ORIGIN=$1
   try_start_backend "$backend_port" "$LOG_DIR/wasm-backend.log" --mode dev \
-    --db "$TMP_DIR/connect-ui.sqlite3" --cors-origin "$1"
+    --db "$TMP_DIR/connect-ui.sqlite3" --cors-origin "$1" --static-dir core # core/locales/*.json
 }
 
 # 1. Choose ports, compile with the servers' URLs, then start the servers. Ports can't be held

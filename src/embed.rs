@@ -86,6 +86,7 @@ pub fn mount(element: web_sys::HtmlElement, options: JsValue) -> Result<MountHan
     let out = slot.clone();
     let closable = opts.closable.unwrap_or(false);
     let timeout = opts.timeout_ms;
+    let locales_url = opts.locales_url.clone();
     let handle = leptos::mount::mount_to(element.clone(), move || {
         let live = LiveOptions {
             backend_url: RwSignal::new(opts.backend_url.clone().unwrap_or_default()),
@@ -114,6 +115,7 @@ pub fn mount(element: web_sys::HtmlElement, options: JsValue) -> Result<MountHan
                 locale=live.locale
                 accent=live.accent
                 timeout_ms=timeout
+                locales_url=locales_url.clone()
                 closable=closable
                 on_event=Callback::new(move |e| {
                     if let Some(cb) = on_event {

@@ -184,12 +184,16 @@ pub fn ConnectForm(
     /// Replacement strings by message key (see `core/locales/en.json`).
     #[prop(optional, into)]
     strings: MaybeProp<HashMap<String, String>>,
+    /// Directory of the locale files (`fr.json`, …), fetched when the locale is not English
+    /// (default `locales/` beside the page).
+    #[prop(optional, into)]
+    locales_url: MaybeProp<String>,
     /// Messages already chosen by a parent (`ConnectUi`); overrides `locale` and `strings`.
     #[prop(optional, into)]
     messages: Option<Signal<Messages>>,
 ) -> impl IntoView {
     let m: Signal<Messages> =
-        messages.unwrap_or_else(|| crate::i18n::use_messages(locale, strings).into());
+        messages.unwrap_or_else(|| crate::i18n::use_messages(locale, strings, locales_url).into());
     let emit = move |event: ConnectEvent| {
         if let Some(cb) = on_event {
             cb.run(event);
@@ -422,6 +426,8 @@ pub fn ConnectForm(
             data-provider=spec.id.clone()
             lang=move || m.with(|m| m.locale().to_string())
             dir=move || m.with(|m| m.dir())
+            // Invisible until the locale's strings have arrived: no flash of English.
+            class:cu-loading=move || m.with(|m| m.missing_table().is_some())
         >
             <h2 class="cu-form__title" part="title" tabindex="-1">
                 {

@@ -56,6 +56,10 @@ pub fn ConnectUi(
     /// Replacement strings by message key (see `core/locales/en.json`).
     #[prop(optional, into)]
     strings: MaybeProp<std::collections::HashMap<String, String>>,
+    /// Directory of the locale files (`fr.json`, …), fetched when the locale is not English
+    /// (default `locales/` beside the page).
+    #[prop(optional, into)]
+    locales_url: MaybeProp<String>,
     /// Providers to offer instead of the built-in catalog (a host's own catalog).
     #[prop(optional, into)]
     catalog: MaybeProp<Vec<ProviderSpec>>,
@@ -90,7 +94,8 @@ pub fn ConnectUi(
             }
         }
     });
-    let m: Signal<connect_ui_core::Messages> = crate::i18n::use_messages(locale, strings).into();
+    let m: Signal<connect_ui_core::Messages> =
+        crate::i18n::use_messages(locale, strings, locales_url).into();
     let emit = move |event: ConnectEvent| {
         if let Some(cb) = on_event {
             cb.run(event);
@@ -176,6 +181,8 @@ pub fn ConnectUi(
             node_ref=root_ref
             lang=move || m.with(|m| m.locale().to_string())
             dir=move || m.with(|m| m.dir())
+            // Invisible until the locale's strings have arrived: no flash of English.
+            class:cu-loading=move || m.with(|m| m.missing_table().is_some())
             data-cu-theme=move || theme.get().filter(|t| matches!(t.as_str(), "light" | "dark" | "auto"))
             on:keydown=on_keydown
         >

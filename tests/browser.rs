@@ -492,17 +492,37 @@ async fn workos_tells_staging_from_production_and_spots_a_client_id() {
     assert!(described.contains(&format!("{}-hint", key.id())));
 }
 
+/// The locale files as a page serves them (the backend serves `core/` in the wasm tests).
+fn locales_url() -> String {
+    format!("{}/locales/", backend())
+}
+
+/// Whether the widget shows itself (not hidden while its strings load).
+fn shown(el: &HtmlElement) -> bool {
+    load_stylesheet();
+    let style = window().get_computed_style(el).unwrap().unwrap();
+    style.get_property_value("visibility").unwrap() == "visible"
+}
+
 #[wasm_bindgen_test]
 async fn french_locale_translates_labels_messages_and_guide() {
     let root = fresh_container();
     let _h = DropGuard(Some(mount_to(root.clone(), move || {
-        view! { <ConnectForm provider="kandji" backend_url=backend() locale="fr-CA" /> }
+        view! {
+            <ConnectForm provider="kandji" backend_url=backend() locale="fr-CA" locales_url=locales_url() />
+        }
     })));
     tick().await;
     let form = query(&root, ".cu-form").unwrap();
+    // French is fetched (fr.json), not compiled in: until it arrives nothing English is shown.
+    let french = || submit_button(&root).text_content().unwrap() == "Connecter Kandji";
+    assert!(
+        !shown(&form) || french(),
+        "English visible before fr.json arrived"
+    );
+    assert!(wait_for(|| shown(&form)).await, "the form never showed");
+    assert!(french(), "{:?}", submit_button(&root).text_content());
     assert_eq!(form.get_attribute("lang").as_deref(), Some("fr"));
-    let button = submit_button(&root).text_content().unwrap();
-    assert_eq!(button, "Connecter Kandji");
     let token = input_labelled(&root, "Jeton API");
     type_into(&token, "pas-un-uuid");
     blur(&token);
@@ -518,6 +538,32 @@ async fn french_locale_translates_labels_messages_and_guide() {
         !text.contains("Where do I find"),
         "guide is translated: {text}"
     );
+}
+
+#[wasm_bindgen_test]
+async fn a_locale_file_that_does_not_load_leaves_a_working_english_form() {
+    // Spanish is asked for in this test only: its failed load is remembered for the page.
+    let root = fresh_container();
+    let missing = format!("{}/no-such-dir/", backend());
+    let _h = DropGuard(Some(mount_to(root.clone(), move || {
+        view! {
+            <ConnectForm provider="workos" backend_url=backend() locale="es" locales_url=missing.clone() />
+        }
+    })));
+    let form = query(&root, ".cu-form").unwrap();
+    assert!(wait_for(|| shown(&form)).await, "the form never showed");
+    assert_eq!(form.get_attribute("lang").as_deref(), Some("en"));
+    assert_eq!(
+        submit_button(&root).text_content().unwrap(),
+        "Connect WorkOS"
+    );
+    let key = query(&root, "input[name=apiKey]")
+        .unwrap()
+        .unchecked_into::<HtmlInputElement>();
+    type_into(&key, "pk_test_1");
+    blur(&key);
+    tick().await;
+    assert!(error_of(&key).starts_with("WorkOS API keys start with sk_"));
 }
 
 #[wasm_bindgen_test]
@@ -608,10 +654,7 @@ async fn picker_is_keyboard_navigable() {
 
 #[wasm_bindgen_test]
 async fn dark_theme_and_a_host_accent_with_readable_text() {
-    // The widget's real stylesheet, as a host page would load it.
-    let style = document().create_element("style").unwrap();
-    style.set_text_content(Some(include_str!("../style/connect-ui.css")));
-    document().head().unwrap().append_child(&style).unwrap();
+    load_stylesheet();
     let root = fresh_container();
     let _h = DropGuard(Some(mount_to(root.clone(), move || {
         view! { <ConnectUi backend_url=backend() provider="workos" theme="dark" accent="#ffd400" /> }

@@ -1,13 +1,15 @@
 //! Every string the widget shows, per locale: UI text, validation and submit messages, and the
 //! built-in providers' titles, descriptions and guide steps. Tables are JSON (`core/locales/`),
 //! keyed by stable ids; a host can override any key. English is the fallback for a missing key.
-//! `core/build.rs` compiles the JSON into static tables (a test checks them against the JSON),
-//! so nothing is parsed at run time.
+//! `core/build.rs` compiles English (and, with the `bundled-locales` feature, every locale) into
+//! static tables (a test checks them against the JSON); other locales are tables loaded at run
+//! time (`Messages::with_loaded`), so a page carries only the strings of its own language.
 
 use crate::catalog::{FieldSpec, Format};
 use crate::contract::SubmitError;
 use crate::validate::FieldError;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The compiled tables: `KEYS` (sorted) and, per locale, the string of each key.
 mod tables {
@@ -22,6 +24,15 @@ pub const LOCALE_SOURCES: &[(&str, &str)] = &[
     ("es", include_str!("../locales/es.json")),
     ("ja", include_str!("../locales/ja.json")),
 ];
+
+/// Reads a locale file (`core/locales/<code>.json`: an object of key → string) loaded at run
+/// time; `Err` for anything else, so a broken or substituted file never becomes the UI text.
+pub fn parse_table(json: &str) -> Result<HashMap<String, String>, crate::json::JsonError> {
+    let mut p = crate::json::Parser::new(json);
+    let map = crate::json::read_str_map(&mut p)?;
+    p.end()?;
+    Ok(map.into_iter().collect())
+}
 
 /// Primary language subtags written right to left.
 const RTL_LANGUAGES: &[&str] = &["ar", "he", "fa", "ur", "yi", "ps", "dv", "ckb", "sd", "ug"];
@@ -40,7 +51,7 @@ fn primary(tag: &str) -> String {
 pub fn negotiate<'a>(requested: impl IntoIterator<Item = &'a str>) -> &'static str {
     for tag in requested {
         let p = primary(tag);
-        if let Some((code, _)) = tables::TABLES.iter().find(|(code, _)| *code == p) {
+        if let Some(code) = tables::CODES.iter().find(|code| **code == p) {
             return code;
         }
     }
@@ -70,6 +81,10 @@ pub struct Messages {
     /// The compiled strings of the locale, except English (whose strings are the fallback and
     /// not the locale's own: `provider_text` then keeps the catalog's wording).
     table: Option<&'static [Option<&'static str>]>,
+    /// The locale's strings loaded at run time (`locales/<code>.json`), when not compiled in.
+    loaded: Option<Arc<HashMap<String, String>>>,
+    /// The locale's table is neither compiled in nor loaded yet: English stands in meanwhile.
+    missing: Option<&'static str>,
     /// The host's replacements, over `table`.
     overrides: HashMap<String, String>,
 }
@@ -79,12 +94,13 @@ impl Messages {
     pub fn english() -> Self {
         Self {
             locale: "en".into(),
-            table: None,
-            overrides: HashMap::new(),
+            ..Self::default()
         }
     }
 
-    /// The shipped table for `locale` (negotiated: `fr-CA` → French, unknown → English).
+    /// The shipped table for `locale` (negotiated: `fr-CA` → French, unknown → English). A
+    /// shipped locale that is not compiled in reports itself in `missing_table` until
+    /// `with_loaded` supplies its strings; English stands in meanwhile.
     pub fn for_locale(locale: &str) -> Self {
         let code = negotiate([locale]);
         let table = match tables::TABLES.iter().find(|(c, _)| *c == code) {
@@ -98,8 +114,30 @@ impl Messages {
                 code.to_string()
             },
             table,
-            overrides: HashMap::new(),
+            missing: (code != "en" && table.is_none()).then_some(code),
+            ..Self::default()
         }
+    }
+
+    /// The shipped locale whose strings must still be loaded (`"fr"`), if any.
+    pub fn missing_table(&self) -> Option<&'static str> {
+        self.missing
+    }
+
+    /// Supplies the strings of a locale loaded at run time (see `parse_table`).
+    pub fn with_loaded(mut self, table: Arc<HashMap<String, String>>) -> Self {
+        self.loaded = Some(table);
+        self.missing = None;
+        self
+    }
+
+    /// Gives up on the locale's own strings (its file could not be loaded): English, labelled
+    /// as English so `lang` tells the truth, with the host's overrides kept.
+    pub fn in_english(mut self) -> Self {
+        if self.missing.take().is_some() {
+            self.locale = "en".into();
+        }
+        self
     }
 
     /// Replaces or adds strings (a host's wording, or a whole locale the widget doesn't ship).
@@ -108,11 +146,16 @@ impl Messages {
         self
     }
 
-    /// The locale's own string for `key` (override, else the shipped table), without English.
+    /// The locale's own string for `key` (override, else the compiled or loaded table),
+    /// without English.
     fn own(&self, key: &str) -> Option<&str> {
-        match self.overrides.get(key) {
-            Some(s) => Some(s),
-            None => self.table.and_then(|t| shipped(t, key)),
+        if let Some(s) = self.overrides.get(key) {
+            return Some(s);
+        }
+        match (self.table, &self.loaded) {
+            (Some(t), _) => shipped(t, key),
+            (None, Some(loaded)) => loaded.get(key).map(String::as_str),
+            (None, None) => None,
         }
     }
 
@@ -281,18 +324,38 @@ mod tests {
     use crate::catalog::builtin_catalog;
     use std::sync::OnceLock;
 
-    fn parse_table(json: &str) -> HashMap<String, String> {
+    fn serde_table(json: &str) -> HashMap<String, String> {
         serde_json::from_str(json).unwrap()
+    }
+
+    /// A locale's messages as a page gets them: compiled in, else loaded from its file.
+    fn messages(locale: &str) -> Messages {
+        let m = Messages::for_locale(locale);
+        match m.missing_table() {
+            Some(code) => {
+                let json = LOCALE_SOURCES.iter().find(|(c, _)| *c == code).unwrap().1;
+                m.with_loaded(Arc::new(parse_table(json).unwrap()))
+            }
+            None => m,
+        }
     }
 
     fn english_table() -> &'static HashMap<String, String> {
         static EN: OnceLock<HashMap<String, String>> = OnceLock::new();
-        EN.get_or_init(|| parse_table(LOCALE_SOURCES[0].1))
+        EN.get_or_init(|| serde_table(LOCALE_SOURCES[0].1))
     }
 
     #[test]
     fn the_compiled_tables_are_the_json_tables() {
-        assert_eq!(tables::TABLES.len(), LOCALE_SOURCES.len());
+        let bundled = cfg!(feature = "bundled-locales");
+        assert_eq!(
+            tables::TABLES.len(),
+            if bundled { LOCALE_SOURCES.len() } else { 1 }
+        );
+        assert_eq!(
+            tables::CODES,
+            LOCALE_SOURCES.iter().map(|(c, _)| *c).collect::<Vec<_>>()
+        );
         assert!(tables::KEYS.windows(2).all(|w| w[0] < w[1]), "KEYS sorted");
         for ((code, table), (json_code, json)) in tables::TABLES.iter().zip(LOCALE_SOURCES) {
             assert_eq!(code, json_code);
@@ -301,7 +364,41 @@ mod tests {
                 .zip(table.iter())
                 .filter_map(|(k, v)| Some((k.to_string(), (*v)?.to_string())))
                 .collect();
-            assert_eq!(compiled, parse_table(json), "{code}");
+            assert_eq!(compiled, serde_table(json), "{code}");
+        }
+    }
+
+    #[test]
+    fn a_locale_not_compiled_in_is_loaded_from_its_file_or_falls_back_to_english() {
+        let fr = Messages::for_locale("fr-CA");
+        let bundled = cfg!(feature = "bundled-locales");
+        assert_eq!(fr.missing_table(), (!bundled).then_some("fr"));
+        assert_eq!(Messages::for_locale("en-GB").missing_table(), None);
+        assert_eq!(Messages::for_locale("ar").missing_table(), None);
+        for (code, json) in LOCALE_SOURCES {
+            assert_eq!(parse_table(json).unwrap(), serde_table(json), "{code}");
+        }
+        for bad in [
+            "",
+            "[]",
+            "{\"a\":1}",
+            "<!doctype html><html></html>",
+            "{\"a\":\"b\"} x",
+        ] {
+            assert!(parse_table(bad).is_err(), "{bad:?}");
+        }
+        if !bundled {
+            // Before its file arrives, a French page reads English; after, French.
+            assert_eq!(fr.t("error.required"), "This field is required");
+            assert_eq!(fr.locale(), "fr");
+            let english = fr.clone().in_english();
+            assert_eq!((english.locale(), english.missing_table()), ("en", None));
+            let loaded = fr.with_loaded(Arc::new(parse_table(LOCALE_SOURCES[1].1).unwrap()));
+            assert_eq!(loaded.missing_table(), None);
+            assert_eq!(
+                loaded.t("error.required"),
+                serde_table(LOCALE_SOURCES[1].1)["error.required"]
+            );
         }
     }
 
@@ -319,7 +416,7 @@ mod tests {
     fn every_key_exists_in_every_locale_with_the_same_placeholders() {
         let en = english_table();
         for (code, json) in LOCALE_SOURCES {
-            let table = parse_table(json);
+            let table = serde_table(json);
             assert!(!table.is_empty(), "{code} parses");
             for (key, english) in en {
                 let own = table
@@ -379,12 +476,12 @@ mod tests {
 
     #[test]
     fn french_messages_and_english_fallback_and_overrides() {
-        let fr = Messages::for_locale("fr");
+        let fr = messages("fr");
         assert_ne!(
             fr.t("error.required"),
             Messages::english().t("error.required")
         );
-        let custom = Messages::for_locale("fr")
+        let custom = messages("fr")
             .with_overrides([("error.required".to_string(), "Obligatoire !".to_string())]);
         assert_eq!(custom.t("error.required"), "Obligatoire !");
         assert_eq!(Messages::english().t("no.such.key"), "no.such.key");

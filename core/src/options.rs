@@ -48,6 +48,8 @@ pub struct MountOptions {
     pub closable: Option<bool>,
     /// Accent colour, `#rgb` or `#rrggbb`.
     pub accent: Option<String>,
+    /// Directory of the locale files (`fr.json`, …); the ES module passes its own `locales/`.
+    pub locales_url: Option<String>,
 }
 
 /// Option names `mount()` accepts, listed in error messages.
@@ -61,6 +63,7 @@ pub const OPTION_NAMES: &[&str] = &[
     "timeoutMs",
     "closable",
     "accent",
+    "localesUrl",
     "onEvent",
 ];
 
@@ -127,6 +130,16 @@ pub fn parse_mount_options(
                 known_providers.join(", ")
             ));
         }
+    }
+    match map.get("localesUrl") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) if !s.trim().is_empty() => {
+            out.locales_url = Some(s.trim().to_string())
+        }
+        Some(_) => return Err(
+            "option `localesUrl` must be a URL string: the directory holding fr.json, de.json, …"
+                .into(),
+        ),
     }
     match map.get("locale") {
         None | Some(Value::Null) => {}
@@ -199,7 +212,7 @@ mod tests {
     #[test]
     fn a_full_set_of_options_parses() {
         let o = parse_mount_options(
-            r#"{"provider":"workos","backendUrl":"/api","sessionToken":"t","locale":"fr","theme":"dark","allow":["workos"],"timeoutMs":5000,"closable":true}"#,
+            r#"{"provider":"workos","backendUrl":"/api","sessionToken":"t","locale":"fr","theme":"dark","allow":["workos"],"timeoutMs":5000,"closable":true,"localesUrl":" https://cdn.test/cu/locales/ "}"#,
             true,
             KNOWN,
         )
@@ -209,6 +222,10 @@ mod tests {
         assert_eq!(o.theme, Some(Theme::Dark));
         assert_eq!(o.timeout_ms, Some(5000));
         assert_eq!(o.closable, Some(true));
+        assert_eq!(
+            o.locales_url.as_deref(),
+            Some("https://cdn.test/cu/locales/")
+        );
     }
 
     #[test]
@@ -228,6 +245,8 @@ mod tests {
         assert!(err(r#"{"backendUrl":"/api","allow":[1]}"#).contains("array of provider ids"));
         assert!(err("[]").contains("plain object"));
         assert!(err(r#"{"backendUrl":"/api","accent":"blue"}"#).contains("`accent`"));
+        assert!(err(r#"{"backendUrl":"/api","localesUrl":""}"#).contains("`localesUrl`"));
+        assert!(err(r#"{"backendUrl":"/api","localesUrl":7}"#).contains("fr.json"));
     }
 
     #[test]

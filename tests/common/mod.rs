@@ -32,6 +32,16 @@ pub fn faults() -> &'static str {
 /// A port nothing listens on, for "connection refused".
 pub const DEAD_BACKEND: &str = "http://127.0.0.1:9";
 
+/// The widget's real stylesheet in the page, as a host page would load it (once per page).
+pub fn load_stylesheet() {
+    if document().get_element_by_id("cu-test-style").is_none() {
+        let style = document().create_element("style").unwrap();
+        style.set_id("cu-test-style");
+        style.set_text_content(Some(include_str!("../../style/connect-ui.css")));
+        document().head().unwrap().append_child(&style).unwrap();
+    }
+}
+
 /// A new empty element in the page to mount into.
 pub fn fresh_container() -> HtmlElement {
     let el = document().create_element("div").unwrap();
