@@ -25,31 +25,83 @@ fn option_buttons(list: &web_sys::HtmlElement) -> Vec<web_sys::HtmlElement> {
         .collect()
 }
 
-/// Rows put in the list at once after a keystroke; the rest follow in tasks of `LATER_ROWS`.
-const FIRST_ROWS: usize = 60;
-const LATER_ROWS: usize = 200;
+/// Rows in the list after a keystroke (more than a screenful), and how many more each time the
+/// list's end scrolls into view or the keyboard moves past its last row.
+const WINDOW_ROWS: usize = 60;
 
-/// Appends `rows[from..]` to `list` in tasks of `LATER_ROWS`, while `current()` holds.
-fn append_later(
-    list: web_sys::Element,
-    rows: Vec<web_sys::Element>,
-    from: usize,
-    current: impl Fn() -> bool + 'static,
-) {
-    if from >= rows.len() {
-        return;
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The browser's `IntersectionObserver` (not among the web-sys features this crate enables).
+    type IntersectionObserver;
+    #[wasm_bindgen(constructor, catch)]
+    fn new(
+        callback: &js_sys::Function,
+        options: &js_sys::Object,
+    ) -> Result<IntersectionObserver, wasm_bindgen::JsValue>;
+    #[wasm_bindgen(method)]
+    fn observe(this: &IntersectionObserver, target: &web_sys::Element);
+    #[wasm_bindgen(method)]
+    fn unobserve(this: &IntersectionObserver, target: &web_sys::Element);
+    #[wasm_bindgen(method)]
+    fn disconnect(this: &IntersectionObserver);
+    #[wasm_bindgen(method, js_name = takeRecords)]
+    fn take_records(this: &IntersectionObserver) -> js_sys::Array;
+
+    type IntersectionObserverEntry;
+    #[wasm_bindgen(method, getter, js_name = isIntersecting)]
+    fn is_intersecting(this: &IntersectionObserverEntry) -> bool;
+    #[wasm_bindgen(method, getter)]
+    fn target(this: &IntersectionObserverEntry) -> web_sys::Element;
+}
+
+/// Watches the element after the list: while it is in (or near) the viewport, `on_near_end`
+/// appends the next rows; it returns whether it did, and then the element is observed afresh
+/// (an observer reports only changes, and after the rows went in it may still be in view).
+struct EndWatch {
+    observer: IntersectionObserver,
+    _callback: wasm_bindgen::closure::Closure<dyn FnMut(js_sys::Array, IntersectionObserver)>,
+}
+
+impl EndWatch {
+    fn new(on_near_end: impl Fn() -> bool + 'static) -> Option<Self> {
+        let callback =
+            wasm_bindgen::closure::Closure::<dyn FnMut(js_sys::Array, IntersectionObserver)>::new(
+                move |entries: js_sys::Array, observer: IntersectionObserver| {
+                    // The latest entry is the current state.
+                    let Ok(entry) = entries.at(-1).dyn_into::<IntersectionObserverEntry>() else {
+                        return;
+                    };
+                    if entry.is_intersecting() && on_near_end() {
+                        let target = entry.target();
+                        observer.unobserve(&target);
+                        observer.observe(&target);
+                    }
+                },
+            );
+        let options = js_sys::Object::new();
+        // Half a screen early, so scrolling rarely meets the end of the list.
+        let _ = js_sys::Reflect::set(&options, &"rootMargin".into(), &"0px 0px 50% 0px".into());
+        let observer =
+            IntersectionObserver::new(callback.as_ref().unchecked_ref(), &options).ok()?;
+        Some(Self {
+            observer,
+            _callback: callback,
+        })
     }
-    set_timeout(
-        move || {
-            if !current() {
-                return;
-            }
-            let to = (from + LATER_ROWS).min(rows.len());
-            let _ = list.append_with_node(&rows[from..to].iter().collect::<js_sys::Array>());
-            append_later(list, rows, to, current);
-        },
-        std::time::Duration::ZERO,
-    );
+
+    /// (Re)starts watching `target`: the observer reports its current state at the next frame.
+    fn watch(&self, target: &web_sys::Element) {
+        self.observer.unobserve(target);
+        self.observer.observe(target);
+    }
+}
+
+impl Drop for EndWatch {
+    fn drop(&mut self) {
+        self.observer.disconnect();
+        // Entries already queued would otherwise still reach the callback, dropped with self.
+        let _ = self.observer.take_records();
+    }
 }
 
 /// One provider as the picker shows and searches it.
@@ -112,7 +164,9 @@ impl Entry {
 
 /// Lists providers with a search box; choosing one calls `on_select` with its id. Keyboard:
 /// type to filter, ArrowDown into the list, ArrowUp/ArrowDown/Home/End within it, Enter to
-/// choose (from the search box: the first match), Escape back to the search box.
+/// choose (from the search box: the first match), Escape back to the search box. A long list
+/// shows its first matches and a status ("Showing 60 of 1000 services"); more follow as its
+/// end scrolls into view, on ArrowDown from the last row, and (all of them) on End.
 #[component]
 pub fn ProviderPicker(
     /// The providers to offer, in display order.
@@ -153,14 +207,60 @@ pub fn ProviderPicker(
             .and_then(|i| entries.with_untracked(|all| all.get(i).map(|e| e.id.clone())))
     };
     // Each row is built once per catalog and language and then only moved in and out of the
-    // list: a keystroke costs a filter pass over the precomputed strings, not a re-render. The
-    // first rows (more than a screenful) go in at once, the rest in later tasks, so a keystroke
-    // that brings back a thousand rows doesn't hold the page for the browser's layout of all
-    // of them; a newer keystroke cancels the rest of an older one.
+    // list: a keystroke costs a filter pass over the precomputed strings, not a re-render. Only
+    // a window of the matches is in the list (the first `WINDOW_ROWS`, more than a screenful),
+    // so a keystroke's layout never pays for a thousand rows; the next rows are appended when
+    // the list's end comes near the viewport, or when the keyboard moves past the last row.
     let rows = StoredValue::new_local(Vec::<web_sys::Element>::new());
-    let generation = StoredValue::new(0u64);
+    // The rows matching the query, in order; the list holds a prefix of them.
+    let matching = StoredValue::new_local(Vec::<web_sys::Element>::new());
+    // (rows in the list, matching rows), for the "showing n of m" status.
+    let window = RwSignal::new((0usize, 0usize));
+    // Appends up to `n` more matching rows; whether it did. Also called by the observer and
+    // keyboard handlers, so a disposed picker (unmounted meanwhile) is a no-op, not a panic.
+    let show_more = move |n: usize| -> bool {
+        let Some(Some(list)) = list_ref.try_get_untracked() else {
+            return false;
+        };
+        let from = list.child_element_count() as usize;
+        let Some(more) = matching.try_with_value(|m| {
+            let to = from.saturating_add(n).min(m.len());
+            (from < to).then(|| (m[from..to].iter().collect::<js_sys::Array>(), to, m.len()))
+        }) else {
+            return false;
+        };
+        let Some((chunk, to, total)) = more else {
+            return false;
+        };
+        let _ = list.append_with_node(&chunk);
+        window.try_set((to, total));
+        true
+    };
+    let more_ref = NodeRef::<html::P>::new();
+    // Without IntersectionObserver (very old browsers), every match goes in at once.
+    let end_watch =
+        EndWatch::new(move || show_more(WINDOW_ROWS)).map(send_wrapper::SendWrapper::new);
+    let window_rows = if end_watch.is_some() {
+        WINDOW_ROWS
+    } else {
+        usize::MAX
+    };
+    let end_watch = StoredValue::new(end_watch);
+    let watch_end = move || {
+        if let Some(p) = more_ref.get_untracked() {
+            end_watch.with_value(|w| {
+                if let Some(w) = w {
+                    w.watch(&p);
+                }
+            });
+        }
+    };
+    on_cleanup(move || {
+        // Disconnects the observer (its callback may not run after this).
+        drop(end_watch.try_update_value(|w| w.take()));
+    });
     let show_rows = move |list: &web_sys::Element| {
-        let matching: Vec<web_sys::Element> = rows.with_value(|rows| {
+        let found: Vec<web_sys::Element> = rows.with_value(|rows| {
             shown.with_untracked(|shown| {
                 if rows.len() != shown.len() {
                     return Vec::new();
@@ -172,14 +272,15 @@ pub fn ProviderPicker(
                     .collect()
             })
         });
-        generation.update_value(|g| *g += 1);
-        let this = generation.get_value();
-        let chunk = |rows: &[web_sys::Element]| rows.iter().collect::<js_sys::Array>();
-        let first = matching.len().min(FIRST_ROWS);
-        list.replace_children_with_node(&chunk(&matching[..first]));
-        append_later(list.clone(), matching, first, move || {
-            generation.try_get_value() == Some(this)
-        });
+        let first = found.len().min(window_rows);
+        list.replace_children_with_node(&found[..first].iter().collect::<js_sys::Array>());
+        window.set((first, found.len()));
+        let more = first < found.len();
+        matching.set_value(found);
+        if more {
+            // The end may already be in view (a tall viewport, or scrolled down before).
+            watch_end();
+        }
     };
     Effect::new(move |_| {
         let Some(list) = list_ref.get() else { return };
@@ -217,14 +318,24 @@ pub fn ProviderPicker(
     };
     let on_list_key = move |ev: leptos::ev::KeyboardEvent| {
         let Some(list) = list_ref.get() else { return };
-        let buttons = option_buttons(&list);
+        let mut buttons = option_buttons(&list);
         let active = crate::dom::active_element(&list);
         let at = buttons.iter().position(|b| {
             active
                 .as_ref()
                 .is_some_and(|a| a == b.unchecked_ref::<web_sys::Element>())
         });
-        let target = match (ev.key().as_str(), at) {
+        let key = ev.key();
+        // Past the last row in the list: the next rows (End: all of them) go in first.
+        let more = match (key.as_str(), at) {
+            ("ArrowDown", Some(i)) if i + 1 == buttons.len() => show_more(WINDOW_ROWS),
+            ("End", _) => show_more(usize::MAX),
+            _ => false,
+        };
+        if more {
+            buttons = option_buttons(&list);
+        }
+        let target = match (key.as_str(), at) {
             ("ArrowDown", Some(i)) => buttons.get((i + 1).min(buttons.len().saturating_sub(1))),
             ("ArrowUp", Some(0)) => {
                 ev.prevent_default();
@@ -295,6 +406,22 @@ pub fn ProviderPicker(
                     }
                 }
             ></ul>
+            // After the list: says how many of the matches it holds while not all, and is
+            // what the observer watches (near the viewport: the next rows go in).
+            <p class="cu-picker__more" role="status" node_ref=more_ref>
+                {move || {
+                    let (n, total) = window.get();
+                    (n < total)
+                        .then(|| {
+                            m.with(|m| {
+                                m.tf(
+                                    "picker.more",
+                                    &[("shown", &n.to_string()), ("total", &total.to_string())],
+                                )
+                            })
+                        })
+                }}
+            </p>
         </div>
     }
 }
