@@ -4,6 +4,7 @@
 //   node bench/bench.mjs sizes DIR [FILE...]     (1) first-load bytes: raw, gzip -9, brotli q11
 //   node bench/bench.mjs browser                 (2) navigation -> form input visible
 //                                                (3) validation latency, (4) picker filter latency
+//   node bench/bench.mjs validation|picker      (3) or (4) alone
 //   node bench/bench.mjs memory                  (5) wasm linear memory, mount/unmount cycles
 //   node bench/bench.mjs twiggy TOP_CSV RETAINED_CSV SHIPPED_WASM   twiggy's top 10s
 //
@@ -133,6 +134,18 @@ async function firstLoad(browser, url, selector, { throttle }) {
   }
 }
 
+async function oneBrowserBench(bench) {
+  const { startBackend, launchBrowser } = await import('../e2e/harness.mjs');
+  const backend = await startBackend({ name: 'bench' });
+  const browser = await launchBrowser();
+  try {
+    await bench(browser, backend.url);
+  } finally {
+    await browser.close();
+    await backend.stop();
+  }
+}
+
 async function browserBench() {
   const { startBackend, launchBrowser } = await import('../e2e/harness.mjs');
   const backend = await startBackend({ name: 'bench' });
@@ -200,6 +213,8 @@ function keystrokeProbe() {
     const settled = [];
     const mutated = [];
     let wrong = 0;
+    // Compiled once: the bench's own garbage should not trigger collections inside the timings.
+    const ok = check ? new Function('value', 'root', check) : null;
     for (const value of values) {
       input.value = value;
       lastMutation = 0;
@@ -210,7 +225,7 @@ function keystrokeProbe() {
       const t1 = performance.now();
       settled.push(t1 - t0);
       if (lastMutation) mutated.push(lastMutation - t0);
-      if (check && !new Function('value', 'root', check)(value, root)) wrong++;
+      if (ok && !ok(value, root)) wrong++;
     }
     observer.disconnect();
     return { settled, mutated, wrong };
@@ -243,12 +258,22 @@ async function validationBench(browser, origin) {
     const values = Array.from({ length: KEYSTROKES }, (_, i) => `${i % 2 === 0 ? 'pk_test_' : 'sk_test_'}${'a1B2'.repeat(1 + (i % 12))}`);
     const check = "const err = root.querySelector('.cu-field__error').textContent.trim(); return value.startsWith('pk_') ? err.length > 0 : err.length === 0;";
     const r = await page.evaluate((args) => window.__cuKeys(args), { inputSel: input, rootSel: '.cu-form', values, check });
+    // The same keystrokes again: by then V8 has optimised the hot wasm functions (the first
+    // few hundred keystrokes after a load run partly in baseline code while the optimising
+    // compiler works on these 2 cores; most slow keystrokes fall there).
+    const warm = await page.evaluate((args) => window.__cuKeys(args), { inputSel: input, rootSel: '.cu-form', values, check });
     console.log(`(3) validation latency, /?provider=workos API key field, ${KEYSTROKES} keystrokes alternating invalid/valid (error shown/cleared each time)`);
     console.log('    input event -> error state updated (end of task, after Leptos effects; style + layout forced)');
+    console.log(`    the first ${KEYSTROKES} keystrokes after the page loaded:`);
     report('input -> updated + laid out', r, KEYSTROKES);
-    console.log(`    keystrokes whose error state was wrong afterwards: ${r.wrong}`);
+    console.log(`    the next ${KEYSTROKES} keystrokes (same page, warmed up):`);
+    report('input -> updated + laid out', warm, KEYSTROKES);
+    console.log(`    keystrokes whose error state was wrong afterwards: ${r.wrong + warm.wrong}`);
     const p99 = quantile(r.mutated, 0.99);
-    console.log(`    budget: validation <= 1 ms p99 (input -> error state updated, last DOM mutation): ${p99 <= 1 ? 'MET' : `NOT MET (${ms(p99)} ms)`}`);
+    const warmP99 = quantile(warm.mutated, 0.99);
+    console.log(
+      `    budget: validation <= 1 ms p99 (input -> error state updated, last DOM mutation; judged on the first ${KEYSTROKES} after load): ${p99 <= 1 ? 'MET' : `NOT MET (${ms(p99)} ms)`}; warmed up: ${ms(warmP99)} ms (${warmP99 <= 1 ? 'within' : 'over'} the budget)`,
+    );
   } finally {
     await context.close();
   }
@@ -414,6 +439,9 @@ const [cmd, ...args] = process.argv.slice(2);
 const commands = {
   sizes: () => sizes(args[0], args.slice(1)),
   browser: browserBench,
+  // (3) or (4) alone, for quick iterations on one figure.
+  validation: () => oneBrowserBench(validationBench),
+  picker: () => oneBrowserBench(pickerBench),
   memory: memoryBench,
   twiggy: () => twiggyTop(args[0], args[1], args[2]),
 };
