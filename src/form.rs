@@ -153,6 +153,35 @@ fn focus_first(form_ref: NodeRef<leptos::html::Div>, selector: &str) {
     }
 }
 
+/// Escape on a form with its guide open: closes the guide and puts focus back where the user
+/// came from (the field's link that opened a section, else the summary). `false` when no guide
+/// was open, so Escape can mean "close the widget" further up.
+fn close_open_guide(form: &web_sys::Element) -> bool {
+    let Some(details) = form.query_selector("details[open]").ok().flatten() else {
+        return false;
+    };
+    let active = crate::dom::active_element(form).filter(|a| details.contains(Some(a)));
+    let _ = details.remove_attribute("open");
+    if let Some(active) = active {
+        let link = active
+            .matches(".cu-guide__section")
+            .unwrap_or(false)
+            .then(|| format!("[aria-controls=\"{}\"]", active.id()));
+        let focus = |scope: &web_sys::Element, selector: &str| {
+            scope
+                .query_selector(selector)
+                .ok()
+                .flatten()
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+                .is_some_and(|e| e.focus().is_ok())
+        };
+        if !link.is_some_and(|l| focus(form, &l)) {
+            focus(&details, "summary");
+        }
+    }
+    true
+}
+
 /// Renders one provider's credential form, validates as the user types, posts to the host
 /// backend and shows the outcome.
 #[component]
@@ -428,6 +457,18 @@ pub fn ConnectForm(
             dir=move || m.with(|m| m.dir())
             // Invisible until the locale's strings have arrived: no flash of English.
             class:cu-loading=move || m.with(|m| m.missing_table().is_some())
+            // Once connected, the "where do I find this" guide has done its job (hidden by CSS).
+            class:cu-form--connected=move || connected.with(Option::is_some)
+            on:keydown=move |ev| {
+                if ev.key() == "Escape"
+                    && ev
+                        .current_target()
+                        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                        .is_some_and(|form| close_open_guide(&form))
+                {
+                    ev.stop_propagation();
+                }
+            }
         >
             <h2 class="cu-form__title" part="title" tabindex="-1">
                 {

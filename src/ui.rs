@@ -144,34 +144,11 @@ pub fn ConnectUi(
             }
         });
     };
+    // Escape closes the widget; an open guide inside the form takes Escape first (ConnectForm
+    // stops it there).
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Escape" {
-            // Escape first closes an open guide; only then the widget.
-            let Some(root) = ev
-                .current_target()
-                .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
-            else {
-                return;
-            };
-            match root.query_selector("details[open]").ok().flatten() {
-                Some(details) => {
-                    // Focus inside the guide goes back to the summary, or to the field's link
-                    // when that link opened the section (the section itself has focus then).
-                    let active =
-                        crate::dom::active_element(&root).filter(|a| details.contains(Some(a)));
-                    let _ = details.remove_attribute("open");
-                    if let Some(active) = active {
-                        let link = active
-                            .matches(".cu-guide__section")
-                            .unwrap_or(false)
-                            .then(|| format!("[aria-controls=\"{}\"]", active.id()));
-                        if !link.is_some_and(|l| focus_in(&root, &l)) {
-                            focus_in(&details, "summary");
-                        }
-                    }
-                }
-                None => emit(ConnectEvent::Closed),
-            }
+            emit(ConnectEvent::Closed);
         }
     };
     view! {
@@ -219,6 +196,12 @@ pub fn ConnectUi(
                             part="back"
                             on:click=move |_| choose(None)
                         >
+                            // The arrow points back in either direction (mirrored in RTL by
+                            // the stylesheet) and is not part of the accessible name.
+                            <span class="cu-root__back-arrow" aria-hidden="true">
+                                "←"
+                            </span>
+                            " "
                             {move || m.with(|m| m.t("ui.back"))}
                         </button>
                         <ConnectForm

@@ -84,14 +84,6 @@ fn mount_form(provider: &str, backend_url: &str) -> (HtmlElement, impl Drop) {
     (root, DropGuard(Some(handle)))
 }
 
-/// Unmounts at the end of a test so forms don't pile up on the page.
-struct DropGuard<T>(Option<T>);
-impl<T> Drop for DropGuard<T> {
-    fn drop(&mut self) {
-        self.0.take();
-    }
-}
-
 #[wasm_bindgen_test]
 async fn kandji_form_renders_fields_in_catalog_order_with_accessible_markup() {
     let (root, _h) = mount_form("kandji", backend());
@@ -245,6 +237,18 @@ async fn workos_connects_and_the_backend_stores_it() {
     assert!(
         query(&root, "input").is_none(),
         "the secret input is gone after success"
+    );
+    load_stylesheet();
+    let guide = query(&root, ".cu-guide").unwrap();
+    assert_eq!(
+        window()
+            .get_computed_style(&guide)
+            .unwrap()
+            .unwrap()
+            .get_property_value("display")
+            .unwrap(),
+        "none",
+        "the key-finding guide is put away once connected"
     );
     let id = created.lock().unwrap().clone().unwrap().connection_id;
     let stored = stored_connections().await;
@@ -456,6 +460,63 @@ async fn picker_filters_and_opens_a_form_and_goes_back() {
 }
 
 #[wasm_bindgen_test]
+async fn the_back_arrow_points_back_in_right_to_left_layouts() {
+    load_stylesheet();
+    let transform = |locale: &'static str| async move {
+        let root = fresh_container();
+        let handle = mount_to(root.clone(), move || {
+            view! { <ConnectUi backend_url=backend() provider="kandji" locale=locale /> }
+        });
+        tick().await;
+        let arrow = query(&root, ".cu-root__back .cu-root__back-arrow").unwrap();
+        assert_eq!(arrow.get_attribute("aria-hidden").as_deref(), Some("true"));
+        let style = window().get_computed_style(&arrow).unwrap().unwrap();
+        let t = style.get_property_value("transform").unwrap();
+        drop(handle);
+        t
+    };
+    assert_eq!(transform("en").await, "none");
+    assert_eq!(transform("ar").await, "matrix(-1, 0, 0, 1, 0, 0)");
+}
+
+#[wasm_bindgen_test]
+async fn escape_closes_a_standalone_forms_open_guide_and_not_the_widget() {
+    let events = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = events.clone();
+    let root = fresh_container();
+    let _h = DropGuard(Some(mount_to(root.clone(), move || {
+        let sink = sink.clone();
+        view! {
+            <ConnectForm
+                provider="workos"
+                backend_url=backend()
+                on_event=Callback::new(move |e: connect_ui::core::ConnectEvent| {
+                    sink.lock().unwrap().push(e.to_json())
+                })
+            />
+        }
+    })));
+    tick().await;
+    let link = query(&root, ".cu-field__guide-link").unwrap();
+    link.click();
+    assert!(wait_for(|| query(&root, "details[open]").is_some()).await);
+    sleep(50).await; // the link moves focus into the guide in the next frame
+    let active = document().active_element().unwrap();
+    key(&active, "Escape");
+    tick().await;
+    assert!(
+        query(&root, "details[open]").is_none(),
+        "the guide stayed open"
+    );
+    assert_eq!(
+        document().active_element().unwrap(),
+        link.unchecked_into::<web_sys::Element>(),
+        "focus goes back to the link that opened the guide"
+    );
+    assert!(events.lock().unwrap().iter().all(|e| !e.contains("closed")));
+}
+
+#[wasm_bindgen_test]
 async fn picker_respects_the_host_allow_list() {
     let root = fresh_container();
     let _h = DropGuard(Some(mount_to(root.clone(), move || {
@@ -611,15 +672,6 @@ async fn picker_is_keyboard_navigable() {
     })));
     tick().await;
     let search = input_labelled(&root, "Search services");
-    let key = |target: &web_sys::Element, k: &str| {
-        let init = web_sys::KeyboardEventInit::new();
-        init.set_key(k);
-        init.set_bubbles(true);
-        init.set_cancelable(true);
-        let ev =
-            web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
-        target.dispatch_event(&ev).unwrap();
-    };
     search.focus().unwrap();
     key(&search, "ArrowDown");
     let active = || document().active_element().unwrap();

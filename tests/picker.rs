@@ -49,13 +49,6 @@ fn catalog(n: usize) -> Vec<ProviderSpec> {
         .collect()
 }
 
-struct DropGuard<T>(Option<T>);
-impl<T> Drop for DropGuard<T> {
-    fn drop(&mut self) {
-        self.0.take();
-    }
-}
-
 /// A picker over `n` demo providers; what it chose goes to the returned list.
 fn mount_picker(n: usize) -> (HtmlElement, Arc<Mutex<Vec<String>>>, DropGuard<impl Sized>) {
     let chosen = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -93,15 +86,6 @@ fn search(root: &HtmlElement) -> HtmlInputElement {
     query(root, "input.cu-picker__search")
         .expect("the search box")
         .unchecked_into()
-}
-
-fn key(target: &web_sys::Element, k: &str) {
-    let init = web_sys::KeyboardEventInit::new();
-    init.set_key(k);
-    init.set_bubbles(true);
-    init.set_cancelable(true);
-    let ev = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
-    target.dispatch_event(&ev).unwrap();
 }
 
 fn active() -> web_sys::Element {

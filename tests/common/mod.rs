@@ -42,6 +42,24 @@ pub fn load_stylesheet() {
     }
 }
 
+/// Keeps a mounted view alive for the test's scope and unmounts it at the end.
+pub struct DropGuard<T>(pub Option<T>);
+impl<T> Drop for DropGuard<T> {
+    fn drop(&mut self) {
+        self.0.take();
+    }
+}
+
+/// A keydown of `key` on `target`, bubbling and cancelable, as a keyboard user's press.
+pub fn key(target: &web_sys::Element, key: &str) {
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key(key);
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    let ev = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    target.dispatch_event(&ev).unwrap();
+}
+
 /// A new empty element in the page to mount into.
 pub fn fresh_container() -> HtmlElement {
     let el = document().create_element("div").unwrap();
