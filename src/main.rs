@@ -129,30 +129,6 @@ fn GalleryControls(
     }
 }
 
-/// A synthetic catalog of `n` providers (`?demo_catalog=1000`), to try the picker at scale.
-fn demo_catalog(n: usize) -> Vec<connect_ui::core::ProviderSpec> {
-    const CATEGORIES: &[&str] = &[
-        "Analytics",
-        "CRM",
-        "Identity",
-        "Forms",
-        "Storage",
-        "Payments",
-    ];
-    let template = connect_ui::core::builtin_catalog()
-        .find("torii")
-        .cloned()
-        .unwrap_or_default();
-    (0..n)
-        .map(|i| connect_ui::core::ProviderSpec {
-            id: format!("demo-{i:04}"),
-            name: format!("Demo Service {i:04}"),
-            category: CATEGORIES[i % CATEGORIES.len()].to_string(),
-            ..template.clone()
-        })
-        .collect()
-}
-
 fn main() {
     connect_ui::install_panic_hook();
     let token = RwSignal::new(None::<String>);
@@ -162,7 +138,7 @@ fn main() {
     let accent = RwSignal::new(url_param("accent").unwrap_or_default());
     let catalog = url_param("demo_catalog")
         .and_then(|n| n.parse::<usize>().ok())
-        .map(|n| demo_catalog(n.min(10_000)));
+        .map(|n| connect_ui::core::catalog::demo_catalog(n.min(10_000)));
     mount_to_body(move || {
         // Inside the mount: the async executor exists from here on.
         refresh();

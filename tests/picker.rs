@@ -3,7 +3,6 @@
 //! into view or the keyboard moves past the last row. No backend needed.
 #![cfg(target_arch = "wasm32")]
 
-use connect_ui::core::ProviderSpec;
 use connect_ui::picker::ProviderPicker;
 use leptos::mount::mount_to;
 use leptos::prelude::*;
@@ -24,37 +23,12 @@ wasm_bindgen_test_configure!(run_in_browser);
 /// Rows in the list after a keystroke (the picker's window).
 const WINDOW: u32 = 60;
 
-/// "Demo Service 0000" … with ids demo-0000 …, six categories in turn (as the preview's
-/// `?demo_catalog=`): "crm" matches 167 of 1,000.
-fn catalog(n: usize) -> Vec<ProviderSpec> {
-    const CATEGORIES: &[&str] = &[
-        "Analytics",
-        "CRM",
-        "Identity",
-        "Forms",
-        "Storage",
-        "Payments",
-    ];
-    let template = connect_ui::core::builtin_catalog()
-        .find("torii")
-        .cloned()
-        .unwrap();
-    (0..n)
-        .map(|i| ProviderSpec {
-            id: format!("demo-{i:04}"),
-            name: format!("Demo Service {i:04}"),
-            category: CATEGORIES[i % CATEGORIES.len()].to_string(),
-            ..template.clone()
-        })
-        .collect()
-}
-
 /// A picker over `n` demo providers; what it chose goes to the returned list.
 fn mount_picker(n: usize) -> (HtmlElement, Arc<Mutex<Vec<String>>>, DropGuard<impl Sized>) {
     let chosen = Arc::new(Mutex::new(Vec::<String>::new()));
     let root = fresh_container();
     let sink = chosen.clone();
-    let providers = catalog(n);
+    let providers = connect_ui::core::catalog::demo_catalog(n);
     let handle = mount_to(root.clone(), move || {
         let sink = sink.clone();
         view! {

@@ -366,6 +366,28 @@ pub fn safe_link(url: &str) -> Option<&str> {
     (lower.starts_with("https://") || lower.starts_with("http://")).then_some(u)
 }
 
+/// A synthetic catalog of `n` providers ("Demo Service 0000", id `demo-0000`, six categories in
+/// turn, Torii's fields), so the picker can be tried and tested at scale (`?demo_catalog=1000`).
+pub fn demo_catalog(n: usize) -> Vec<ProviderSpec> {
+    const CATEGORIES: &[&str] = &[
+        "Analytics",
+        "CRM",
+        "Identity",
+        "Forms",
+        "Storage",
+        "Payments",
+    ];
+    let template = builtin_catalog().find("torii").cloned().unwrap_or_default();
+    (0..n)
+        .map(|i| ProviderSpec {
+            id: format!("demo-{i:04}"),
+            name: format!("Demo Service {i:04}"),
+            category: CATEGORIES[i % CATEGORIES.len()].to_string(),
+            ..template.clone()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
