@@ -307,7 +307,11 @@ pub fn ConnectForm(
                                         .iter()
                                         .find(|f| &f.spec.key == key && !f.spec.hidden)
                                     {
-                                        Some(f) => f.server_error.set(Some(message.clone())),
+                                        Some(f) => {
+                                            f.server_error.set(Some(m.with_untracked(|m| {
+                                                m.backend_message("field", &error.code(), message)
+                                            })))
+                                        }
                                         None => unplaced.push(message.clone()),
                                     }
                                 }

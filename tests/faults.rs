@@ -366,6 +366,40 @@ async fn field_errors_from_the_backend_sit_under_their_fields() {
 }
 
 #[wasm_bindgen_test]
+async fn a_french_page_shows_french_for_a_known_backend_refusal() {
+    reset().await;
+    let root = fresh_container();
+    let url = format!("{}/400credentials", faults());
+    let locales = format!("{}/locales/", backend());
+    let _h = mount_to(root.clone(), move || {
+        view! { <ConnectForm provider="workos" backend_url=url.clone() locale="fr" locales_url=locales.clone() /> }
+    });
+    assert!(
+        wait_for(|| submit_button(&root).text_content().unwrap() == "Connecter WorkOS").await,
+        "fr.json never arrived"
+    );
+    fill(&root, "workos");
+    submit_button(&root).click();
+    let alert = || query(&root, "[role=alert]").and_then(|e| e.text_content());
+    assert!(wait_for(|| alert().is_some()).await, "no error shown");
+    let text = root.text_content().unwrap();
+    assert!(
+        alert()
+            .unwrap()
+            .contains("Le service n'a pas accepté ces identifiants"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Cette valeur n'a pas été acceptée"),
+        "the field's message is French: {text}"
+    );
+    assert!(
+        !text.contains("WorkOS did not accept") && !text.contains("WorkOS says"),
+        "{text}"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn markup_in_backend_messages_is_shown_as_text() {
     let (root, _h) = submit_to_fault("xss", "workos").await;
     assert!(

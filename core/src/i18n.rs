@@ -273,6 +273,19 @@ impl Messages {
         }
     }
 
+    /// A backend's message (`kind` "code" for the error, "field" for a field's) in this locale:
+    /// the locale's own string for a known error code (`submit.code.invalid_credentials`, or a
+    /// host's override) first, so a French page never shows the reference backend's English;
+    /// else the backend's words; else the English string for the code.
+    pub fn backend_message(&self, kind: &str, code: &str, message: &str) -> String {
+        let key = format!("submit.{kind}.{code}");
+        match self.own(&key) {
+            Some(own) => own.to_string(),
+            None if !message.trim().is_empty() => message.to_string(),
+            None => english(&key).unwrap_or(message).to_string(),
+        }
+    }
+
     /// The message for a failed submission, in this locale. A backend's own JSON message is
     /// shown as it came (the backend chose its wording), except for 401 and 429 where the
     /// widget knows what to tell the user.
@@ -282,7 +295,12 @@ impl Messages {
             SubmitError::Timeout => self.t("submit.timeout"),
             SubmitError::Rejected {
                 status, error: e, ..
-            } if !e.message.trim().is_empty() && !matches!(status, 401 | 429) => e.message.clone(),
+            } if !matches!(status, 401 | 429)
+                && (!e.message.trim().is_empty()
+                    || self.lookup(&format!("submit.code.{}", e.code)).is_some()) =>
+            {
+                self.backend_message("code", &e.code, &e.message)
+            }
             SubmitError::Rejected { status, .. } | SubmitError::Http { status } => {
                 let status = *status;
                 match status {
@@ -492,6 +510,56 @@ mod tests {
         assert!(english.starts_with("WorkOS API keys start with sk_"));
         let french = fr.field_error("workos", key, &err);
         assert!(french.contains("sk_") && french != english, "{french}");
+    }
+
+    #[test]
+    fn backend_messages_follow_the_page_language_for_known_codes() {
+        use crate::contract::ApiError;
+        let rejected = |code: &str, message: &str| SubmitError::Rejected {
+            status: 400,
+            error: ApiError {
+                code: code.into(),
+                message: message.into(),
+                fields: Default::default(),
+            },
+            retry_after: None,
+        };
+        let backend = "WorkOS rejected the key (HTTP 401).";
+        let en = Messages::english();
+        let fr = messages("fr");
+        // English pages keep the backend's own words; a French page gets French.
+        assert_eq!(
+            en.submit_error(&rejected("invalid_credentials", backend)),
+            backend
+        );
+        let french = fr.submit_error(&rejected("invalid_credentials", backend));
+        assert!(french.starts_with("Le service n'a pas accepté"), "{french}");
+        assert_eq!(
+            fr.backend_message(
+                "field",
+                "invalid_connection_config",
+                "No Kandji account answers."
+            ),
+            serde_table(LOCALE_SOURCES[1].1)["submit.field.invalid_connection_config"]
+        );
+        // An unknown code keeps the backend's words in every language; no words: English.
+        assert_eq!(
+            fr.submit_error(&rejected("quota_exceeded", "Quota!")),
+            "Quota!"
+        );
+        assert_eq!(
+            en.submit_error(&rejected("provider_unreachable", " ")),
+            english_table()["submit.code.provider_unreachable"]
+        );
+        // A host's override wins, in English too.
+        let custom = Messages::english().with_overrides([(
+            "submit.code.invalid_credentials".to_string(),
+            "Nope.".to_string(),
+        )]);
+        assert_eq!(
+            custom.submit_error(&rejected("invalid_credentials", backend)),
+            "Nope."
+        );
     }
 
     #[test]

@@ -30,6 +30,7 @@ const FAULTS: &[&str] = &[
     "200text",
     "201empty",
     "400fields",
+    "400credentials",
     "401",
     "409",
     "429",
@@ -129,6 +130,13 @@ async fn connections(
                 fields,
             )
         }
+        // What the reference backend answers when the provider refuses the key (English words).
+        "400credentials" => json_error(
+            400,
+            "invalid_credentials",
+            "WorkOS did not accept this API Key (HTTP 401).",
+            json!({ secret_field: "WorkOS says this API Key is not valid. Check it, or create a new one." }),
+        ),
         "401" => json_error(401, "session_expired", "", json!({})),
         "409" => json_error(
             409,
