@@ -134,7 +134,8 @@ async function firstLoad(browser, url, selector, { throttle }) {
   }
 }
 
-async function oneBrowserBench(bench) {
+/** Runs `bench(browser, origin)` against the release build served by a fresh backend. */
+async function withBrowser(bench) {
   const { startBackend, launchBrowser } = await import('../e2e/harness.mjs');
   const backend = await startBackend({ name: 'bench' });
   const browser = await launchBrowser();
@@ -146,49 +147,39 @@ async function oneBrowserBench(bench) {
   }
 }
 
-async function browserBench() {
-  const { startBackend, launchBrowser } = await import('../e2e/harness.mjs');
-  const backend = await startBackend({ name: 'bench' });
-  const browser = await launchBrowser();
-  try {
-    console.log(`(2) navigation -> first widget input visible; cold cache (new browser context per run), ${RUNS} runs each after 1 unmeasured warm-up`);
-    console.log('    "in DOM": the input is in the document with a layout box (MutationObserver; ms since navigation start)');
-    console.log('    "painted": the animation frame after that');
-    console.log(`    ${pad('page', 28)} ${pad('CPU', 6)} ${lpad('in DOM median', 14)} ${lpad('(min-max)', 15)} ${lpad('painted median', 15)} ${lpad('(min-max)', 15)}`);
-    const pages = [
-      ['/?provider=workos', '.cu-form input.cu-field__input'],
-      ['/', 'input.cu-picker__search'],
-      ['/?provider=workos&locale=fr', '.cu-form input.cu-field__input'],
-    ];
-    const requestsNote = {};
-    const budgets = [];
-    for (const [route, selector] of pages) {
-      for (const throttle of [1, 4]) {
-        await firstLoad(browser, backend.url + route, selector, { throttle });
-        const dom = [];
-        const frame = [];
-        for (let i = 0; i < RUNS; i++) {
-          const r = await firstLoad(browser, backend.url + route, selector, { throttle });
-          dom.push(r.dom);
-          frame.push(r.frame);
-          if (route !== '/' && throttle === 1 && i === 0) requestsNote[route] = r.before.join(', ');
-        }
-        const range = (v) => `(${ms(Math.min(...v))}-${ms(Math.max(...v))})`;
-        console.log(
-          `    ${pad(route, 28)} ${pad(throttle === 1 ? '1x' : `${throttle}x`, 6)} ${lpad(`${ms(median(dom))} ms`, 14)} ${lpad(range(dom), 15)} ${lpad(`${ms(median(frame))} ms`, 15)} ${lpad(range(frame), 15)}`,
-        );
-        if (throttle === 1 && !route.includes('locale=')) budgets.push([`form visible <= 150 ms median at 1x (${route}, painted)`, median(frame) <= 150]);
+async function timeToForm(browser, origin) {
+  console.log(`(2) navigation -> first widget input visible; cold cache (new browser context per run), ${RUNS} runs each after 1 unmeasured warm-up`);
+  console.log('    "in DOM": the input is in the document with a layout box (MutationObserver; ms since navigation start)');
+  console.log('    "painted": the animation frame after that');
+  console.log(`    ${pad('page', 28)} ${pad('CPU', 6)} ${lpad('in DOM median', 14)} ${lpad('(min-max)', 15)} ${lpad('painted median', 15)} ${lpad('(min-max)', 15)}`);
+  const pages = [
+    ['/?provider=workos', '.cu-form input.cu-field__input'],
+    ['/', 'input.cu-picker__search'],
+    ['/?provider=workos&locale=fr', '.cu-form input.cu-field__input'],
+  ];
+  const requestsNote = {};
+  const budgets = [];
+  for (const [route, selector] of pages) {
+    for (const throttle of [1, 4]) {
+      await firstLoad(browser, origin + route, selector, { throttle });
+      const dom = [];
+      const frame = [];
+      for (let i = 0; i < RUNS; i++) {
+        const r = await firstLoad(browser, origin + route, selector, { throttle });
+        dom.push(r.dom);
+        frame.push(r.frame);
+        if (route !== '/' && throttle === 1 && i === 0) requestsNote[route] = r.before.join(', ');
       }
+      const range = (v) => `(${ms(Math.min(...v))}-${ms(Math.max(...v))})`;
+      console.log(
+        `    ${pad(route, 28)} ${pad(throttle === 1 ? '1x' : `${throttle}x`, 6)} ${lpad(`${ms(median(dom))} ms`, 14)} ${lpad(range(dom), 15)} ${lpad(`${ms(median(frame))} ms`, 15)} ${lpad(range(frame), 15)}`,
+      );
+      if (throttle === 1 && !route.includes('locale=')) budgets.push([`form visible <= 150 ms median at 1x (${route}, painted)`, median(frame) <= 150]);
     }
-    for (const [route, list] of Object.entries(requestsNote)) console.log(`    requests before the form was painted (${route}): ${list}`);
-    for (const [what, met] of budgets) console.log(`    budget: ${what}: ${met ? 'MET' : 'NOT MET'}`);
-
-    await validationBench(browser, backend.url);
-    await pickerBench(browser, backend.url);
-  } finally {
-    await browser.close();
-    await backend.stop();
   }
+  for (const [route, list] of Object.entries(requestsNote)) console.log(`    requests before the form was painted (${route}): ${list}`);
+  for (const [what, met] of budgets) console.log(`    budget: ${what}: ${met ? 'MET' : 'NOT MET'}`);
+
 }
 
 /**
@@ -438,10 +429,15 @@ function twiggyTop(shallowCsv, retainedCsv, shippedWasm) {
 const [cmd, ...args] = process.argv.slice(2);
 const commands = {
   sizes: () => sizes(args[0], args.slice(1)),
-  browser: browserBench,
+  browser: () =>
+    withBrowser(async (browser, origin) => {
+      await timeToForm(browser, origin);
+      await validationBench(browser, origin);
+      await pickerBench(browser, origin);
+    }),
   // (3) or (4) alone, for quick iterations on one figure.
-  validation: () => oneBrowserBench(validationBench),
-  picker: () => oneBrowserBench(pickerBench),
+  validation: () => withBrowser(validationBench),
+  picker: () => withBrowser(pickerBench),
   memory: memoryBench,
   twiggy: () => twiggyTop(args[0], args[1], args[2]),
 };

@@ -79,29 +79,7 @@ after(async () => {
 });
 
 /** Run `body(page)` in a fresh context; on failure save a screenshot and add the page's errors. */
-async function withPage(name, body, contextOptions = {}) {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 900 }, ...contextOptions });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  page.setDefaultNavigationTimeout(30_000);
-  page.problems = [];
-  page.on('pageerror', (err) => page.problems.push(`pageerror: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') page.problems.push(`console.error: ${msg.text()}`);
-  });
-  try {
-    await body(page);
-  } catch (err) {
-    try {
-      const shot = await h.screenshot(page, `failed-a11y-${name}`);
-      err.message += `\n  screenshot: ${shot}`;
-    } catch {}
-    if (page.problems.length) err.message += `\n  page errors:\n    ${page.problems.join('\n    ')}`;
-    throw err;
-  } finally {
-    await context.close();
-  }
-}
+const withPage = (name, body, contextOptions) => h.withPage(browser, `a11y-${name}`, body, contextOptions);
 
 /** Open the preview with these query parameters and wait for the widget and its session token. */
 async function open(page, params = {}) {

@@ -69,21 +69,7 @@ after(async () => {
 });
 
 /** Run `body(page)` in a fresh page; on failure save a screenshot and add the page's errors. */
-async function withPage(name, body) {
-  const page = await h.newPage(browser);
-  try {
-    await body(page);
-  } catch (err) {
-    try {
-      const shot = await h.screenshot(page, `failed-${name}`);
-      err.message += `\n  screenshot: ${shot}`;
-    } catch {}
-    if (page.problems.length) err.message += `\n  page errors:\n    ${page.problems.join('\n    ')}`;
-    throw err;
-  } finally {
-    await page.context().close();
-  }
-}
+const withPage = (name, body) => h.withPage(browser, name, body);
 
 const connectButton = (page) => page.getByRole('button', { name: /^Connect/ });
 const field = (page, title) => page.getByLabel(title, { exact: true });

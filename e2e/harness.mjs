@@ -157,8 +157,8 @@ export async function launchBrowser() {
  * A new page in a fresh context that records console errors and page errors;
  * `page.problems` lists them (useful in assertion messages).
  */
-export async function newPage(browser) {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
+export async function newPage(browser, contextOptions = {}) {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 900 }, ...contextOptions });
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   page.setDefaultNavigationTimeout(30_000);
@@ -168,6 +168,23 @@ export async function newPage(browser) {
     if (msg.type() === 'error') page.problems.push(`console.error: ${msg.text()}`);
   });
   return page;
+}
+
+/** Runs `body(page)` in a fresh page; on failure saves a screenshot `failed-<name>` and adds the page's errors. */
+export async function withPage(browser, name, body, contextOptions = {}) {
+  const page = await newPage(browser, contextOptions);
+  try {
+    await body(page);
+  } catch (err) {
+    try {
+      const shot = await screenshot(page, `failed-${name}`);
+      err.message += `\n  screenshot: ${shot}`;
+    } catch {}
+    if (page.problems.length) err.message += `\n  page errors:\n    ${page.problems.join('\n    ')}`;
+    throw err;
+  } finally {
+    await page.context().close();
+  }
 }
 
 /** Save a full-page screenshot under ARTIFACTS; returns its path. */

@@ -33,6 +33,17 @@ pub fn focus_by_id(scope: Option<&web_sys::Node>, id: &str) {
     }
 }
 
+/// Moves keyboard focus to the first element under `scope` that matches `selector`; whether
+/// one took it.
+pub fn focus_first(scope: &web_sys::Element, selector: &str) -> bool {
+    scope
+        .query_selector(selector)
+        .ok()
+        .flatten()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        .is_some_and(|e| e.focus().is_ok())
+}
+
 /// `s` in lower case by the browser's `String.prototype.toLowerCase` (the same Unicode default
 /// case mapping as `str::to_lowercase`, final sigma included), so the wasm carries no Unicode
 /// case tables (about 16 KiB).

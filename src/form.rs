@@ -143,13 +143,8 @@ fn focus_in(form_ref: NodeRef<leptos::html::Div>, id: &str) {
 
 /// Focuses the first element of this form that matches `selector`.
 fn focus_first(form_ref: NodeRef<leptos::html::Div>, selector: &str) {
-    if let Some(el) = form_ref
-        .try_get_untracked()
-        .flatten()
-        .and_then(|f| f.query_selector(selector).ok().flatten())
-        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-    {
-        let _ = el.focus();
+    if let Some(form) = form_ref.try_get_untracked().flatten() {
+        crate::dom::focus_first(&form, selector);
     }
 }
 
@@ -167,16 +162,8 @@ fn close_open_guide(form: &web_sys::Element) -> bool {
             .matches(".cu-guide__section")
             .unwrap_or(false)
             .then(|| format!("[aria-controls=\"{}\"]", active.id()));
-        let focus = |scope: &web_sys::Element, selector: &str| {
-            scope
-                .query_selector(selector)
-                .ok()
-                .flatten()
-                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-                .is_some_and(|e| e.focus().is_ok())
-        };
-        if !link.is_some_and(|l| focus(form, &l)) {
-            focus(&details, "summary");
+        if !link.is_some_and(|l| crate::dom::focus_first(form, &l)) {
+            crate::dom::focus_first(&details, "summary");
         }
     }
     true

@@ -7,16 +7,6 @@ use connect_ui_core::{
 };
 use leptos::prelude::*;
 
-/// Focuses the first element under `scope` that matches `selector`; false if there is none.
-fn focus_in(scope: &web_sys::Element, selector: &str) -> bool {
-    scope
-        .query_selector(selector)
-        .ok()
-        .flatten()
-        .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
-        .is_some_and(|e| e.focus().is_ok())
-}
-
 /// Shows the provider picker, then the chosen provider's form, with a way back.
 #[component]
 pub fn ConnectUi(
@@ -140,7 +130,7 @@ pub fn ConnectUi(
         }
         request_animation_frame(move || {
             if let Some(root) = root_ref.try_get_untracked().flatten() {
-                focus_in(&root, target);
+                crate::dom::focus_first(&root, target);
             }
         });
     };

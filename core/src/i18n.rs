@@ -83,8 +83,6 @@ pub struct Messages {
     table: Option<&'static [Option<&'static str>]>,
     /// The locale's strings loaded at run time (`locales/<code>.json`), when not compiled in.
     loaded: Option<Arc<HashMap<String, String>>>,
-    /// The locale's table is neither compiled in nor loaded yet: English stands in meanwhile.
-    missing: Option<&'static str>,
     /// The host's replacements, over `table`.
     overrides: HashMap<String, String>,
 }
@@ -114,27 +112,26 @@ impl Messages {
                 code.to_string()
             },
             table,
-            missing: (code != "en" && table.is_none()).then_some(code),
             ..Self::default()
         }
     }
 
     /// The shipped locale whose strings must still be loaded (`"fr"`), if any.
     pub fn missing_table(&self) -> Option<&'static str> {
-        self.missing
+        let code = negotiate([self.locale.as_str()]);
+        (code != "en" && self.table.is_none() && self.loaded.is_none()).then_some(code)
     }
 
     /// Supplies the strings of a locale loaded at run time (see `parse_table`).
     pub fn with_loaded(mut self, table: Arc<HashMap<String, String>>) -> Self {
         self.loaded = Some(table);
-        self.missing = None;
         self
     }
 
     /// Gives up on the locale's own strings (its file could not be loaded): English, labelled
     /// as English so `lang` tells the truth, with the host's overrides kept.
     pub fn in_english(mut self) -> Self {
-        if self.missing.take().is_some() {
+        if self.missing_table().is_some() {
             self.locale = "en".into();
         }
         self
