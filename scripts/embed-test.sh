@@ -69,51 +69,15 @@ fi
 # ---------------------------------------------------------------------------
 # node --test suites; totals from the TAP report, like e2e.sh.
 
-# suite LAYER LOGNAME ENV... -- FILE...: run node --test on FILEs with ENV, record the totals.
-suite() {
-  local layer=$1 name=$2
-  shift 2
-  local envs=()
-  while [ "$1" != -- ]; do
-    envs+=("$1")
-    shift
-  done
-  shift
-  local log="$LOG_DIR/$name.log" tap="$LOG_DIR/$name.tap" st=0 passed failed cancelled todo
-  info "$layer (log: target/logs/$name.log)"
-  env "${envs[@]}" EMBED_LEPTOS_DIST="$EXAMPLE_DIST" E2E_ARTIFACTS="$CONNECT_UI_ROOT/target/screenshots" \
-    timeout --kill-after=10 900 \
-    node --test --test-concurrency=1 --test-timeout=180000 \
-    --test-reporter=spec --test-reporter-destination=stdout \
-    --test-reporter=tap --test-reporter-destination="$tap" \
-    "${EXTRA_NODE_ARGS[@]}" "$@" >"$log" 2>&1 </dev/null || st=$?
-  # The readable lines: suites, tests, and what the tests print (events, CSP, memory figures).
-  sed -n '/^ℹ tests/q; p' "$log" | grep -E '^\s*(▶|✔|✖|﹣)|^(events|csp|memory)' | sed 's/^/    /' || true
-  passed=$(awk '/^# pass /{print $3}' "$tap" | tail -n 1)
-  failed=$(awk '/^# fail /{print $3}' "$tap" | tail -n 1)
-  cancelled=$(awk '/^# cancelled /{print $3}' "$tap" | tail -n 1)
-  todo=$(awk '/^# todo /{print $3}' "$tap" | tail -n 1)
-  passed=${passed:-0}
-  failed=$((${failed:-0} + ${cancelled:-0}))
-  local note=
-  [ "${todo:-0}" -gt 0 ] && note="${todo} todo: known Rust-side bugs, see the test names"
-  if [ "$st" -ne 0 ]; then
-    show_tail "$log" 80
-    if [ "$failed" -eq 0 ]; then
-      failed=1
-      note="node --test exited $st without a failed test"
-    fi
-    status=1
-  fi
-  record "$layer" "$passed" "$failed" "$note"
-}
-
-EXTRA_NODE_ARGS=("$@")
+NODE_TEST_ARGS=("$@")
+NODE_TEST_TIMEOUT=180000
 mkdir -p target/screenshots
 for browser in ${EMBED_BROWSERS:-chromium firefox}; do
-  suite "embed ($browser)" "embed-$browser" EMBED_BROWSER="$browser" -- e2e/embed-suite.mjs
+  node_suite "embed ($browser)" "embed-$browser" EMBED_BROWSER="$browser" EMBED_LEPTOS_DIST="$EXAMPLE_DIST" \
+    -- e2e/embed-suite.mjs || status=1
 done
-suite "embed: memory (chromium)" embed-memory EMBED_BROWSER=chromium -- e2e/embed-memory.mjs
+node_suite "embed: memory (chromium)" embed-memory EMBED_BROWSER=chromium EMBED_LEPTOS_DIST="$EXAMPLE_DIST" \
+  -- e2e/embed-memory.mjs || status=1
 
 if $own_summary; then
   print_summary || exit 1

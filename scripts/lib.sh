@@ -11,8 +11,9 @@ cd "$CONNECT_UI_ROOT"
 LOG_DIR="$CONNECT_UI_ROOT/target/logs"
 mkdir -p "$LOG_DIR"
 
-# The backend that preview.sh runs (release) and the one the test scripts run: a debug build,
-# which shares its dependencies with `cargo test` and skips the release profile's fat LTO.
+# The backend that start_backend runs: release (bench.sh) unless `build_backend debug` chose the
+# debug build, which the test scripts and preview.sh run: it shares its dependencies with
+# `cargo test` and skips the release profile's fat LTO (minutes on 2 cores).
 BACKEND_BIN="$CONNECT_UI_ROOT/target/release/connect-ui-backend"
 export TEST_BACKEND_BIN="$CONNECT_UI_ROOT/target/debug/connect-ui-backend"
 
@@ -181,10 +182,17 @@ new_tmp_dir() {
 # ---------------------------------------------------------------------------
 # Backend
 
+# build_backend [release|debug]: build the backend and point BACKEND_BIN at it.
 build_backend() {
-  info "building the backend (release; log: target/logs/backend-build.log)"
-  must backend-build "building connect-ui-backend" \
-    cargo build -p connect-ui-backend --release --locked
+  local profile=${1:-release}
+  info "building the backend ($profile; log: target/logs/backend-build.log)"
+  if [ "$profile" = debug ]; then
+    must backend-build "building connect-ui-backend" cargo build -p connect-ui-backend --locked
+    BACKEND_BIN=$TEST_BACKEND_BIN
+  else
+    must backend-build "building connect-ui-backend" \
+      cargo build -p connect-ui-backend --release --locked
+  fi
 }
 
 # try_start_backend PORT LOGFILE ARGS...: start the built backend on 127.0.0.1:PORT and wait
@@ -278,4 +286,47 @@ print_summary() {
     { printf "  %-36s %5d passed %5d failed%s\n", $1, $2, $3, ($4 != "" ? "   (" $4 ")" : ""); p += $2; f += $3 }
     END { printf "\n%d passed, %d failed\n", p, f; exit (f > 0 ? 1 : 0) }
   ' "$RESULTS_FILE"
+}
+
+# node_suite LAYER LOGNAME ENV... -- FILE...: run `node --test` on FILEs with ENV (plus the
+# NODE_TEST_ARGS array; the whole run bounded by NODE_SUITE_TIMEOUT seconds, default 900, each
+# file and test by NODE_TEST_TIMEOUT ms, default 300000), show
+# the test lines and what tests print (lines starting "» ", "events", "csp", "memory"), and
+# record the TAP totals. Returns non-zero if anything failed.
+NODE_TEST_ARGS=()
+node_suite() {
+  local layer=$1 name=$2
+  shift 2
+  local envs=()
+  while [ "$1" != -- ]; do
+    envs+=("$1")
+    shift
+  done
+  shift
+  local log="$LOG_DIR/$name.log" tap="$LOG_DIR/$name.tap" st=0 passed failed cancelled todo
+  info "$layer (log: target/logs/$name.log)"
+  env "${envs[@]}" E2E_ARTIFACTS="$CONNECT_UI_ROOT/target/screenshots" \
+    timeout --kill-after=30 "${NODE_SUITE_TIMEOUT:-900}" \
+    node --test --test-concurrency=1 --test-timeout="${NODE_TEST_TIMEOUT:-300000}" \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$tap" \
+    "${NODE_TEST_ARGS[@]}" "$@" >"$log" 2>&1 </dev/null || st=$?
+  sed -n '/^ℹ tests/q; p' "$log" | grep -E '^\s*(▶|✔|✖|﹣|» )|^(events|csp|memory)' | sed 's/^/    /' || true
+  passed=$(awk '/^# pass /{print $3}' "$tap" 2>/dev/null | tail -n 1)
+  failed=$(awk '/^# fail /{print $3}' "$tap" 2>/dev/null | tail -n 1)
+  cancelled=$(awk '/^# cancelled /{print $3}' "$tap" 2>/dev/null | tail -n 1)
+  todo=$(awk '/^# todo /{print $3}' "$tap" 2>/dev/null | tail -n 1)
+  passed=${passed:-0}
+  failed=$((${failed:-0} + ${cancelled:-0}))
+  local note=
+  [ "${todo:-0}" -gt 0 ] && note="${todo} todo: known Rust-side bugs, see the test names"
+  if [ "$st" -ne 0 ]; then
+    show_tail "$log" 80
+    if [ "$failed" -eq 0 ]; then
+      failed=1
+      note="node --test exited $st without a failed test"
+    fi
+  fi
+  record "$layer" "$passed" "$failed" "$note"
+  [ "$st" -eq 0 ] && [ "$failed" -eq 0 ]
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Quick start: the widget's preview page with a live backend.
 #   - installs the build tools if missing (scripts/setup.sh),
-#   - builds and starts the reference backend on 127.0.0.1:3000 (data in data/connect-ui.sqlite3),
+#   - builds and starts the reference backend on 127.0.0.1:3000 (data in
+#     target/preview/connect-ui.sqlite3: outside what Trunk watches, see Trunk.toml [watch]),
 #   - runs `trunk serve` on http://127.0.0.1:8080 (Trunk.toml proxies /api/ to the backend).
 # Ctrl-C stops both. Extra arguments go to `trunk serve` (e.g. --release).
 #
@@ -11,7 +12,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 BACKEND_PORT=${BACKEND_PORT:-3000}
-DB=${CONNECT_UI_DB:-data/connect-ui.sqlite3}
+DB=${CONNECT_UI_DB:-target/preview/connect-ui.sqlite3}
 
 "$CONNECT_UI_ROOT/scripts/setup.sh"
 
@@ -25,7 +26,7 @@ if ! pick_port 8080 | grep -qx 8080; then
 fi
 
 mkdir -p "$(dirname "$DB")"
-build_backend
+build_backend debug
 info "starting the backend on 127.0.0.1:$BACKEND_PORT (log: target/logs/preview-backend.log)"
 start_backend "$BACKEND_PORT" "$LOG_DIR/preview-backend.log" --mode dev --db "$DB"
 note "backend healthy: $BACKEND_URL/health"

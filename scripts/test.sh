@@ -3,7 +3,8 @@
 #   (a) lint: cargo fmt --check; clippy (workspace, all targets) and clippy for wasm32 (connect-ui)
 #   (b) native tests: connect-ui-core (all features), connect-ui-backend
 #   (c) wasm-bindgen browser tests of the widget against a live backend, Chromium then Firefox
-#   (d) end-to-end suite (release build served by the backend, Playwright + Chromium)
+#   (d) end-to-end suite (release build served by the backend, Playwright + Chromium), embedding
+#   (e) the README's preview command (scripts/readme-test.sh)
 # Every layer runs even if an earlier one failed. Logs: target/logs/. Ends with a summary and a
 # single line "N passed, M failed"; exits non-zero if anything failed.
 
@@ -13,6 +14,7 @@
 started=$SECONDS
 info "setup (scripts/setup.sh --test)"
 "$CONNECT_UI_ROOT/scripts/setup.sh" --test
+setup_seconds=$((SECONDS - started))
 
 install_cleanup
 new_tmp_dir test
@@ -70,6 +72,13 @@ info "(d) end-to-end"
 layer_script "e2e" "$CONNECT_UI_ROOT/scripts/e2e.sh"
 layer_script "embed" "$CONNECT_UI_ROOT/scripts/embed-test.sh"
 
+echo
+info "(e) the README's preview command, as a new user runs it"
+layer_script "README preview" "$CONNECT_UI_ROOT/scripts/readme-test.sh"
+
 elapsed=$((SECONDS - started))
-printf '\n(total time %dm%02ds; logs in target/logs/)\n' $((elapsed / 60)) $((elapsed % 60))
+tests=$((elapsed - setup_seconds))
+printf '\n(setup %dm%02ds, tests %dm%02ds, total %dm%02ds; logs in target/logs/)\n' \
+  $((setup_seconds / 60)) $((setup_seconds % 60)) $((tests / 60)) $((tests % 60)) \
+  $((elapsed / 60)) $((elapsed % 60))
 print_summary

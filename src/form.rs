@@ -497,11 +497,18 @@ pub fn ConnectForm(
                         form_error
                             .get()
                             .map(|(error, extra)| {
-                                let mut text = m.with(|m| m.submit_error(&error));
-                                for e in extra {
-                                    text.push(' ');
-                                    text.push_str(&e);
-                                }
+                                // A 429's "try again in N seconds" follows the countdown; only
+                                // the text changes, so the focused alert stays the same node.
+                                let text = move || {
+                                    let wait = wait_seconds.get();
+                                    let mut text =
+                                        m.with(|m| m.submit_error_counting(&error, wait));
+                                    for e in &extra {
+                                        text.push(' ');
+                                        text.push_str(e);
+                                    }
+                                    text
+                                };
                                 view! {
                                     <div class="cu-form__error" part="form-error" role="alert" tabindex="-1">
                                         {text}

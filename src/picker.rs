@@ -29,30 +29,7 @@ fn option_buttons(list: &web_sys::HtmlElement) -> Vec<web_sys::HtmlElement> {
 /// list's end scrolls into view or the keyboard moves past its last row.
 const WINDOW_ROWS: usize = 60;
 
-#[wasm_bindgen::prelude::wasm_bindgen]
-extern "C" {
-    /// The browser's `IntersectionObserver` (not among the web-sys features this crate enables).
-    type IntersectionObserver;
-    #[wasm_bindgen(constructor, catch)]
-    fn new(
-        callback: &js_sys::Function,
-        options: &js_sys::Object,
-    ) -> Result<IntersectionObserver, wasm_bindgen::JsValue>;
-    #[wasm_bindgen(method)]
-    fn observe(this: &IntersectionObserver, target: &web_sys::Element);
-    #[wasm_bindgen(method)]
-    fn unobserve(this: &IntersectionObserver, target: &web_sys::Element);
-    #[wasm_bindgen(method)]
-    fn disconnect(this: &IntersectionObserver);
-    #[wasm_bindgen(method, js_name = takeRecords)]
-    fn take_records(this: &IntersectionObserver) -> js_sys::Array;
-
-    type IntersectionObserverEntry;
-    #[wasm_bindgen(method, getter, js_name = isIntersecting)]
-    fn is_intersecting(this: &IntersectionObserverEntry) -> bool;
-    #[wasm_bindgen(method, getter)]
-    fn target(this: &IntersectionObserverEntry) -> web_sys::Element;
-}
+use web_sys::{IntersectionObserver, IntersectionObserverEntry, IntersectionObserverInit};
 
 /// Watches the element after the list: while it is in (or near) the viewport, `on_near_end`
 /// appends the next rows; it returns whether it did, and then the element is observed afresh
@@ -78,11 +55,12 @@ impl EndWatch {
                     }
                 },
             );
-        let options = js_sys::Object::new();
+        let options = IntersectionObserverInit::new();
         // Half a screen early, so scrolling rarely meets the end of the list.
-        let _ = js_sys::Reflect::set(&options, &"rootMargin".into(), &"0px 0px 50% 0px".into());
+        options.set_root_margin("0px 0px 50% 0px");
         let observer =
-            IntersectionObserver::new(callback.as_ref().unchecked_ref(), &options).ok()?;
+            IntersectionObserver::new_with_options(callback.as_ref().unchecked_ref(), &options)
+                .ok()?;
         Some(Self {
             observer,
             _callback: callback,
@@ -364,13 +342,13 @@ pub fn ProviderPicker(
     view! {
         <div class="cu-picker" part="picker">
             <h2 class="cu-picker__title">{move || m.with(|m| m.t("picker.title"))}</h2>
-            <label class="cu-field__label" for=search_id.clone()>
+            <label class="cu-picker__search-label" for=search_id.clone()>
                 {move || m.with(|m| m.t("picker.search"))}
             </label>
             <input
                 node_ref=search_ref
                 id=search_id.clone()
-                class="cu-field__input cu-picker__search"
+                class="cu-picker__search"
                 part="search"
                 type="search"
                 autocomplete="off"

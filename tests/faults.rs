@@ -324,6 +324,36 @@ async fn fault_429_counts_down_then_allows_a_retry() {
     both("429", Expect::Error("Try again in 2 seconds", Some(1))).await;
 }
 
+#[wasm_bindgen_test]
+async fn a_429_message_follows_its_countdown_to_zero() {
+    let (root, _h) = submit_to_fault("429", "workos").await;
+    let alert = || {
+        root.query_selector("[role=alert]")
+            .unwrap()
+            .and_then(|a| a.text_content())
+            .unwrap_or_default()
+    };
+    assert!(
+        wait_for_ms(5_000, || alert().contains("Try again in 2 seconds")).await,
+        "{}",
+        alert()
+    );
+    assert!(
+        wait_for_ms(3_000, || alert().contains("Try again in 1 second.")).await,
+        "{}",
+        alert()
+    );
+    let button = submit_button(&root);
+    assert!(wait_for_ms(3_000, || !button.has_attribute("disabled")).await);
+    // With the button enabled again, no stale "in N seconds" is left beside it.
+    assert!(
+        wait_for_ms(1_000, || alert().contains("You can try again now")).await,
+        "{}",
+        alert()
+    );
+    assert!(!alert().contains("second"), "{}", alert());
+}
+
 /// Mounts `provider`'s form against one fault, fills good values and clicks Connect once;
 /// returns the container and the handle that unmounts the form.
 async fn submit_to_fault(fault: &str, provider: &'static str) -> (HtmlElement, impl Sized) {

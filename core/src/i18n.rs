@@ -283,6 +283,37 @@ impl Messages {
         }
     }
 
+    /// The message for a failed submission while a 429's wait counts down: the number follows
+    /// `seconds_left`, and at zero it says the user may try again (a frozen "in 2 seconds"
+    /// beside an enabled button misleads). Any other failure reads as `submit_error`.
+    pub fn submit_error_counting(&self, error: &SubmitError, seconds_left: u32) -> String {
+        match error {
+            SubmitError::Rejected {
+                status: 429,
+                retry_after: Some(_),
+                ..
+            } if seconds_left == 0 => self.t("submit.rate_limited_over"),
+            SubmitError::Rejected {
+                status: 429,
+                retry_after: Some(_),
+                ..
+            } => self.rate_limited_wait(seconds_left),
+            _ => self.submit_error(error),
+        }
+    }
+
+    /// "Try again in N seconds", with the singular for one second.
+    fn rate_limited_wait(&self, seconds: u32) -> String {
+        if seconds == 1 {
+            self.t("submit.rate_limited_wait_one")
+        } else {
+            self.tf(
+                "submit.rate_limited_wait",
+                &[("seconds", &seconds.to_string())],
+            )
+        }
+    }
+
     /// The message for a failed submission, in this locale. A backend's own JSON message is
     /// shown as it came (the backend chose its wording), except for 401 and 429 where the
     /// widget knows what to tell the user.
@@ -305,9 +336,7 @@ impl Messages {
                     409 => self.t("submit.already_connected"),
                     413 => self.t("submit.too_large"),
                     429 => match error.retry_after() {
-                        Some(s) => {
-                            self.tf("submit.rate_limited_wait", &[("seconds", &s.to_string())])
-                        }
+                        Some(s) => self.rate_limited_wait(s),
                         None => self.t("submit.rate_limited"),
                     },
                     500..=599 => self.tf("submit.server_error", &[("status", &status.to_string())]),
@@ -507,6 +536,32 @@ mod tests {
         assert!(english.starts_with("WorkOS API keys start with sk_"));
         let french = fr.field_error("workos", key, &err);
         assert!(french.contains("sk_") && french != english, "{french}");
+    }
+
+    #[test]
+    fn a_rate_limit_message_follows_its_countdown() {
+        let error = crate::contract::interpret_response(429, "", Some("2")).unwrap_err();
+        let en = Messages::english();
+        assert_eq!(
+            en.submit_error_counting(&error, 2),
+            "Too many attempts. Try again in 2 seconds."
+        );
+        assert_eq!(
+            en.submit_error_counting(&error, 1),
+            "Too many attempts. Try again in 1 second."
+        );
+        assert_eq!(
+            en.submit_error_counting(&error, 0),
+            "Too many attempts were made. You can try again now."
+        );
+        let fr = messages("fr");
+        assert!(fr.submit_error_counting(&error, 0).contains("maintenant"));
+        // Other failures don't count down.
+        let server = crate::contract::interpret_response(502, "", None).unwrap_err();
+        assert_eq!(
+            en.submit_error_counting(&server, 0),
+            en.submit_error(&server)
+        );
     }
 
     #[test]
