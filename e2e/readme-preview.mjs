@@ -7,7 +7,7 @@
 // Run by scripts/readme-test.sh (part of scripts/test.sh), or directly:
 //   node --test e2e/readme-preview.mjs
 // Env: PREVIEW_STAY_SECONDS (default 35), PREVIEW_START_TIMEOUT (seconds for the first build,
-// default 1500), PREVIEW_LOG (default target/logs/readme-preview.log).
+// default 1500), PREVIEW_LOG (default target/logs/readme-preview-serve.log: preview.sh's output, Trunk's log).
 //
 // Not named *.test.mjs: e2e.sh's `node --test e2e/` must not pick it up (it starts its own
 // servers on the preview's fixed ports).
@@ -22,7 +22,7 @@ import * as h from './harness.mjs';
 const PREVIEW = 'http://127.0.0.1:8080';
 const STAY_MS = Number(process.env.PREVIEW_STAY_SECONDS || 35) * 1000;
 const START_TIMEOUT_MS = Number(process.env.PREVIEW_START_TIMEOUT || 1500) * 1000;
-const LOG = path.resolve(h.ROOT, process.env.PREVIEW_LOG || 'target/logs/readme-preview.log');
+const LOG = path.resolve(h.ROOT, process.env.PREVIEW_LOG || 'target/logs/readme-preview-serve.log');
 const KANDJI_TOKEN = '1bc32cba-a5d6-438a-bbcc-af312f560a3c';
 
 // Trunk's own log lines ("starting build", "success"), colour codes removed.
@@ -123,4 +123,14 @@ test("the README's preview command serves a form that stays put while the user t
     assert.equal(builds(), 1, 'one build in all: the first');
     assert.deepEqual(page.problems, [], 'no page errors');
   });
+
+  // Ctrl-C's equivalent: nothing the command started keeps running.
+  await stopPreview();
+  for (const url of [`${PREVIEW}/`, 'http://127.0.0.1:3000/health']) {
+    const answered = await fetch(url, { signal: AbortSignal.timeout(2000) }).then(
+      () => true,
+      () => false,
+    );
+    assert.equal(answered, false, `${url} still answers after the preview was stopped`);
+  }
 });

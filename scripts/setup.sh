@@ -85,26 +85,60 @@ wb_lock=$(cargo_lock_version wasm-bindgen)
 wb_pin=$(trunk_tool_pin wasm_bindgen)
 [ "$wb_pin" = "$wb_lock" ] || die "Trunk.toml pins wasm_bindgen = \"$wb_pin\" but Cargo.lock has wasm-bindgen $wb_lock: set [tools] wasm_bindgen = \"$wb_lock\" in Trunk.toml"
 
+# The cargo installs run side by side: one `cargo install` leaves a core idle for much of its
+# time (crates that depend on each other in a line, linking), so on 2 cores all of them at once
+# finish minutes before the same installs in turn.
+INSTALL_PIDS=()
+INSTALL_WHAT=()
+# bg_install LOGNAME WHAT CARGO-INSTALL-ARGS...: start one install in the background.
+bg_install() {
+  local name=$1 what=$2
+  shift 2
+  info "installing $what in the background (log: target/logs/$name.log)"
+  run_logged "$name" cargo_install "$@" &
+  INSTALL_PIDS+=("$!")
+  INSTALL_WHAT+=("$what")
+}
+# wait_installs: wait for every background install; die naming those that failed.
+wait_installs() {
+  local i failed=()
+  [ "${#INSTALL_PIDS[@]}" -gt 0 ] || return 0
+  info "waiting for ${INSTALL_WHAT[*]} (about 10-15 min on 2 cores from nothing)"
+  for i in "${!INSTALL_PIDS[@]}"; do
+    wait "${INSTALL_PIDS[$i]}" || failed+=("${INSTALL_WHAT[$i]}")
+  done
+  INSTALL_PIDS=()
+  [ "${#failed[@]}" -eq 0 ] || die "installing ${failed[*]} failed (logs: target/logs/setup-*.log)"
+}
+
 have=$(tool_version trunk --version)
 if [ "$have" = "$TRUNK_VERSION" ]; then
   note "trunk $TRUNK_VERSION: present"
 else
-  info "installing trunk $TRUNK_VERSION${have:+ (found $have)} — about 6-11 min on 2 cores (log: target/logs/setup-trunk.log)"
-  must setup-trunk "cargo install trunk $TRUNK_VERSION" \
-    cargo_install trunk --version "$TRUNK_VERSION" --locked --force
+  bg_install setup-trunk "trunk $TRUNK_VERSION${have:+ (found $have)}" \
+    trunk --version "$TRUNK_VERSION" --locked --force
 fi
 
 have=$(tool_version wasm-bindgen --version)
 have_runner=$(tool_version wasm-bindgen-test-runner --version)
 if [ "$have" = "$wb_lock" ] && [ "$have_runner" = "$wb_lock" ]; then
   note "wasm-bindgen-cli $wb_lock: present"
+  wb_installing=false
 else
-  info "installing wasm-bindgen-cli $wb_lock${have:+ (found $have)} — about 5 min (log: target/logs/setup-wasm-bindgen.log)"
   # Not --locked: the CLI's own lockfile pins crates that no longer build with current Rust.
-  must setup-wasm-bindgen "cargo install wasm-bindgen-cli $wb_lock" \
-    cargo_install wasm-bindgen-cli --version "$wb_lock" --force
-  have=$(tool_version wasm-bindgen --version)
-  [ "$have" = "$wb_lock" ] || die "wasm-bindgen reports '$have' after installing $wb_lock (is another one earlier on PATH? $(command -v wasm-bindgen))"
+  bg_install setup-wasm-bindgen "wasm-bindgen-cli $wb_lock${have:+ (found $have)}" \
+    wasm-bindgen-cli --version "$wb_lock" --force
+  wb_installing=true
+fi
+
+if $with_test; then
+  have=$(tool_version geckodriver --version)
+  if [ "$have" = "$GECKODRIVER_VERSION" ]; then
+    note "geckodriver $GECKODRIVER_VERSION: present"
+  else
+    bg_install setup-geckodriver "geckodriver $GECKODRIVER_VERSION${have:+ (found $have)}" \
+      geckodriver --version "$GECKODRIVER_VERSION" --locked --force
+  fi
 fi
 
 # ---------------------------------------------------------------------------
@@ -129,16 +163,13 @@ wo_have=$(wasm-opt --version | awk '{print "version_" $3}')
 note "wasm-opt $wo_have from npm binaryen: ok"
 
 # ---------------------------------------------------------------------------
-if $with_test; then
-  have=$(tool_version geckodriver --version)
-  if [ "$have" = "$GECKODRIVER_VERSION" ]; then
-    note "geckodriver $GECKODRIVER_VERSION: present"
-  else
-    info "installing geckodriver $GECKODRIVER_VERSION${have:+ (found $have)} — about 3 min (log: target/logs/setup-geckodriver.log)"
-    must setup-geckodriver "cargo install geckodriver $GECKODRIVER_VERSION" \
-      cargo_install geckodriver --version "$GECKODRIVER_VERSION" --locked --force
-  fi
+wait_installs
+if $wb_installing; then
+  have=$(tool_version wasm-bindgen --version)
+  [ "$have" = "$wb_lock" ] || die "wasm-bindgen reports '$have' after installing $wb_lock (is another one earlier on PATH? $(command -v wasm-bindgen))"
+fi
 
+if $with_test; then
   if [ -n "$APT_PID" ]; then
     info "waiting for apt (at most 15 min)"
     deadline=$((SECONDS + 900))
