@@ -13,9 +13,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ROOT, PKG, startStaticServer, strictCsp, inlineScriptHashes } from './embed-server.mjs';
+import { ROOT, PKG, startStaticServer, strictCsp, inlineScriptHashes, configureEmbedPage } from './embed-server.mjs';
 
-export { ROOT, PKG };
+export { ROOT, PKG, startStaticServer, configureEmbedPage };
 const requireFromTools = createRequire(path.join(ROOT, 'tools', 'package.json'));
 
 export const BROWSER = process.env.EMBED_BROWSER || 'chromium';
@@ -159,8 +159,16 @@ export async function startWorld(name) {
           scriptHashes: urlPath.startsWith('/leptos/') && body ? inlineScriptHashes(body.toString('utf8')) : [],
         }),
     }),
-    // The widget page may be framed by the host only.
-    widget: await startStaticServer({ port: widgetPort, csp: strictCsp({ connect: [backend.url], ancestors: [o.host] }) }),
+    // The widget page may be framed by the host only, and sends keys to the backend only: its
+    // embed.html configured as a host deploys it (production mode).
+    widget: await startStaticServer({
+      port: widgetPort,
+      csp: strictCsp({ connect: [backend.url], ancestors: [o.host] }),
+      transform: (urlPath, data) =>
+        urlPath === '/pkg/embed.html'
+          ? configureEmbedPage(data, { 'connect-ui-parent-origins': o.host, 'connect-ui-backend-origins': backend.url })
+          : data,
+    }),
     third: await startStaticServer({ port: thirdPort, csp: strictCsp({ ancestors: [o.host] }) }),
   };
   const cspReports = () => Object.values(servers).flatMap((s) => s.cspReports);

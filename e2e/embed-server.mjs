@@ -72,8 +72,25 @@ function resolveFile(urlPath) {
   return file.startsWith(base + path.sep) ? file : null;
 }
 
-/** Starts a server on 127.0.0.1:`port` (0: any free port). `csp` is a string or a function of the path. */
-export function startStaticServer({ port = 0, csp }) {
+/**
+ * The package's embed.html as a host deploys it: its `<meta name=...>` settings filled in
+ * (`{ 'connect-ui-parent-origins': 'https://app.example', ... }`).
+ */
+export function configureEmbedPage(html, settings) {
+  let out = html.toString('utf8');
+  for (const [name, value] of Object.entries(settings)) {
+    const re = new RegExp(`(<meta name="${name}" content=")[^"]*(")`);
+    if (!re.test(out)) throw new Error(`embed.html has no <meta name="${name}">`);
+    out = out.replace(re, (_, a, b) => `${a}${value}${b}`);
+  }
+  return Buffer.from(out, 'utf8');
+}
+
+/**
+ * Starts a server on 127.0.0.1:`port` (0: any free port). `csp` is a string or a function of the
+ * path; `transform(urlPath, data)`, if given, returns the bytes to send for a file found.
+ */
+export function startStaticServer({ port = 0, csp, transform }) {
   const cspReports = [];
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://127.0.0.1');
@@ -108,6 +125,7 @@ export function startStaticServer({ port = 0, csp }) {
     } catch {
       data = null;
     }
+    if (data && transform) data = transform(url.pathname, data);
     const policy = typeof csp === 'function' ? csp(url.pathname, data) : csp;
     const headers = {
       'Cache-Control': 'no-store',

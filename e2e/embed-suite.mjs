@@ -365,6 +365,90 @@ describe('(c) iframe across origins', () => {
     }));
 });
 
+/**
+ * An attack on a deploy of the iframe page whose embed.html has `settings(attackerOrigin)` and
+ * no CSP frame-ancestors (as a careless host serves it): the attacker's page on another origin
+ * frames the real page, names itself parent and answers its hello with `backendUrl` pointing at
+ * its own server. Returns the page's refusal, whether a form appeared, and what the page sent
+ * the attacker.
+ */
+async function attack(p, settings) {
+  const attacker = await h.startStaticServer({});
+  const widget = await h.startStaticServer({
+    transform: (urlPath, data) => (urlPath === '/pkg/embed.html' ? h.configureEmbedPage(data, settings(attacker.origin)) : data),
+  });
+  try {
+    await p.goto(`${attacker.origin}/attacker.html`);
+    await p.evaluate(
+      ({ widgetOrigin, steal }) => {
+        window.__fromWidget = [];
+        window.addEventListener('message', (e) => {
+          if (e.origin !== widgetOrigin) return;
+          window.__fromWidget.push(e.data);
+          if (e.data?.kind === 'hello') {
+            const options = { provider: 'workos', backendUrl: steal, sessionToken: 'attacker-token' };
+            e.source.postMessage({ source: 'connect-ui-host', version: 1, kind: 'init', options }, widgetOrigin);
+          }
+        });
+        const f = document.createElement('iframe');
+        f.src = `${widgetOrigin}/pkg/embed.html?parent=${encodeURIComponent(location.origin)}`;
+        f.title = 'widget';
+        document.body.append(f);
+      },
+      { widgetOrigin: widget.origin, steal: `${attacker.origin}/steal` },
+    );
+    const frame = await p.frame(widget.origin);
+    const refusal = await h.waitFor(() => frame.evaluate(() => document.querySelector('.cu-embed-error')?.textContent), {
+      message: 'the iframe page refusing',
+    });
+    // Whatever the page would still do has had time to happen.
+    await sleep(1000);
+    const form = await frame.evaluate(() => !!document.querySelector('.cu-form input'));
+    const sent = await p.evaluate(() => window.__fromWidget);
+    const stolen = p.requests.filter((r) => r.url.startsWith(`${attacker.origin}/steal`));
+    return { refusal, form, sent, stolen };
+  } finally {
+    await widget.close();
+    await attacker.close();
+  }
+}
+
+describe('(c) the iframe page under attack', () => {
+  test('shipped as is (production mode, no parent allow-list), the page refuses to run', () =>
+    page('iframe-unconfigured', async (p) => {
+      const { refusal, form, sent, stolen } = await attack(p, () => ({}));
+      assert.match(refusal, /no parent allow-list/);
+      assert.match(refusal, /connect-ui-parent-origins/, 'the message says what to configure');
+      assert.equal(form, false, 'no form to type a key into');
+      assert.deepEqual(sent, [], 'nothing sent to the framing page');
+      assert.deepEqual(stolen, []);
+    }));
+
+  test('a page not on the parent allow-list is refused', () =>
+    page('iframe-unlisted-parent', async (p) => {
+      const { refusal, form, sent } = await attack(p, () => ({ 'connect-ui-parent-origins': 'https://app.example' }));
+      assert.match(refusal, /may not embed this page/);
+      assert.equal(form, false);
+      assert.deepEqual(sent, []);
+    }));
+
+  test('a listed parent cannot send the typed key to a backend the page does not list', () =>
+    page('iframe-foreign-backend', async (p) => {
+      const { refusal, form, sent, stolen } = await attack(p, (attacker) => ({
+        'connect-ui-parent-origins': attacker,
+        'connect-ui-backend-origins': 'https://api.example',
+      }));
+      assert.match(refusal, /backendUrl http:\/\/127\.0\.0\.1:\d+ is not allowed by this page/);
+      assert.equal(form, false, 'no form to type a key into');
+      assert.deepEqual(
+        sent.map((m) => m.kind).filter((k) => k !== 'resize'),
+        ['hello', 'error'],
+        'the parent hears why, and nothing else',
+      );
+      assert.deepEqual(stolen, []);
+    }));
+});
+
 // ---------------------------------------------------------------------------
 describe('(d) strict Content-Security-Policy', () => {
   test('pages are served with the strict policy', async () => {

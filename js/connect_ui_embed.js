@@ -1,11 +1,17 @@
 // The iframe page (embed.html): mounts the widget with options that arrive by postMessage from
 // the parent page (connect_ui_host.js), and reports its events and height back.
 //
-// Trust: the page talks to exactly one origin, the parent's, named in ?parent= (and, when
-// embed.html lists allowed origins, only one of those). A message counts only if it comes from
-// that origin *and* from window.parent; everything else is ignored. Replies name that origin as
-// the target, so if the page is framed by anyone else the browser drops them: the session token
-// and the events never reach a page that merely claims to be the parent.
+// Trust: the page talks to exactly one origin, the parent's, named in ?parent= and listed in
+// embed.html's `connect-ui-parent-origins`. A message counts only if it comes from that origin
+// *and* from window.parent; everything else is ignored. Replies name that origin as the target,
+// so if the page is framed by anyone else the browser drops them: the session token and the
+// events never reach a page that merely claims to be the parent.
+//
+// Production mode (`connect-ui-mode`, the shipped default) refuses to run without a parent
+// allow-list: with none, any site could frame this page on its real origin, name itself parent
+// and receive what the user types. The typed key goes only to a backend on this page's origin or
+// listed in `connect-ui-backend-origins`: a parent may choose the provider, never where the key
+// is sent.
 
 import init, { mount } from './connect_ui.js';
 
@@ -19,8 +25,27 @@ function showError(message) {
   document.getElementById('connect-ui').replaceChildren(p);
 }
 
+/** The comma-separated list in `<meta name=...>`, trimmed, without empty entries. */
+function metaList(name) {
+  const meta = document.querySelector(`meta[name="${name}"]`);
+  return (meta?.content || '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/** `production` unless embed.html says `development` (then an empty parent list means any parent). */
+const MODE = document.querySelector('meta[name="connect-ui-mode"]')?.content.trim() === 'development' ? 'development' : 'production';
+const PARENT_ORIGINS = metaList('connect-ui-parent-origins');
+const BACKEND_ORIGINS = metaList('connect-ui-backend-origins');
+
 /** The parent origin from ?parent=, if it is a well-formed origin that this page accepts. */
 function parentOrigin() {
+  if (MODE === 'production' && PARENT_ORIGINS.length === 0) {
+    return {
+      error:
+        'connect-ui: this page has no parent allow-list. List the origins that may embed it in ' +
+        'embed.html (<meta name="connect-ui-parent-origins" content="https://app.example">), or set ' +
+        '<meta name="connect-ui-mode" content="development"> on a development machine.',
+    };
+  }
   const claimed = new URLSearchParams(location.search).get('parent') || '';
   let origin;
   try {
@@ -29,10 +54,28 @@ function parentOrigin() {
     return { error: 'connect-ui: open this page with connect_ui_host.js (missing ?parent=origin)' };
   }
   if (origin !== claimed || origin === 'null') return { error: `connect-ui: ?parent= must be an origin such as https://app.example, not "${claimed}"` };
-  const meta = document.querySelector('meta[name="connect-ui-parent-origins"]');
-  const allowed = (meta?.content || '').split(',').map((s) => s.trim()).filter(Boolean);
-  if (allowed.length > 0 && !allowed.includes(origin)) return { error: `connect-ui: ${origin} may not embed this page` };
+  if (PARENT_ORIGINS.length > 0 && !PARENT_ORIGINS.includes(origin)) return { error: `connect-ui: ${origin} may not embed this page` };
   return { origin };
+}
+
+/**
+ * Throws unless `options.backendUrl` (when given) is on this page's origin or listed in
+ * `connect-ui-backend-origins`: the parent must not be able to send the typed key elsewhere.
+ */
+function checkBackend(options) {
+  if (!options || typeof options !== 'object' || options.backendUrl === undefined) return;
+  let origin;
+  try {
+    origin = new URL(String(options.backendUrl), location.href).origin;
+  } catch {
+    throw new Error(`connect-ui: backendUrl "${options.backendUrl}" is not a URL`);
+  }
+  if (origin !== location.origin && !BACKEND_ORIGINS.includes(origin)) {
+    throw new Error(
+      `connect-ui: backendUrl ${origin} is not allowed by this page; list it in embed.html ` +
+        '(<meta name="connect-ui-backend-origins" content="https://api.example">)',
+    );
+  }
 }
 
 const parent = parentOrigin();
@@ -55,10 +98,12 @@ async function start(origin) {
     if (!message || message.source !== 'connect-ui-host' || message.version !== PROTOCOL.version) return;
     try {
       if (message.kind === 'init' && !handle) {
+        checkBackend(message.options);
         // onEvent is ours: functions don't travel by postMessage.
         const options = { ...message.options, onEvent: (e) => send({ kind: 'event', event: e }) };
         handle = mount(container, options);
       } else if (message.kind === 'update' && handle) {
+        checkBackend(message.options);
         handle.update(message.options);
       }
     } catch (err) {
