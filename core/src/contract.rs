@@ -258,11 +258,6 @@ impl SubmitError {
         }
     }
 
-    /// The English message shown above the submit button; says what happened and what to do.
-    pub fn message(&self) -> String {
-        crate::i18n::Messages::english().submit_error(self)
-    }
-
     /// Seconds the server asked us to wait before retrying.
     pub fn retry_after(&self) -> Option<u32> {
         match self {

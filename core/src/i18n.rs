@@ -350,6 +350,24 @@ impl Messages {
     }
 }
 
+// The English texts of the contract's and the rules' errors live here, with the other texts:
+// `contract` and `validate` know nothing of presentation, so every arrow points one way
+// (i18n → validate → contract).
+impl SubmitError {
+    /// The English message shown above the submit button; says what happened and what to do.
+    pub fn message(&self) -> String {
+        Messages::english().submit_error(self)
+    }
+}
+
+impl FieldError {
+    /// The English message shown under the field (the backend's wording; the widget localises
+    /// with [`Messages::field_error`]).
+    pub fn message(&self) -> String {
+        Messages::english().error_text(self)
+    }
+}
+
 /// Example token used when a UUID field has none of its own.
 const UUID_EXAMPLE: &str = "1bc32cba-a5d6-438a-bbcc-af312f560a3c";
 

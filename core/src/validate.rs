@@ -57,12 +57,6 @@ impl FieldError {
             FieldError::Unknown => "unknown_field",
         }
     }
-
-    /// The English message shown under the field (the backend's wording; the widget localises
-    /// with [`crate::i18n::Messages::field_error`]).
-    pub fn message(&self) -> String {
-        crate::i18n::Messages::english().error_text(self)
-    }
 }
 
 /// Characters that are never part of a key or a host name but arrive with pastes.
