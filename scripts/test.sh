@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Quick start: every check, in order. Installs what is missing first (scripts/setup.sh --test).
 #   (a) lint: cargo fmt --check; clippy (workspace, all targets) and clippy for wasm32 (connect-ui)
-#   (b) native tests: connect-ui-core (all features), connect-ui-backend
+#   (b) native tests: connect-ui-core (all features), connect-ui-backend, the widget's FormState
 #   (c) wasm-bindgen browser tests of the widget against a live backend, Chromium then Firefox
 #   (d) end-to-end suite (release build served by the backend, Playwright + Chromium), embedding
 #   (e) the README's preview command (scripts/readme-test.sh)
@@ -62,6 +62,8 @@ export PROPTEST_RNG_SEED="${PROPTEST_RNG_SEED:-20261122}"
 info "proptest seed $PROPTEST_RNG_SEED"
 run_cargo_tests "native: connect-ui-core" test-core cargo test -p connect-ui-core --all-features --no-fail-fast --locked || true
 run_cargo_tests "native: connect-ui-backend" test-backend cargo test -p connect-ui-backend --no-fail-fast --locked || true
+# The widget's logic outside components (FormState), natively: no browser needed.
+run_cargo_tests "native: connect-ui (form state)" test-widget cargo test -p connect-ui --lib --locked || true
 
 echo
 info "(c) wasm browser tests"

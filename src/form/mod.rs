@@ -1,0 +1,372 @@
+//! `ConnectForm`: one provider's credential form, a thin view over its `FormState` (state.rs),
+//! which children (`Field`, `Guide`, `Outcome`) get by context.
+
+mod field;
+mod guide;
+mod outcome;
+pub mod state;
+
+use crate::api::{new_idempotency_key, post_connection_with_retry, Endpoint, DEFAULT_TIMEOUT_MS};
+use crate::regexp::BrowserRegExp;
+use connect_ui_core::{
+    builtin_catalog, ConnectEvent, ConnectionCreated, ConnectionRequest, Messages, ProviderSpec,
+    SubmitError,
+};
+use field::Field;
+use guide::Guide;
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use outcome::Outcome;
+pub use state::FormState;
+use state::{AfterOutcome, SubmitBlocked};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use wasm_bindgen::JsCast;
+
+/// Which provider a form is for: a built-in id, or a whole spec supplied by the host.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProviderChoice {
+    /// Id looked up in the built-in catalog.
+    Id(String),
+    /// A host-supplied provider.
+    Spec(ProviderSpec),
+}
+
+impl From<&str> for ProviderChoice {
+    fn from(id: &str) -> Self {
+        ProviderChoice::Id(id.to_string())
+    }
+}
+
+impl From<String> for ProviderChoice {
+    fn from(id: String) -> Self {
+        ProviderChoice::Id(id)
+    }
+}
+
+impl From<ProviderSpec> for ProviderChoice {
+    fn from(spec: ProviderSpec) -> Self {
+        ProviderChoice::Spec(spec)
+    }
+}
+
+impl ProviderChoice {
+    /// The provider's spec, or `None` for an id the built-in catalog doesn't know.
+    pub fn resolve(&self) -> Option<ProviderSpec> {
+        match self {
+            ProviderChoice::Id(id) => builtin_catalog().find(id).cloned(),
+            ProviderChoice::Spec(spec) => Some(spec.clone()),
+        }
+    }
+}
+
+/// Gives every mounted form its own id prefix, so several forms can share a page.
+pub(crate) fn next_instance_id() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Counts `seconds` down to zero, once a second, so the button re-enables itself.
+fn start_countdown(wait_seconds: RwSignal<u32>, seconds: u32) {
+    wait_seconds.set(seconds);
+    let handle = std::rc::Rc::new(std::cell::Cell::new(None::<IntervalHandle>));
+    let slot = handle.clone();
+    if let Ok(h) = set_interval_with_handle(
+        move || {
+            let left = wait_seconds
+                .try_get_untracked()
+                .unwrap_or(0)
+                .saturating_sub(1);
+            // A disposed form (unmounted mid-wait) stops its own timer.
+            if wait_seconds.try_set(left).is_some() || left == 0 {
+                if let Some(h) = slot.take() {
+                    h.clear();
+                }
+            }
+        },
+        std::time::Duration::from_secs(1),
+    ) {
+        handle.set(Some(h));
+    }
+}
+
+/// Focuses an element of this form by id, in whatever tree (page or shadow root) it lives in.
+pub(crate) fn focus_in(form_ref: NodeRef<leptos::html::Div>, id: &str) {
+    // A form unmounted before its deferred focus runs has nothing left to focus.
+    let Some(scope) = form_ref.try_get_untracked().flatten() else {
+        return;
+    };
+    let scope = Some(scope);
+    crate::dom::focus_by_id(
+        scope.as_ref().map(|d| d.unchecked_ref::<web_sys::Node>()),
+        id,
+    );
+}
+
+/// Focuses the first element of this form that matches `selector`.
+fn focus_first(form_ref: NodeRef<leptos::html::Div>, selector: &str) {
+    if let Some(form) = form_ref.try_get_untracked().flatten() {
+        crate::dom::focus_first(&form, selector);
+    }
+}
+
+/// Escape on a form with its guide open: closes the guide and puts focus back where the user
+/// came from (the field's link that opened a section, else the summary). `false` when no guide
+/// was open, so Escape can mean "close the widget" further up.
+fn close_open_guide(form: &web_sys::Element) -> bool {
+    let Some(details) = form.query_selector("details[open]").ok().flatten() else {
+        return false;
+    };
+    let active = crate::dom::active_element(form).filter(|a| details.contains(Some(a)));
+    let _ = details.remove_attribute("open");
+    if let Some(active) = active {
+        let link = active
+            .matches(".cu-guide__section")
+            .unwrap_or(false)
+            .then(|| format!("[aria-controls=\"{}\"]", active.id()));
+        if !link.is_some_and(|l| crate::dom::focus_first(form, &l)) {
+            crate::dom::focus_first(&details, "summary");
+        }
+    }
+    true
+}
+
+/// Renders one provider's credential form, validates as the user types, posts to the host
+/// backend and shows the outcome.
+#[component]
+pub fn ConnectForm(
+    /// The provider: a built-in id (`"workos"`) or a full `ProviderSpec`.
+    #[prop(into)]
+    provider: ProviderChoice,
+    /// Base URL of the host backend; the form posts to `{backend_url}/connections`.
+    #[prop(into)]
+    backend_url: Signal<String>,
+    /// Short-lived session token, sent as `Authorization: Bearer` (never in the URL).
+    #[prop(optional, into)]
+    session_token: MaybeProp<String>,
+    /// Request timeout in milliseconds (default 15 000).
+    #[prop(optional, into)]
+    timeout_ms: MaybeProp<u32>,
+    /// Called once the backend has stored the connection.
+    #[prop(optional, into)]
+    on_success: Option<Callback<ConnectionCreated>>,
+    /// Called when a submission fails (after the message is shown).
+    #[prop(optional, into)]
+    on_error: Option<Callback<SubmitError>>,
+    /// Receives every host event (`validation_failed`, `submitted`, `connected`, `error`).
+    #[prop(optional, into)]
+    on_event: Option<Callback<ConnectEvent>>,
+    /// Locale tag (`fr`, `ja-JP`); when empty the browser's language, else English.
+    #[prop(optional, into)]
+    locale: MaybeProp<String>,
+    /// Replacement strings by message key (see `core/locales/en.json`).
+    #[prop(optional, into)]
+    strings: MaybeProp<HashMap<String, String>>,
+    /// Directory of the locale files (`fr.json`, …), fetched when the locale is not English
+    /// (default `locales/` beside the page).
+    #[prop(optional, into)]
+    locales_url: MaybeProp<String>,
+    /// Messages already chosen by a parent (`ConnectUi`); overrides `locale` and `strings`.
+    #[prop(optional, into)]
+    messages: Option<Signal<Messages>>,
+) -> impl IntoView {
+    let m: Signal<Messages> =
+        messages.unwrap_or_else(|| crate::i18n::use_messages(locale, strings, locales_url).into());
+    let emit = move |event: ConnectEvent| {
+        if let Some(cb) = on_event {
+            cb.run(event);
+        }
+    };
+    let Some(spec) = provider.resolve() else {
+        let id = match &provider {
+            ProviderChoice::Id(id) => id.clone(),
+            ProviderChoice::Spec(s) => s.id.clone(),
+        };
+        return view! {
+            <div class="cu-form cu-form--unknown" role="alert">
+                {move || m.with(|m| m.tf("form.unknown_provider", &[("id", &id)]))}
+            </div>
+        }
+        .into_any();
+    };
+    let form = FormState::new(
+        spec,
+        format!("cu{}", next_instance_id()),
+        m,
+        Arc::new(BrowserRegExp),
+    );
+    provide_context(form.clone());
+    let form_ref = NodeRef::<leptos::html::Div>::new();
+
+    // The request, retried on network trouble; its answer is applied to the state, then the
+    // view does what only it can (focus, the countdown, host callbacks).
+    let submit = {
+        let form = form.clone();
+        Action::new_local(
+            move |(endpoint, key, request): &(Endpoint, String, ConnectionRequest)| {
+                let (endpoint, key, request) = (endpoint.clone(), key.clone(), request.clone());
+                let form = form.clone();
+                async move {
+                    let result = post_connection_with_retry(&endpoint, &key, &request).await;
+                    // The host may have unmounted the form while the request was in flight:
+                    // its state is gone, so only the host callbacks would be left to call.
+                    if !form.is_alive() {
+                        return result;
+                    }
+                    match form.apply_outcome(&result) {
+                        AfterOutcome::Connected(created) => {
+                            emit(ConnectEvent::Connected {
+                                connection_id: created.connection_id.clone(),
+                                provider: created.provider.clone(),
+                            });
+                            if let Some(cb) = on_success {
+                                cb.run(created);
+                            }
+                        }
+                        AfterOutcome::Failed {
+                            message,
+                            focus_field,
+                            retry_after,
+                        } => {
+                            if let Some(seconds) = retry_after {
+                                start_countdown(form.wait_seconds, seconds);
+                            }
+                            if let Err(error) = &result {
+                                emit(ConnectEvent::Error {
+                                    provider: form.spec.id.clone(),
+                                    code: error.code(),
+                                    message,
+                                });
+                            }
+                            match focus_field {
+                                Some(id) => focus_in(form_ref, &id),
+                                // The outcome takes focus (a field's error focused that field).
+                                None => request_animation_frame(move || {
+                                    focus_first(form_ref, ".cu-form__error")
+                                }),
+                            }
+                            if let (Some(cb), Err(error)) = (on_error, &result) {
+                                cb.run(error.clone());
+                            }
+                        }
+                    }
+                    result
+                }
+            },
+        )
+    };
+    let pending = submit.pending();
+
+    let on_submit = {
+        let form = form.clone();
+        move |ev: SubmitEvent| {
+            ev.prevent_default();
+            // One request per submission: ignore Enter and clicks while pending or done.
+            match form.begin_submit(pending.get_untracked(), &BrowserRegExp, new_idempotency_key) {
+                Ok((request, key)) => {
+                    let endpoint = Endpoint {
+                        backend_url: backend_url.get_untracked(),
+                        session_token: session_token.get_untracked(),
+                        timeout_ms: timeout_ms.get_untracked().unwrap_or(DEFAULT_TIMEOUT_MS),
+                    };
+                    emit(ConnectEvent::Submitted {
+                        provider: form.spec.id.clone(),
+                    });
+                    submit.dispatch((endpoint, key, request));
+                }
+                Err(SubmitBlocked::Busy) => {}
+                Err(SubmitBlocked::Invalid { keys, focus }) => {
+                    if let Some(id) = focus {
+                        focus_in(form_ref, &id);
+                    }
+                    emit(ConnectEvent::ValidationFailed {
+                        provider: form.spec.id.clone(),
+                        fields: keys,
+                    });
+                }
+            }
+        }
+    };
+
+    let fields = {
+        let visible: Vec<usize> = (0..form.fields.len())
+            .filter(|&i| !form.fields[i].spec.hidden)
+            .collect();
+        move || {
+            visible
+                .iter()
+                .map(|&index| view! { <Field index=index /> })
+                .collect_view()
+        }
+    };
+    let (connected, announcement) = (form.connected, form.announcement);
+    let error_text = {
+        let form = form.clone();
+        Memo::new(move |_| form.error_text())
+    };
+    let button_label = {
+        let form = form.clone();
+        move || form.button_label(pending.get())
+    };
+    let wait_seconds = form.wait_seconds;
+    let name = form.spec.name.clone();
+
+    view! {
+        <div
+            class="cu-form"
+            part="form"
+            node_ref=form_ref
+            data-provider=form.spec.id.clone()
+            lang=move || m.with(|m| m.locale().to_string())
+            dir=move || m.with(|m| m.dir())
+            // Invisible until the locale's strings have arrived: no flash of English.
+            class:cu-loading=move || m.with(|m| m.missing_table().is_some())
+            // Once connected, the "where do I find this" guide has done its job (hidden by CSS).
+            class:cu-form--connected=move || connected.with(Option::is_some)
+            on:keydown=move |ev| {
+                if ev.key() == "Escape"
+                    && ev
+                        .current_target()
+                        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                        .is_some_and(|form| close_open_guide(&form))
+                {
+                    ev.stop_propagation();
+                }
+            }
+        >
+            <h2 class="cu-form__title" part="title" tabindex="-1">
+                {move || m.with(|m| m.tf("form.title", &[("name", &name)]))}
+            </h2>
+            <Show
+                when=move || connected.get().is_none()
+                fallback=move || view! { <Outcome form_ref=form_ref /> }
+            >
+                <form class="cu-form__body" novalidate=true on:submit=on_submit.clone()>
+                    {fields.clone()()}
+                    // Only the text follows the state (a 429's countdown), so the focused alert
+                    // stays the same node.
+                    <Show when=move || error_text.with(Option::is_some)>
+                        <div class="cu-form__error" part="form-error" role="alert" tabindex="-1">
+                            {move || error_text.get().unwrap_or_default()}
+                        </div>
+                    </Show>
+                    <button
+                        type="submit"
+                        class="cu-button cu-button--primary"
+                        part="submit"
+                        disabled=move || { pending.get() || wait_seconds.get() > 0 }
+                        aria-busy=move || pending.get().then_some("true")
+                    >
+                        {button_label.clone()}
+                    </button>
+                </form>
+            </Show>
+            <p class="cu-form__status" part="status" role="status" aria-live="polite">
+                {move || announcement.get()}
+            </p>
+            <Guide />
+        </div>
+    }
+    .into_any()
+}

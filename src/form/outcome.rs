@@ -1,0 +1,31 @@
+//! `Outcome`: what replaces the form once the backend has stored the connection.
+
+use super::focus_in;
+use super::state::FormState;
+use leptos::prelude::*;
+
+/// The success message; takes focus so keyboard and screen-reader users land on it.
+#[component]
+pub fn Outcome(
+    /// The form's root, whose tree (page or shadow root) holds the message.
+    form_ref: NodeRef<leptos::html::Div>,
+) -> impl IntoView {
+    let form = expect_context::<FormState>();
+    let m = form.messages;
+    let id = format!("{}-success", form.prefix);
+    let name = form.spec.name.clone();
+    request_animation_frame({
+        let id = id.clone();
+        move || focus_in(form_ref, &id)
+    });
+    view! {
+        <div class="cu-success" part="success">
+            <h3 id=id class="cu-success__title" tabindex="-1">
+                {move || m.with(|m| m.t("success.title"))}
+            </h3>
+            <p class="cu-success__text">
+                {move || m.with(|m| m.tf("success.text", &[("name", &name)]))}
+            </p>
+        </div>
+    }
+}
