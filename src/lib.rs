@@ -8,6 +8,7 @@ pub mod dom;
 #[cfg(feature = "embed")]
 pub mod embed;
 pub mod form;
+pub mod host;
 pub mod i18n;
 pub mod panic;
 pub mod picker;
@@ -16,6 +17,7 @@ pub mod ui;
 
 pub use connect_ui_core as core;
 pub use form::{ConnectForm, ProviderChoice};
+pub use host::FormHost;
 pub use panic::install_panic_hook;
 pub use picker::ProviderPicker;
 pub use ui::ConnectUi;

@@ -1,6 +1,7 @@
 //! `ConnectUi`: the picker and the form together, for hosts that don't fix a provider.
 
 use crate::form::ConnectForm;
+use crate::host::FormHost;
 use crate::picker::ProviderPicker;
 use connect_ui_core::{
     builtin_catalog, ConnectEvent, ConnectionCreated, ProviderSpec, SubmitError,
@@ -91,6 +92,15 @@ pub fn ConnectUi(
             cb.run(event);
         }
     };
+    // The forms below get the page's messages, the backend and the callbacks by context.
+    provide_context(FormHost {
+        session_token: Signal::derive(move || session_token.get()),
+        timeout_ms: Signal::derive(move || timeout_ms.get()),
+        on_success,
+        on_error,
+        on_event: Some(Callback::new(emit)),
+        ..FormHost::new(m, backend_url)
+    });
     let selected = RwSignal::new(provider.get_untracked().filter(|p| !p.is_empty()));
     // A host that changes the provider option later (handle.update) moves the widget along.
     Effect::new(move |prev: Option<()>| {
@@ -194,29 +204,12 @@ pub fn ConnectUi(
                             " "
                             {move || m.with(|m| m.t("ui.back"))}
                         </button>
-                        <ConnectForm
-                            provider=catalog
-                                .with_untracked(|c| {
-                                    c.as_ref().and_then(|c| c.iter().find(|p| p.id == id).cloned())
-                                })
-                                .map(crate::form::ProviderChoice::Spec)
-                                .unwrap_or(crate::form::ProviderChoice::Id(id))
-                            messages=m
-                            backend_url=backend_url
-                            session_token=session_token
-                            timeout_ms=timeout_ms
-                            on_success=Callback::new(move |c| {
-                                if let Some(cb) = on_success {
-                                    cb.run(c)
-                                }
+                        <ConnectForm provider=catalog
+                            .with_untracked(|c| {
+                                c.as_ref().and_then(|c| c.iter().find(|p| p.id == id).cloned())
                             })
-                            on_error=Callback::new(move |e| {
-                                if let Some(cb) = on_error {
-                                    cb.run(e)
-                                }
-                            })
-                            on_event=Callback::new(emit)
-                        />
+                            .map(crate::form::ProviderChoice::Spec)
+                            .unwrap_or(crate::form::ProviderChoice::Id(id)) />
                     }
                         .into_any()
                 }

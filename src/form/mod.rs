@@ -7,6 +7,7 @@ mod outcome;
 pub mod state;
 
 use crate::api::{new_idempotency_key, post_connection_with_retry, Endpoint, DEFAULT_TIMEOUT_MS};
+use crate::host::FormHost;
 use crate::regexp::BrowserRegExp;
 use connect_ui_core::{
     builtin_catalog, ConnectEvent, ConnectionCreated, ConnectionRequest, Messages, ProviderSpec,
@@ -139,9 +140,10 @@ pub fn ConnectForm(
     /// The provider: a built-in id (`"workos"`) or a full `ProviderSpec`.
     #[prop(into)]
     provider: ProviderChoice,
-    /// Base URL of the host backend; the form posts to `{backend_url}/connections`.
-    #[prop(into)]
-    backend_url: Signal<String>,
+    /// Base URL of the host backend; the form posts to `{backend_url}/connections`. Required
+    /// unless a parent gives it (`FormHost` by context, as `ConnectUi` does).
+    #[prop(optional, into)]
+    backend_url: MaybeProp<String>,
     /// Short-lived session token, sent as `Authorization: Bearer` (never in the URL).
     #[prop(optional, into)]
     session_token: MaybeProp<String>,
@@ -167,12 +169,33 @@ pub fn ConnectForm(
     /// (default `locales/` beside the page).
     #[prop(optional, into)]
     locales_url: MaybeProp<String>,
-    /// Messages already chosen by a parent (`ConnectUi`); overrides `locale` and `strings`.
-    #[prop(optional, into)]
-    messages: Option<Signal<Messages>>,
 ) -> impl IntoView {
-    let m: Signal<Messages> =
-        messages.unwrap_or_else(|| crate::i18n::use_messages(locale, strings, locales_url).into());
+    // A parent (ConnectUi) gives the page's messages, backend and callbacks by context; the
+    // form's own props win.
+    let host = use_context::<FormHost>();
+    let m: Signal<Messages> = match host {
+        Some(h) => h.messages,
+        None => crate::i18n::use_messages(locale, strings, locales_url).into(),
+    };
+    let backend_url = Signal::derive(move || {
+        backend_url
+            .get()
+            .or_else(|| host.map(|h| h.backend_url.get()))
+            .unwrap_or_default()
+    });
+    let session_token = Signal::derive(move || {
+        session_token
+            .get()
+            .or_else(|| host.and_then(|h| h.session_token.get()))
+    });
+    let timeout_ms = Signal::derive(move || {
+        timeout_ms
+            .get()
+            .or_else(|| host.and_then(|h| h.timeout_ms.get()))
+    });
+    let on_success = on_success.or_else(|| host.and_then(|h| h.on_success));
+    let on_error = on_error.or_else(|| host.and_then(|h| h.on_error));
+    let on_event = on_event.or_else(|| host.and_then(|h| h.on_event));
     let emit = move |event: ConnectEvent| {
         if let Some(cb) = on_event {
             cb.run(event);
