@@ -177,22 +177,6 @@ pub fn ConnectForm(
         Some(h) => h.messages,
         None => crate::i18n::use_messages(locale, strings, locales_url).into(),
     };
-    let backend_url = Signal::derive(move || {
-        backend_url
-            .get()
-            .or_else(|| host.map(|h| h.backend_url.get()))
-            .unwrap_or_default()
-    });
-    let session_token = Signal::derive(move || {
-        session_token
-            .get()
-            .or_else(|| host.and_then(|h| h.session_token.get()))
-    });
-    let timeout_ms = Signal::derive(move || {
-        timeout_ms
-            .get()
-            .or_else(|| host.and_then(|h| h.timeout_ms.get()))
-    });
     let on_success = on_success.or_else(|| host.and_then(|h| h.on_success));
     let on_error = on_error.or_else(|| host.and_then(|h| h.on_error));
     let on_event = on_event.or_else(|| host.and_then(|h| h.on_event));
@@ -288,10 +272,19 @@ pub fn ConnectForm(
             // One request per submission: ignore Enter and clicks while pending or done.
             match form.begin_submit(pending.get_untracked(), &BrowserRegExp, new_idempotency_key) {
                 Ok((request, key)) => {
+                    // Read when sent: the host may have swapped the token since the mount.
                     let endpoint = Endpoint {
-                        backend_url: backend_url.get_untracked(),
-                        session_token: session_token.get_untracked(),
-                        timeout_ms: timeout_ms.get_untracked().unwrap_or(DEFAULT_TIMEOUT_MS),
+                        backend_url: backend_url
+                            .get_untracked()
+                            .or_else(|| host.map(|h| h.backend_url.get_untracked()))
+                            .unwrap_or_default(),
+                        session_token: session_token
+                            .get_untracked()
+                            .or_else(|| host.and_then(|h| h.session_token.get_untracked())),
+                        timeout_ms: timeout_ms
+                            .get_untracked()
+                            .or_else(|| host.and_then(|h| h.timeout_ms.get_untracked()))
+                            .unwrap_or(DEFAULT_TIMEOUT_MS),
                     };
                     emit(ConnectEvent::Submitted {
                         provider: form.spec.id.clone(),
@@ -328,6 +321,8 @@ pub fn ConnectForm(
         let form = form.clone();
         Memo::new(move |_| form.error_text())
     };
+    // The alert is rebuilt only when an error appears, not each time its text changes.
+    let has_error = Memo::new(move |_| error_text.with(Option::is_some));
     let button_label = {
         let form = form.clone();
         move || form.button_label(pending.get())
@@ -369,11 +364,17 @@ pub fn ConnectForm(
                     {fields.clone()()}
                     // Only the text follows the state (a 429's countdown), so the focused alert
                     // stays the same node.
-                    <Show when=move || error_text.with(Option::is_some)>
-                        <div class="cu-form__error" part="form-error" role="alert" tabindex="-1">
-                            {move || error_text.get().unwrap_or_default()}
-                        </div>
-                    </Show>
+                    {move || {
+                        has_error
+                            .get()
+                            .then(|| {
+                                view! {
+                                    <div class="cu-form__error" part="form-error" role="alert" tabindex="-1">
+                                        {move || error_text.get().unwrap_or_default()}
+                                    </div>
+                                }
+                            })
+                    }}
                     <button
                         type="submit"
                         class="cu-button cu-button--primary"
