@@ -17,7 +17,6 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
 use axum::Router;
 use config::{Config, Mode};
 use crypto::{Cipher, KeySource};
@@ -35,21 +34,6 @@ use verify::Verifier;
 
 /// How often expired sessions are purged.
 const PURGE_EVERY: Duration = Duration::from_secs(600);
-
-/// The API routes, mounted both at `/` and under `/api`; `POST /dev/sessions` only in dev mode.
-fn api_routes(mode: Mode) -> Router<AppState> {
-    let mut routes = Router::new()
-        .route(
-            "/connections",
-            get(api::list_connections).post(api::create_connection),
-        )
-        .route("/sessions", post(api::create_session))
-        .route("/health", get(api::health));
-    if mode == Mode::Dev {
-        routes = routes.route("/dev/sessions", post(api::create_dev_session));
-    }
-    routes.method_not_allowed_fallback(api::method_not_allowed)
-}
 
 /// CORS for exactly the configured origins; `None` when there are none, so no headers are sent.
 fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
@@ -99,13 +83,13 @@ async fn log_request(req: Request, next: Next) -> Response {
 /// Builds the whole application: API at `/` and `/api`, optional static files, CORS, body
 /// limit and request log.
 pub fn app(config: &Config, state: AppState) -> Router {
-    let api = api_routes(config.mode);
+    let api = api::routes(&state);
     let mut app = Router::new()
         .merge(api.clone())
-        .nest("/api", api.fallback(api::not_found));
+        .nest("/api", api.fallback(api::health::not_found));
     app = match &config.static_dir {
         Some(dir) => app.fallback_service(static_files(dir)),
-        None => app.fallback(api::not_found),
+        None => app.fallback(api::health::not_found),
     };
     let mut app = app
         .layer(DefaultBodyLimit::max(config.max_body_bytes))

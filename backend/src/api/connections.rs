@@ -1,0 +1,123 @@
+//! `POST /connections` (the widget saves a connection with its session token) and
+//! `GET /connections` (the host lists them, never with a credential value).
+
+use super::error::ApiError;
+use super::extract::{body_bytes, require_json, HostKey, IdempotencyKey, SessionToken};
+use super::{unknown_provider_message, AppState};
+use crate::clock::now_unix;
+use crate::config::Mode;
+use crate::store::{request_hash, CreateOutcome, Idempotency, Refusal, Submission};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use connect_ui_core::{builtin_catalog, validate_request, ConnectionRequest, ProviderSpec};
+
+/// `GET /connections`: stored connections, oldest first, without credential values. Needs the
+/// host API key in production; open in dev mode (preview and tests).
+pub async fn list_connections(
+    State(state): State<AppState>,
+    host: Result<HostKey, ApiError>,
+) -> Result<Response, ApiError> {
+    if state.mode == Mode::Production {
+        host?;
+    }
+    Ok(Json(state.store.list().await?).into_response())
+}
+
+/// The answer for a store or precheck outcome.
+fn outcome_response(outcome: CreateOutcome, provider: &ProviderSpec) -> Result<Response, ApiError> {
+    match outcome {
+        CreateOutcome::Created(created) => Ok((StatusCode::CREATED, Json(created)).into_response()),
+        CreateOutcome::Replayed { status, body } => Ok((
+            StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED),
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response()),
+        CreateOutcome::KeyReused => Err(ApiError::IdempotencyKeyReused),
+        CreateOutcome::Refused(Refusal::ProviderNotAllowed) => {
+            Err(ApiError::ProviderNotAllowed(provider.name.clone()))
+        }
+        CreateOutcome::Refused(Refusal::UnknownSession | Refusal::Expired | Refusal::Spent) => {
+            Err(ApiError::SessionExpired)
+        }
+    }
+}
+
+/// Describes a JSON error by kind and position only: serde's own text can quote the input,
+/// which may be a secret.
+fn json_error_message(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let at = format!("line {}, column {}", e.line(), e.column());
+    match e.classify() {
+        Category::Syntax | Category::Eof => {
+            format!("The request body is not valid JSON ({at})")
+        }
+        Category::Data | Category::Io => format!(
+            "The request body must be an object like \
+             {{\"provider\":\"…\",\"credentials\":{{…}},\"connection_config\":{{…}}}} \
+             with string values ({at})"
+        ),
+    }
+}
+
+/// `POST /connections`: needs a live session token; re-validates with the shared rules,
+/// optionally checks the key with its provider, stores the normalised request encrypted and
+/// spends the session.
+pub async fn create_connection(
+    State(state): State<AppState>,
+    token: SessionToken,
+    key: Result<IdempotencyKey, ApiError>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body_bytes(body)?;
+    require_json(&headers)?;
+    let IdempotencyKey(key) = key?;
+    let request: ConnectionRequest =
+        serde_json::from_slice(&body).map_err(|e| ApiError::InvalidJson(json_error_message(&e)))?;
+    let provider = builtin_catalog()
+        .find(&request.provider)
+        .ok_or_else(|| ApiError::UnknownProvider(unknown_provider_message(&request.provider)))?;
+    let normalized =
+        validate_request(provider, &request, state.engine.as_ref()).map_err(|errors| {
+            ApiError::ValidationFailed(errors.into_iter().map(|(k, e)| (k, e.message())).collect())
+        })?;
+    let submission = Submission {
+        token_hash: token.hash,
+        idempotency: key.map(|key| Idempotency {
+            request_hash: request_hash(&normalized),
+            key,
+        }),
+        request: normalized,
+        now: now_unix(),
+    };
+    if let Some(verifier) = &state.verifier {
+        // Only keys that could be saved are sent to the provider: not for replays, spent or
+        // expired sessions, or providers the session may not connect.
+        if let Some(outcome) = state.store.precheck(submission.clone()).await? {
+            return outcome_response(outcome, provider);
+        }
+        verifier.verify(provider, &submission.request).await?;
+    }
+    outcome_response(state.store.create(submission).await?, provider)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_errors_never_quote_the_input() {
+        let e = serde_json::from_str::<ConnectionRequest>(
+            r#"{"provider":"workos","credentials":"sk_live_secret"}"#,
+        )
+        .unwrap_err();
+        let m = json_error_message(&e);
+        assert!(!m.contains("sk_live_secret"), "{m}");
+        assert!(m.contains("column"));
+    }
+}
