@@ -21,6 +21,11 @@ pub const DEFAULT_RATE_PER_IP: u32 = 60;
 /// Default `POST /sessions` per client IP per minute: the host's server asks for every user's
 /// session from a few addresses, so this is higher than the per-IP connection limit.
 pub const DEFAULT_RATE_SESSIONS_PER_IP: u32 = 600;
+/// Default time a client has to send a request's headers, which is also how long an idle
+/// keep-alive connection stays open.
+pub const DEFAULT_HEADER_TIMEOUT_MS: u64 = 10_000;
+/// Default most connections served at once (fewer if the open-file limit is lower).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 /// Shortest host API key accepted in production mode.
 pub const MIN_HOST_API_KEY_LEN: usize = 16;
 
@@ -96,6 +101,10 @@ pub struct Config {
     pub verify_bases: BTreeMap<String, String>,
     /// Rate limits.
     pub rate_limits: RateLimits,
+    /// Time a client has to send a request's headers; also the keep-alive idle timeout.
+    pub header_timeout_ms: u64,
+    /// Most connections served at once; the oldest idle one is closed for a new one.
+    pub max_connections: usize,
 }
 
 impl Config {
@@ -119,6 +128,8 @@ impl Config {
                 enabled: false,
                 ..RateLimits::default()
             },
+            header_timeout_ms: DEFAULT_HEADER_TIMEOUT_MS,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 
@@ -207,6 +218,14 @@ pub struct Cli {
     /// Largest accepted request body in bytes
     #[arg(long, env = "CONNECT_UI_MAX_BODY_BYTES", value_name = "N", default_value_t = DEFAULT_MAX_BODY_BYTES, value_parser = positive::<usize>)]
     pub max_body_bytes: usize,
+    /// Time a client has to send a request's headers, in milliseconds; also how long an idle
+    /// keep-alive connection stays open
+    #[arg(long, env = "CONNECT_UI_HEADER_TIMEOUT_MS", value_name = "N", default_value_t = DEFAULT_HEADER_TIMEOUT_MS, value_parser = positive::<u64>)]
+    pub header_timeout_ms: u64,
+    /// Most connections served at once (fewer when the open-file limit is lower); at the limit
+    /// the oldest idle connection is closed to make room
+    #[arg(long, env = "CONNECT_UI_MAX_CONNECTIONS", value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS, value_parser = positive::<usize>)]
+    pub max_connections: usize,
 }
 
 /// Why the configuration could not be used.
@@ -349,6 +368,8 @@ impl Cli {
                 per_ip: self.rate_limit_per_ip,
                 sessions_per_ip: self.rate_limit_sessions_per_ip,
             },
+            header_timeout_ms: self.header_timeout_ms,
+            max_connections: self.max_connections,
         })
     }
 }

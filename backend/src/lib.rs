@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod ratelimit;
+pub mod server;
 pub mod store;
 pub mod verify;
 
@@ -22,7 +23,6 @@ use config::{Config, Mode};
 use crypto::{Cipher, KeySource};
 use std::future::Future;
 use std::io::IsTerminal;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -216,13 +216,11 @@ impl Backend {
                 }
             }
         });
-        let result = axum::serve(
-            listener,
-            self.router()
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        let limits = server::Limits {
+            header_timeout: Duration::from_millis(self.config.header_timeout_ms),
+            max_connections: self.config.max_connections,
+        };
+        let result = server::serve(listener, self.router(), limits, shutdown).await;
         purge.abort();
         result
     }
