@@ -2,8 +2,9 @@
 //! variable), then the checks parsing alone cannot do.
 
 use clap::{ArgAction, Parser};
+use ipnet::IpNet;
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 /// Default listen address: loopback, so a fresh start exposes nothing to the network.
@@ -26,6 +27,9 @@ pub const DEFAULT_RATE_SESSIONS_PER_IP: u32 = 600;
 pub const DEFAULT_HEADER_TIMEOUT_MS: u64 = 10_000;
 /// Default most connections served at once (fewer if the open-file limit is lower).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// Default wrong host API keys per client IP per minute, counted apart from the host's own
+/// allowance so a flood of them never locks the right key out.
+pub const DEFAULT_RATE_FAILED_AUTH_PER_IP: u32 = 30;
 /// Shortest host API key accepted in production mode.
 pub const MIN_HOST_API_KEY_LEN: usize = 16;
 
@@ -105,6 +109,12 @@ pub struct Config {
     pub header_timeout_ms: u64,
     /// Most connections served at once; the oldest idle one is closed for a new one.
     pub max_connections: usize,
+    /// Reverse proxies whose `X-Forwarded-For` is believed: the client is then the right-most
+    /// address in it that is not one of these.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Wrong host API keys per client IP per minute (on every route), apart from the host's
+    /// own allowance.
+    pub failed_auth_per_ip: u32,
 }
 
 impl Config {
@@ -130,6 +140,8 @@ impl Config {
             },
             header_timeout_ms: DEFAULT_HEADER_TIMEOUT_MS,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            trusted_proxies: Vec::new(),
+            failed_auth_per_ip: DEFAULT_RATE_FAILED_AUTH_PER_IP,
         }
     }
 
@@ -226,6 +238,20 @@ pub struct Cli {
     /// the oldest idle connection is closed to make room
     #[arg(long, env = "CONNECT_UI_MAX_CONNECTIONS", value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS, value_parser = positive::<usize>)]
     pub max_connections: usize,
+    /// A reverse proxy (address or CIDR) whose X-Forwarded-For is believed: the client is the
+    /// right-most address in it that is not a trusted proxy; repeatable (comma-separated in the
+    /// variable). Without one, the client is the TCP peer
+    #[arg(
+        long = "trusted-proxy",
+        env = "CONNECT_UI_TRUSTED_PROXIES",
+        value_name = "CIDR",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<String>,
+    /// Wrong host API keys per client IP per minute, on every route; counted apart from the
+    /// host's own allowance
+    #[arg(long, env = "CONNECT_UI_RATE_LIMIT_FAILED_AUTH_PER_IP", value_name = "N", default_value_t = DEFAULT_RATE_FAILED_AUTH_PER_IP, value_parser = positive::<u32>)]
+    pub rate_limit_failed_auth_per_ip: u32,
 }
 
 /// Why the configuration could not be used.
@@ -304,6 +330,20 @@ fn verify_base(value: &str) -> Result<(String, String), String> {
     Ok((id.to_string(), url.trim_end_matches('/').to_string()))
 }
 
+/// Parses a `--trusted-proxy` address or CIDR block (host bits are dropped).
+fn trusted_proxy(value: &str) -> Result<IpNet, String> {
+    value
+        .parse::<IpNet>()
+        .map(|net| net.trunc())
+        .or_else(|_| value.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| {
+            format!(
+                "invalid --trusted-proxy {value:?}; expected an address or CIDR block like \
+                 10.0.0.0/8 or 2001:db8::/32"
+            )
+        })
+}
+
 /// `Some(trimmed)` unless `value` is empty or blank.
 fn non_empty(value: Option<String>) -> Option<String> {
     value
@@ -370,6 +410,15 @@ impl Cli {
             },
             header_timeout_ms: self.header_timeout_ms,
             max_connections: self.max_connections,
+            trusted_proxies: self
+                .trusted_proxies
+                .iter()
+                .map(|p| p.trim())
+                .filter(|p| !p.is_empty())
+                .map(trusted_proxy)
+                .collect::<Result<_, _>>()
+                .map_err(invalid)?,
+            failed_auth_per_ip: self.rate_limit_failed_auth_per_ip,
         })
     }
 }

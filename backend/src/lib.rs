@@ -91,8 +91,13 @@ pub fn app(config: &Config, state: AppState) -> Router {
         Some(dir) => app.fallback_service(static_files(dir)),
         None => app.fallback(api::health::not_found),
     };
+    let trusted: Arc<[ipnet::IpNet]> = config.trusted_proxies.clone().into();
     let mut app = app
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            trusted,
+            api::extract::resolve_client_ip,
+        ))
         .with_state(state);
     if let Some(cors) = cors_layer(&config.cors_origins) {
         app = app.layer(cors);
@@ -162,7 +167,7 @@ impl Backend {
             mode: config.mode,
             host_api_key: host_api_key.into(),
             verifier,
-            limiters: Limiters::new(&config.rate_limits).map(Arc::new),
+            limiters: Limiters::new(&config.rate_limits, config.failed_auth_per_ip).map(Arc::new),
         };
         Ok(Self {
             config,

@@ -10,6 +10,7 @@ use crate::store::{request_hash, CreateOutcome, Idempotency, Refusal, Submission
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -19,10 +20,10 @@ use connect_ui_core::{builtin_catalog, validate_request, ConnectionRequest, Prov
 /// host API key in production; open in dev mode (preview and tests).
 pub async fn list_connections(
     State(state): State<AppState>,
-    host: Result<HostKey, ApiError>,
+    parts: Parts,
 ) -> Result<Response, ApiError> {
     if state.mode == Mode::Production {
-        host?;
+        HostKey::check(&state, &parts)?;
     }
     Ok(Json(state.store.list().await?).into_response())
 }

@@ -6,9 +6,14 @@ use super::AppState;
 use crate::crypto::{secrets_equal, sha256};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::FromRequestParts;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
+use axum::middleware::Next;
+use axum::response::Response;
+use ipnet::IpNet;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
 
 /// Longest accepted `Idempotency-Key`, so the table cannot be filled with huge keys.
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
@@ -21,19 +26,131 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-/// Proof that the request carries the host API key; rejected with 401 `unauthorized`.
+/// The client a request comes from: the TCP peer, or behind a trusted reverse proxy the
+/// right-most `X-Forwarded-For` address that is not a trusted proxy. Rate limits key on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClientIp(pub IpAddr);
+
+impl ClientIp {
+    /// The client of a request from `peer` with `headers`, believing `X-Forwarded-For` only
+    /// when `peer` is one of `trusted`.
+    pub fn resolve(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> Self {
+        let peer = peer.to_canonical();
+        let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+        if !is_trusted(&peer) {
+            return ClientIp(peer);
+        }
+        let hops: Vec<&str> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect();
+        let mut client = peer;
+        for hop in hops.iter().rev() {
+            let Some(ip) = parse_hop(hop) else {
+                // Not an address our proxy would write: stop at the last hop we could believe.
+                break;
+            };
+            client = ip;
+            if !is_trusted(&ip) {
+                break;
+            }
+        }
+        ClientIp(client)
+    }
+
+    /// The rate-limit key: the address, or for IPv6 its /64 (one customer's network, which
+    /// can hold more addresses than any limit could count).
+    pub fn key(self) -> IpAddr {
+        match self.0 {
+            IpAddr::V6(v6) => {
+                let mut octets = v6.octets();
+                octets[8..].fill(0);
+                IpAddr::V6(Ipv6Addr::from(octets))
+            }
+            v4 => v4,
+        }
+    }
+}
+
+/// An `X-Forwarded-For` hop: an address, possibly with a port (`1.2.3.4:5`, `[::1]:5`).
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    hop.parse::<IpAddr>()
+        .or_else(|_| hop.parse::<SocketAddr>().map(|s| s.ip()))
+        .ok()
+        .map(|ip| ip.to_canonical())
+}
+
+/// Middleware: works out the [`ClientIp`] of each request once (from the peer and, behind a
+/// trusted proxy, `X-Forwarded-For`) for the limits and extractors after it.
+pub async fn resolve_client_ip(
+    State(trusted): State<Arc<[IpNet]>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let client = ClientIp::resolve(peer.ip(), req.headers(), &trusted);
+    req.extensions_mut().insert(client);
+    next.run(req).await
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(client_of(parts))
+    }
+}
+
+/// The [`ClientIp`] the middleware found, or the TCP peer (or unspecified) without it.
+fn client_of(parts: &Parts) -> ClientIp {
+    parts
+        .extensions
+        .get::<ClientIp>()
+        .copied()
+        .or_else(|| {
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| ClientIp(c.0.ip().to_canonical()))
+        })
+        .unwrap_or(ClientIp(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)))
+}
+
+/// Proof that the request carries the host API key; rejected with 401 `unauthorized`, or 429
+/// once the client has sent too many wrong keys (counted apart from the host's allowance).
 #[derive(Debug, Clone, Copy)]
 pub struct HostKey;
+
+impl HostKey {
+    /// Whether `headers` carry the host API key (compared in constant time).
+    pub fn is_present(state: &AppState, headers: &HeaderMap) -> bool {
+        bearer(headers).is_some_and(|t| secrets_equal(t, &state.host_api_key))
+    }
+
+    /// Checks the host API key of a request; a wrong or missing one spends from the client's
+    /// failed-authentication bucket.
+    pub fn check(state: &AppState, parts: &Parts) -> Result<Self, ApiError> {
+        if Self::is_present(state, &parts.headers) {
+            return Ok(HostKey);
+        }
+        if let Some(limiters) = &state.limiters {
+            limiters
+                .failed_auth
+                .check(&client_of(parts).key())
+                .map_err(ApiError::RateLimited)?;
+        }
+        Err(ApiError::HostKeyRequired)
+    }
+}
 
 impl FromRequestParts<AppState> for HostKey {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if bearer(&parts.headers).is_some_and(|t| secrets_equal(t, &state.host_api_key)) {
-            Ok(HostKey)
-        } else {
-            Err(ApiError::HostKeyRequired)
-        }
+        Self::check(state, parts)
     }
 }
 
@@ -144,6 +261,40 @@ mod tests {
 
     fn key(h: &HeaderMap) -> Result<Option<String>, ()> {
         IdempotencyKey::from_headers(h).map(|k| k.0).map_err(|_| ())
+    }
+
+    fn forwarded(value: &str) -> HeaderMap {
+        headers("x-forwarded-for", value)
+    }
+
+    #[test]
+    fn the_client_is_the_right_most_untrusted_forwarded_hop() {
+        let proxies: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let resolve = |peer: &str, h: &HeaderMap| ClientIp::resolve(ip(peer), h, &proxies).0;
+        assert_eq!(
+            resolve("203.0.113.9", &forwarded("1.2.3.4")),
+            ip("203.0.113.9")
+        );
+        assert_eq!(resolve("10.0.0.1", &forwarded("1.2.3.4")), ip("1.2.3.4"));
+        assert_eq!(
+            resolve("10.0.0.1", &forwarded("6.6.6.6, 1.2.3.4, 10.1.1.1")),
+            ip("1.2.3.4")
+        );
+        assert_eq!(
+            resolve("10.0.0.1", &forwarded("1.2.3.4:443")),
+            ip("1.2.3.4")
+        );
+        assert_eq!(resolve("10.0.0.1", &forwarded("junk")), ip("10.0.0.1"));
+        assert_eq!(resolve("10.0.0.1", &HeaderMap::new()), ip("10.0.0.1"));
+        assert_eq!(
+            resolve("::ffff:10.0.0.1", &forwarded("[2001:db8::1]:5")),
+            ip("2001:db8::1")
+        );
+        assert_eq!(
+            ClientIp(ip("2001:db8:1:2:3:4:5:6")).key(),
+            ip("2001:db8:1:2::")
+        );
     }
 
     #[test]

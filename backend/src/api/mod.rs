@@ -97,9 +97,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/connections", connections)
         .route(
             "/sessions",
-            limited(post(sessions::create_session), limiters, |l| {
-                &l.sessions_per_ip
-            }),
+            post(sessions::create_session)
+                .layer(from_fn_with_state(state.clone(), limits::limit_sessions)),
         )
         .route("/health", get(health::health));
     if state.mode == Mode::Dev {
