@@ -8,6 +8,7 @@ pub mod api;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod files;
 pub mod ratelimit;
 pub mod server;
 pub mod store;

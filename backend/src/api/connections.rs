@@ -6,7 +6,7 @@ use super::extract::{body_bytes, require_json, HostKey, IdempotencyKey, SessionT
 use super::{unknown_provider_message, AppState};
 use crate::clock::now_unix;
 use crate::config::Mode;
-use crate::store::{request_hash, CreateOutcome, Idempotency, Refusal, Submission};
+use crate::store::{CreateOutcome, Idempotency, Refusal, Submission};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
@@ -90,7 +90,7 @@ pub async fn create_connection(
     let submission = Submission {
         token_hash: token.hash,
         idempotency: key.map(|key| Idempotency {
-            request_hash: request_hash(&normalized),
+            request_hash: state.store.request_hash(&normalized),
             key,
         }),
         request: normalized,

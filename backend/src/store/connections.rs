@@ -250,7 +250,7 @@ mod tests {
             token_hash: hash,
             idempotency: idem.map(|k| Idempotency {
                 key: k.into(),
-                request_hash: request_hash(&request),
+                request_hash: request_hash(&Cipher::new(&[1u8; 32]), &request),
             }),
             request,
             now: 1000,

@@ -3,9 +3,9 @@
 
 use super::schema::NOW;
 use super::StoreError;
+use crate::crypto::Cipher;
 use connect_ui_core::ConnectionRequest;
 use rusqlite::{params, Connection, OptionalExtension};
-use sha2::{Digest, Sha256};
 
 /// An `Idempotency-Key` together with the hash of the request it came with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,11 +26,28 @@ pub(super) struct Recorded {
     pub body: String,
 }
 
-/// SHA-256 (hex) of the canonical JSON of a normalised request, so a repeat can be recognised
-/// without keeping the secrets in clear; maps are ordered, so equal requests hash equally.
-pub fn request_hash(request: &ConnectionRequest) -> String {
+/// Marks a keyed request hash; hashes without it are unkeyed ones from before.
+const KEYED_PREFIX: &str = "hmac-sha256:";
+
+/// HMAC-SHA256 (hex, under a key derived from the encryption key) of the canonical JSON of a
+/// normalised request, so a repeat can be recognised without keeping the secrets in clear, and
+/// a guessed key cannot be checked against the database alone; maps are ordered, so equal
+/// requests hash equally.
+pub fn request_hash(cipher: &Cipher, request: &ConnectionRequest) -> String {
     let canonical = serde_json::to_vec(request).unwrap_or_default();
-    crate::crypto::hex(&Sha256::digest(&canonical))
+    format!(
+        "{KEYED_PREFIX}{}",
+        crate::crypto::hex(&cipher.keyed_hash(&canonical))
+    )
+}
+
+/// Deletes the records whose request hash is not keyed (plain SHA-256, which lets a guessed
+/// key be checked offline); returns how many went.
+pub(super) fn drop_unkeyed(conn: &Connection) -> Result<usize, StoreError> {
+    Ok(conn.execute(
+        "DELETE FROM idempotency WHERE substr(request_hash, 1, ?1) != ?2",
+        params![KEYED_PREFIX.len() as i64, KEYED_PREFIX],
+    )?)
 }
 
 /// The first answer recorded for `key` with this session, if any.
@@ -84,15 +101,20 @@ mod tests {
 
     #[test]
     fn the_hash_depends_on_the_content_not_on_map_insertion_order() {
+        let c = Cipher::new(&[1u8; 32]);
         let mut a = request("k");
         a.connection_config.insert("x".into(), "1".into());
         a.connection_config.insert("y".into(), "2".into());
         let mut b = request("k");
         b.connection_config.insert("y".into(), "2".into());
         b.connection_config.insert("x".into(), "1".into());
-        assert_eq!(request_hash(&a), request_hash(&b));
-        assert_ne!(request_hash(&a), request_hash(&request("other")));
-        assert_eq!(request_hash(&a).len(), 64);
-        assert!(!request_hash(&a).contains('k'));
+        assert_eq!(request_hash(&c, &a), request_hash(&c, &b));
+        assert_ne!(request_hash(&c, &a), request_hash(&c, &request("other")));
+        assert_eq!(request_hash(&c, &a).len(), KEYED_PREFIX.len() + 64);
+        assert_ne!(
+            request_hash(&c, &a),
+            request_hash(&Cipher::new(&[2u8; 32]), &a),
+            "keyed"
+        );
     }
 }

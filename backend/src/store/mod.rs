@@ -56,11 +56,15 @@ impl Store {
     /// plaintext) and refuses a key that does not match the one the database was made with.
     pub fn open(path: &Path, cipher: Cipher) -> Result<Self, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|source| StoreError::Io {
+            crate::files::create_private_dir_all(parent).map_err(|source| StoreError::Io {
                 path: parent.to_path_buf(),
                 source,
             })?;
         }
+        crate::files::prepare_private_database(path).map_err(|source| StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let mut conn = connect(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // FULL: each commit fsyncs the WAL before the writer answers, so a 201 is never sent for
@@ -73,6 +77,13 @@ impl Store {
         conn.execute_batch(schema::SCHEMA)?;
         conn.pragma_update(None, "user_version", schema::SCHEMA_VERSION)?;
         schema::check_key(&conn, &cipher)?;
+        let unkeyed = idempotency::drop_unkeyed(&conn)?;
+        if unkeyed > 0 {
+            tracing::warn!(
+                "dropped {unkeyed} idempotency records with an unkeyed request hash (from before \
+                 the hash was keyed); a retry of those requests now gets session_expired"
+            );
+        }
         if migrated {
             // Rewrite the file and empty the WAL so no page of the plaintext era survives.
             conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
@@ -100,6 +111,11 @@ impl Store {
             cipher,
             _alive: alive,
         })
+    }
+
+    /// The keyed hash of a normalised request, to recognise a repeat of it.
+    pub fn request_hash(&self, request: &connect_ui_core::ConnectionRequest) -> String {
+        request_hash(&self.cipher, request)
     }
 
     /// Stores a new session.
