@@ -115,6 +115,8 @@ pub struct Config {
     /// Wrong host API keys per client IP per minute (on every route), apart from the host's
     /// own allowance.
     pub failed_auth_per_ip: u32,
+    /// Who may frame the pages of `static_dir` (CSP `frame-ancestors`); empty means `'self'`.
+    pub frame_ancestors: Vec<String>,
 }
 
 impl Config {
@@ -142,6 +144,7 @@ impl Config {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             trusted_proxies: Vec::new(),
             failed_auth_per_ip: DEFAULT_RATE_FAILED_AUTH_PER_IP,
+            frame_ancestors: Vec::new(),
         }
     }
 
@@ -252,6 +255,15 @@ pub struct Cli {
     /// host's own allowance
     #[arg(long, env = "CONNECT_UI_RATE_LIMIT_FAILED_AUTH_PER_IP", value_name = "N", default_value_t = DEFAULT_RATE_FAILED_AUTH_PER_IP, value_parser = positive::<u32>)]
     pub rate_limit_failed_auth_per_ip: u32,
+    /// An origin that may frame the pages of --static-dir (CSP frame-ancestors), or 'self' or
+    /// 'none'; repeatable (comma-separated in the variable) [default: 'self']
+    #[arg(
+        long = "frame-ancestor",
+        env = "CONNECT_UI_FRAME_ANCESTORS",
+        value_name = "ORIGIN",
+        value_delimiter = ','
+    )]
+    pub frame_ancestors: Vec<String>,
 }
 
 /// Why the configuration could not be used.
@@ -344,6 +356,32 @@ fn trusted_proxy(value: &str) -> Result<IpNet, String> {
         })
 }
 
+/// Checks a `--frame-ancestor`: `'self'`, `'none'`, or an origin (`https://host[:port]`, a
+/// `*.` wildcard subdomain allowed), nothing that could end the CSP directive.
+fn frame_ancestor(value: &str) -> Result<String, String> {
+    if value == "'self'" || value == "'none'" {
+        return Ok(value.to_string());
+    }
+    let origin = normalize_origin(value);
+    let host = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .unwrap_or("");
+    let host_ok = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.:*[]".contains(&b))
+        && (!host.contains('*') || host.starts_with("*."));
+    if host_ok {
+        Ok(origin)
+    } else {
+        Err(format!(
+            "invalid --frame-ancestor {value:?}; expected an origin like https://app.example \
+             (https://*.example.com for its subdomains), 'self' or 'none'"
+        ))
+    }
+}
+
 /// `Some(trimmed)` unless `value` is empty or blank.
 fn non_empty(value: Option<String>) -> Option<String> {
     value
@@ -419,6 +457,14 @@ impl Cli {
                 .collect::<Result<_, _>>()
                 .map_err(invalid)?,
             failed_auth_per_ip: self.rate_limit_failed_auth_per_ip,
+            frame_ancestors: self
+                .frame_ancestors
+                .iter()
+                .map(|a| a.trim())
+                .filter(|a| !a.is_empty())
+                .map(frame_ancestor)
+                .collect::<Result<_, _>>()
+                .map_err(invalid)?,
         })
     }
 }

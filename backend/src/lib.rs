@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod files;
 pub mod ratelimit;
 pub mod server;
+pub mod static_files;
 pub mod store;
 pub mod verify;
 
@@ -24,13 +25,11 @@ use config::{Config, Mode};
 use crypto::{Cipher, KeySource};
 use std::future::Future;
 use std::io::IsTerminal;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use store::Store;
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::services::{ServeDir, ServeFile};
 use verify::Verifier;
 
 /// How often expired sessions are purged.
@@ -89,7 +88,7 @@ pub fn app(config: &Config, state: AppState) -> Router {
         .merge(api.clone())
         .nest("/api", api.fallback(api::health::not_found));
     app = match &config.static_dir {
-        Some(dir) => app.fallback_service(static_files(dir)),
+        Some(dir) => app.fallback_service(static_files::service(dir, &config.frame_ancestors)),
         None => app.fallback(api::health::not_found),
     };
     let trusted: Arc<[ipnet::IpNet]> = config.trusted_proxies.clone().into();
@@ -230,12 +229,6 @@ impl Backend {
         purge.abort();
         result
     }
-}
-
-/// Serves a Trunk `dist/` directory, answering unknown paths with `index.html` so client-side
-/// routes survive a reload.
-fn static_files(dir: &Path) -> ServeDir<ServeFile> {
-    ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")))
 }
 
 /// Installs the log subscriber: `RUST_LOG` filter (default `info`), written to stderr so
