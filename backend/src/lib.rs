@@ -168,6 +168,7 @@ impl Backend {
             host_api_key: host_api_key.into(),
             verifier,
             limiters: Limiters::new(&config.rate_limits, config.failed_auth_per_ip).map(Arc::new),
+            verifications: Arc::default(),
         };
         Ok(Self {
             config,

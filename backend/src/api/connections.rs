@@ -15,6 +15,8 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use connect_ui_core::{builtin_catalog, validate_request, ConnectionRequest, ProviderSpec};
+use std::collections::HashSet;
+use std::sync::Mutex;
 
 /// `GET /connections`: stored connections, oldest first, without credential values. Needs the
 /// host API key in production; open in dev mode (preview and tests).
@@ -26,6 +28,39 @@ pub async fn list_connections(
         HostKey::check(&state, &parts)?;
     }
     Ok(Json(state.store.list().await?).into_response())
+}
+
+/// Session tokens whose key is being checked with its provider right now.
+#[derive(Debug, Default)]
+pub struct Verifications(Mutex<HashSet<[u8; 32]>>);
+
+/// A session's turn to have a key checked; the next one may start when it is dropped.
+pub struct VerificationSlot<'a> {
+    verifications: &'a Verifications,
+    token_hash: [u8; 32],
+}
+
+impl Verifications {
+    /// The session's turn, or `None` while another of its keys is being checked.
+    pub fn try_begin(&self, token_hash: [u8; 32]) -> Option<VerificationSlot<'_>> {
+        let mut busy = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        // `then`, not `then_some`: a slot built and dropped here would free another's turn.
+        busy.insert(token_hash).then(|| VerificationSlot {
+            verifications: self,
+            token_hash,
+        })
+    }
+}
+
+impl Drop for VerificationSlot<'_> {
+    fn drop(&mut self) {
+        let mut busy = self
+            .verifications
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        busy.remove(&self.token_hash);
+    }
 }
 
 /// The answer for a store or precheck outcome.
@@ -45,6 +80,7 @@ fn outcome_response(outcome: CreateOutcome, provider: &ProviderSpec) -> Result<R
         CreateOutcome::Refused(Refusal::UnknownSession | Refusal::Expired | Refusal::Spent) => {
             Err(ApiError::SessionExpired)
         }
+        CreateOutcome::Refused(Refusal::TooManyRefusedKeys) => Err(ApiError::TooManyRefusedKeys),
     }
 }
 
@@ -96,13 +132,28 @@ pub async fn create_connection(
         request: normalized,
         now: now_unix(),
     };
-    if let Some(verifier) = &state.verifier {
-        // Only keys that could be saved are sent to the provider: not for replays, spent or
-        // expired sessions, or providers the session may not connect.
-        if let Some(outcome) = state.store.precheck(submission.clone()).await? {
-            return outcome_response(outcome, provider);
+    let Some(verifier) = &state.verifier else {
+        return outcome_response(state.store.create(submission).await?, provider);
+    };
+    // One key at a time per session, until it is stored or refused: parallel requests cannot
+    // make the provider check many keys at once.
+    let _slot = state
+        .verifications
+        .try_begin(token.hash)
+        .ok_or(ApiError::VerificationInProgress)?;
+    // Only keys that could be saved are sent to the provider: not for replays, spent or
+    // expired sessions, or providers the session may not connect.
+    if let Some(outcome) = state.store.precheck(submission.clone()).await? {
+        return outcome_response(outcome, provider);
+    }
+    if let Err(e) = verifier.verify(provider, &submission.request).await {
+        if e.is_refusal() {
+            state
+                .store
+                .record_failed_verification(token.hash, submission.now)
+                .await?;
         }
-        verifier.verify(provider, &submission.request).await?;
+        return Err(e.into());
     }
     outcome_response(state.store.create(submission).await?, provider)
 }

@@ -55,6 +55,12 @@ pub enum ApiError {
     ProviderNotAllowed(String),
     /// The provider refused the key or the config, or could not be asked.
     Verification(VerifyError),
+    /// Another key of this session is being checked with its provider (409
+    /// `verification_in_progress`).
+    VerificationInProgress,
+    /// The provider refused too many keys of this session, which is spent (401
+    /// `session_expired`).
+    TooManyRefusedKeys,
 }
 
 impl ApiError {
@@ -137,6 +143,16 @@ impl ApiError {
                     "This session can't connect {name}. Close this window and open it again from the app."
                 ),
             ),
+            ApiError::VerificationInProgress => plain(
+                StatusCode::CONFLICT,
+                "verification_in_progress",
+                "Your key is still being checked. Wait for the answer before sending it again.",
+            ),
+            ApiError::TooManyRefusedKeys => plain(
+                StatusCode::UNAUTHORIZED,
+                "session_expired",
+                "Too many keys were refused in this session. Close this window and open it again to connect.",
+            ),
             ApiError::Verification(e) => {
                 let (status, code) = e.status_and_code();
                 match e {
@@ -175,7 +191,10 @@ impl IntoResponse for ApiError {
             ApiError::RateLimited(wait) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(wait));
             }
-            ApiError::HostKeyRequired | ApiError::SessionRequired | ApiError::SessionExpired => {
+            ApiError::HostKeyRequired
+            | ApiError::SessionRequired
+            | ApiError::SessionExpired
+            | ApiError::TooManyRefusedKeys => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
             _ => {}

@@ -47,6 +47,8 @@ pub struct AppState {
     pub verifier: Option<Arc<Verifier>>,
     /// Rate limiters, when on.
     pub limiters: Option<Arc<Limiters>>,
+    /// Sessions with a key being checked by its provider (one at a time per session).
+    pub verifications: Arc<connections::Verifications>,
 }
 
 /// [`RegexLiteEngine`] that logs a catalog pattern that does not compile, so a broken

@@ -35,6 +35,8 @@ pub enum Refusal {
     Spent,
     /// The session may not connect this provider.
     ProviderNotAllowed,
+    /// The provider refused too many keys for this session, which is now spent.
+    TooManyRefusedKeys,
 }
 
 /// What [`super::Store::create`] (or [`super::Store::precheck`]) decided, so the handler can
@@ -97,7 +99,12 @@ pub(super) fn check_in(
         return Ok(Err(CreateOutcome::Refused(Refusal::Expired)));
     }
     if session.spent_at.is_some() {
-        return Ok(Err(CreateOutcome::Refused(Refusal::Spent)));
+        let refusal = if session.failed_verifications >= sessions::MAX_FAILED_VERIFICATIONS {
+            Refusal::TooManyRefusedKeys
+        } else {
+            Refusal::Spent
+        };
+        return Ok(Err(CreateOutcome::Refused(refusal)));
     }
     let allowed: Vec<String> = serde_json::from_str(&session.allowed_providers_json)?;
     if !allowed.contains(&sub.request.provider) {
@@ -234,7 +241,8 @@ mod tests {
 
     fn session(conn: &Connection, hash: [u8; 32], providers: &[&str], expires_at: i64) {
         conn.execute(
-            "INSERT INTO sessions VALUES (?1, 'u1', ?2, ?3, NULL, 'now')",
+            "INSERT INTO sessions (token_hash, end_user_id, allowed_providers_json, expires_at,
+                 created_at) VALUES (?1, 'u1', ?2, ?3, 'now')",
             params![
                 &hash[..],
                 serde_json::to_string(providers).unwrap(),

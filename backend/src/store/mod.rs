@@ -19,7 +19,7 @@ pub use connections::{new_connection_id, CreateOutcome, ListedConnection, Refusa
 pub use error::StoreError;
 pub use idempotency::{request_hash, Idempotency};
 pub use schema::has_encrypted_data;
-pub use sessions::{NewSession, PURGE_AFTER_SECS};
+pub use sessions::{NewSession, MAX_FAILED_VERIFICATIONS, PURGE_AFTER_SECS};
 
 use crate::crypto::Cipher;
 use rusqlite::Connection;
@@ -75,6 +75,7 @@ impl Store {
         conn.set_prepared_statement_cache_capacity(32);
         let migrated = schema::migrate_legacy(&mut conn, &cipher)?;
         conn.execute_batch(schema::SCHEMA)?;
+        schema::add_missing_columns(&conn)?;
         conn.pragma_update(None, "user_version", schema::SCHEMA_VERSION)?;
         schema::check_key(&conn, &cipher)?;
         let unkeyed = idempotency::drop_unkeyed(&conn)?;
@@ -154,6 +155,17 @@ impl Store {
     ) -> Result<Option<BTreeMap<String, String>>, StoreError> {
         let id = connection_id.to_string();
         self.read(move |conn, cipher| connections::credentials_in(conn, cipher, &id))
+            .await
+    }
+
+    /// Counts a key the provider refused for this session; the session is spent by the
+    /// [`MAX_FAILED_VERIFICATIONS`]th, so it cannot be used to test keys one after another.
+    pub async fn record_failed_verification(
+        &self,
+        token_hash: [u8; 32],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn, _| sessions::record_failed_verification(conn, &token_hash, now))
             .await
     }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Schema version stored in `PRAGMA user_version`.
-pub(super) const SCHEMA_VERSION: i64 = 2;
+pub(super) const SCHEMA_VERSION: i64 = 3;
 
 /// Schema, created at start; `IF NOT EXISTS` keeps restarts harmless. Credentials are stored
 /// only as `nonce || AES-256-GCM ciphertext` with the connection id as associated data; their
@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     allowed_providers_json TEXT NOT NULL,
     expires_at INTEGER NOT NULL,
     spent_at INTEGER,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    failed_verifications INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS idempotency (
     token_hash BLOB NOT NULL,
@@ -103,6 +104,16 @@ fn has_column(conn: &Connection, table: &str, column: &str) -> Result<bool, Stor
         }
     }
     Ok(false)
+}
+
+/// Adds the columns of later schema versions to a database created before them.
+pub(super) fn add_missing_columns(conn: &Connection) -> Result<(), StoreError> {
+    if !has_column(conn, "sessions", "failed_verifications")? {
+        conn.execute_batch(
+            "ALTER TABLE sessions ADD COLUMN failed_verifications INTEGER NOT NULL DEFAULT 0;",
+        )?;
+    }
+    Ok(())
 }
 
 /// Converts a database written before encryption (plaintext `credentials_json`, idempotency

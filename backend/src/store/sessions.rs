@@ -5,6 +5,9 @@ use super::schema::NOW;
 use super::StoreError;
 use rusqlite::{params, Connection, OptionalExtension};
 
+/// Keys a provider may refuse for one session before the session is spent.
+pub const MAX_FAILED_VERIFICATIONS: i64 = 5;
+
 /// Sessions (and their idempotency records) are deleted this long after they expire.
 pub const PURGE_AFTER_SECS: i64 = 24 * 3600;
 
@@ -29,8 +32,10 @@ pub(super) struct StoredSession {
     pub allowed_providers_json: String,
     /// Expiry, Unix seconds.
     pub expires_at: i64,
-    /// When it made its connection, if it did.
+    /// When it made its connection (or was spent by refused keys), if it was.
     pub spent_at: Option<i64>,
+    /// Keys the provider refused for it.
+    pub failed_verifications: i64,
 }
 
 /// Inserts a new session.
@@ -55,7 +60,7 @@ pub(super) fn find(
 ) -> Result<Option<StoredSession>, StoreError> {
     Ok(conn
         .prepare_cached(
-            "SELECT end_user_id, allowed_providers_json, expires_at, spent_at
+            "SELECT end_user_id, allowed_providers_json, expires_at, spent_at, failed_verifications
              FROM sessions WHERE token_hash = ?1",
         )?
         .query_row([&token_hash[..]], |r| {
@@ -64,6 +69,7 @@ pub(super) fn find(
                 allowed_providers_json: r.get(1)?,
                 expires_at: r.get(2)?,
                 spent_at: r.get(3)?,
+                failed_verifications: r.get(4)?,
             })
         })
         .optional()?)
@@ -81,6 +87,21 @@ pub(super) fn spend(
         )?
         .execute(params![&token_hash[..], now])?;
     Ok(changed == 1)
+}
+
+/// Counts a refused key; the [`MAX_FAILED_VERIFICATIONS`]th spends the session.
+pub(super) fn record_failed_verification(
+    conn: &Connection,
+    token_hash: &[u8; 32],
+    now: i64,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE sessions SET failed_verifications = failed_verifications + 1,
+             spent_at = CASE WHEN failed_verifications + 1 >= ?3 THEN ?2 ELSE spent_at END
+         WHERE token_hash = ?1 AND spent_at IS NULL",
+    )?
+    .execute(params![&token_hash[..], now, MAX_FAILED_VERIFICATIONS])?;
+    Ok(())
 }
 
 /// Deletes sessions that expired more than [`PURGE_AFTER_SECS`] before `now`, with their
