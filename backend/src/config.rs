@@ -125,7 +125,7 @@ impl Config {
     pub fn with_db(db: impl Into<PathBuf>) -> Self {
         Self {
             mode: Mode::Dev,
-            addr: DEFAULT_ADDR.parse().expect("default address parses"),
+            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
             db: db.into(),
             static_dir: None,
             cors_origins: Vec::new(),
@@ -356,6 +356,42 @@ fn trusted_proxy(value: &str) -> Result<IpNet, String> {
         })
 }
 
+/// Checks a (normalised) `--cors-origin`: an exact `http(s)://host[:port]` origin. `*` and
+/// `null` are refused: either would let pages of any site call the API with a session token
+/// (and tower-http's CORS layer panics on `*` in a list).
+fn cors_origin(origin: &str) -> Result<String, String> {
+    match origin {
+        "*" => {
+            return Err("invalid --cors-origin \"*\": a wildcard would let every site call the \
+                 API; list each origin that embeds the widget, e.g. --cors-origin https://app.example"
+                .into())
+        }
+        "null" => {
+            return Err("invalid --cors-origin \"null\": sandboxed iframes and file:// pages of \
+                 any site send that origin; list the real origins, e.g. --cors-origin https://app.example"
+                .into())
+        }
+        _ => {}
+    }
+    let host = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    let well_formed = host.is_some_and(|host| {
+        !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+    });
+    if well_formed {
+        Ok(origin.to_string())
+    } else {
+        Err(format!(
+            "invalid --cors-origin {origin:?}; expected an origin like https://app.example or \
+             http://127.0.0.1:8080 (http:// or https://, a host and an optional port, no path)"
+        ))
+    }
+}
+
 /// Checks a `--frame-ancestor`: `'self'`, `'none'`, or an origin (`https://host[:port]`, a
 /// `*.` wildcard subdomain allowed), nothing that could end the CSP directive.
 fn frame_ancestor(value: &str) -> Result<String, String> {
@@ -432,7 +468,9 @@ impl Cli {
                 .iter()
                 .map(|o| normalize_origin(o))
                 .filter(|o| !o.is_empty())
-                .collect(),
+                .map(|o| cors_origin(&o))
+                .collect::<Result<_, _>>()
+                .map_err(invalid)?,
             max_body_bytes: self.max_body_bytes,
             host_api_key: host_api_key.map(Secret),
             encryption_key: encryption_key.map(Secret),
@@ -687,6 +725,41 @@ mod tests {
             .unwrap_err()
             .contains("--max-body-bytes"));
         assert_eq!(run(&["--help"], &[]).unwrap_err(), "help");
+    }
+
+    #[test]
+    fn a_wildcard_null_or_malformed_cors_origin_is_refused_with_a_clear_message() {
+        for (origin, needle) in [
+            ("*", "\"*\""),
+            ("null", "\"null\""),
+            ("https://app.test/path", "path"),
+            ("app.test", "https://"),
+            ("https://", "https://"),
+        ] {
+            let err = run(&["--cors-origin", origin], &[])
+                .err()
+                .unwrap_or_else(|| panic!("--cors-origin {origin} was accepted"));
+            assert!(
+                err.contains("--cors-origin") && err.contains(needle),
+                "{origin}: {err}"
+            );
+        }
+        let err = run(&[], &[("CONNECT_UI_CORS_ORIGINS", "https://a.test,*")]).unwrap_err();
+        assert!(err.contains("\"*\""), "{err}");
+        let ok = run(
+            &[
+                "--cors-origin",
+                "http://127.0.0.1:8080",
+                "--cors-origin",
+                "https://[::1]:9/",
+            ],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            ok.cors_origins,
+            ["http://127.0.0.1:8080", "https://[::1]:9"]
+        );
     }
 
     #[test]
