@@ -3,6 +3,7 @@
 
 use super::error::ApiError;
 use super::extract::{body_bytes, require_json, HostKey, IdempotencyKey, SessionToken};
+use super::strict::{self, StrictError};
 use super::{unknown_provider_message, AppState};
 use crate::clock::now_unix;
 use crate::config::Mode;
@@ -114,6 +115,14 @@ pub async fn create_connection(
     let body = body_bytes(body)?;
     require_json(&headers)?;
     let IdempotencyKey(key) = key?;
+    strict::check(&body).map_err(|e| {
+        ApiError::InvalidJson(match e {
+            StrictError::Json(e) => json_error_message(&e),
+            StrictError::DuplicateKey { line, column } => format!(
+                "The request body has a key twice (line {line}, column {column}); send each key once"
+            ),
+        })
+    })?;
     let request: ConnectionRequest =
         serde_json::from_slice(&body).map_err(|e| ApiError::InvalidJson(json_error_message(&e)))?;
     let provider = builtin_catalog()

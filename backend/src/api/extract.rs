@@ -217,7 +217,8 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     }
 }
 
-/// Whether the request says its body is JSON (`application/json` or any `+json` type).
+/// Whether the request says its body is JSON: exactly `application/json`, with at most a
+/// `charset=utf-8` parameter (JSON is UTF-8; `+json` types and other parameters are refused).
 pub fn is_json_content_type(headers: &HeaderMap) -> bool {
     let Some(value) = headers
         .get(header::CONTENT_TYPE)
@@ -225,13 +226,17 @@ pub fn is_json_content_type(headers: &HeaderMap) -> bool {
     else {
         return false;
     };
-    let mime = value
-        .split(';')
+    let mut parts = value.split(';').map(str::trim);
+    let mime_ok = parts
         .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+        .is_some_and(|m| m.eq_ignore_ascii_case("application/json"));
+    mime_ok
+        && parts.filter(|p| !p.is_empty()).all(|param| {
+            param.split_once('=').is_some_and(|(name, v)| {
+                name.trim().eq_ignore_ascii_case("charset")
+                    && v.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+            })
+        })
 }
 
 /// Refuses a body not declared as JSON with 415.
@@ -305,7 +310,15 @@ mod tests {
         )));
         assert!(is_json_content_type(&headers(
             "content-type",
+            "application/json;charset=\"UTF-8\""
+        )));
+        assert!(!is_json_content_type(&headers(
+            "content-type",
             "application/merge+json"
+        )));
+        assert!(!is_json_content_type(&headers(
+            "content-type",
+            "application/json; charset=latin1"
         )));
         assert!(!is_json_content_type(&headers(
             "content-type",

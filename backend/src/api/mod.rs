@@ -1,6 +1,7 @@
 //! The HTTP API: routes, shared state, and one module per concern — [`error`] (the JSON error
 //! answer), [`extract`] (host key, session token, `Idempotency-Key`, JSON body), [`limits`]
-//! (per-IP limits as middleware), [`sessions`], [`connections`] and [`health`].
+//! (per-IP limits as middleware), [`strict`] (one JSON object, no key twice), [`sessions`],
+//! [`connections`] and [`health`].
 
 pub mod connections;
 pub mod error;
@@ -8,6 +9,7 @@ pub mod extract;
 pub mod health;
 pub mod limits;
 pub mod sessions;
+pub mod strict;
 
 pub use error::{ApiError, SESSION_EXPIRED_MESSAGE};
 pub use extract::MAX_IDEMPOTENCY_KEY_LEN;

@@ -3,6 +3,7 @@
 
 use super::error::ApiError;
 use super::extract::{body_bytes, require_json, HostKey};
+use super::strict::{self, StrictError};
 use super::{unknown_provider_message, AppState};
 use crate::clock::{now_unix, rfc3339};
 use crate::crypto::{hex, random_bytes, sha256};
@@ -64,6 +65,20 @@ fn read_session_request(
         return Ok(SessionRequest::default());
     }
     require_json(headers)?;
+    let at = |what: &str, line: usize, column: usize| {
+        ApiError::InvalidJson(format!(
+            "The request body is not a valid session request ({what}, line {line}, column {column})"
+        ))
+    };
+    match strict::check(&body) {
+        Err(StrictError::DuplicateKey { line, column }) => {
+            return Err(at("a key appears twice", line, column))
+        }
+        Err(StrictError::Json(e)) if e.classify() == serde_json::error::Category::Data => {
+            return Err(at("not a JSON object", e.line(), e.column()))
+        }
+        _ => {}
+    }
     serde_json::from_slice(&body).map_err(|e| {
         ApiError::InvalidJson(format!(
             "The request body is not a valid session request ({}, line {}, column {})",
@@ -92,7 +107,39 @@ fn end_user_id(request: &SessionRequest, default: Option<&str>) -> Result<String
             "end_user_id must be at most {MAX_END_USER_ID_LEN} characters without control characters"
         )));
     }
+    if id.chars().any(is_bidi_control) {
+        return Err(ApiError::InvalidRequest(
+            "end_user_id must not contain bidirectional control characters (such as U+202E): \
+             they change how the id reads in logs and dashboards"
+                .into(),
+        ));
+    }
+    if id.chars().all(is_invisible) {
+        return Err(ApiError::InvalidRequest(
+            "end_user_id must contain a visible character; it is made only of zero-width or \
+             blank characters"
+                .into(),
+        ));
+    }
     Ok(id)
+}
+
+/// Characters that reorder how the text around them is displayed (Unicode bidi controls).
+fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// Characters that show nothing: blanks and zero-width ones.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{00AD}' | '\u{034F}' | '\u{180E}' | '\u{200B}'
+                ..='\u{200D}' | '\u{2060}' | '\u{FEFF}'
+        )
 }
 
 /// The providers a session may connect: the list given (duplicates dropped) or all built-in.
