@@ -30,6 +30,9 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 /// Default wrong host API keys per client IP per minute, counted apart from the host's own
 /// allowance so a flood of them never locks the right key out.
 pub const DEFAULT_RATE_FAILED_AUTH_PER_IP: u32 = 30;
+/// Default `POST /dev/sessions` per client IP per minute: the browser suites create hundreds of
+/// sessions quickly from loopback, so this is a bound, not a brake.
+pub const DEFAULT_RATE_DEV_SESSIONS_PER_IP: u32 = 600;
 /// Shortest host API key accepted in production mode.
 pub const MIN_HOST_API_KEY_LEN: usize = 16;
 
@@ -117,6 +120,8 @@ pub struct Config {
     pub failed_auth_per_ip: u32,
     /// Who may frame the pages of `static_dir` (CSP `frame-ancestors`); empty means `'self'`.
     pub frame_ancestors: Vec<String>,
+    /// `POST /dev/sessions` per client IP per minute (dev mode).
+    pub dev_sessions_per_ip: u32,
 }
 
 impl Config {
@@ -145,6 +150,7 @@ impl Config {
             trusted_proxies: Vec::new(),
             failed_auth_per_ip: DEFAULT_RATE_FAILED_AUTH_PER_IP,
             frame_ancestors: Vec::new(),
+            dev_sessions_per_ip: DEFAULT_RATE_DEV_SESSIONS_PER_IP,
         }
     }
 
@@ -264,6 +270,9 @@ pub struct Cli {
         value_delimiter = ','
     )]
     pub frame_ancestors: Vec<String>,
+    /// POST /dev/sessions per client IP per minute (dev mode)
+    #[arg(long, env = "CONNECT_UI_RATE_LIMIT_DEV_SESSIONS_PER_IP", value_name = "N", default_value_t = DEFAULT_RATE_DEV_SESSIONS_PER_IP, value_parser = positive::<u32>)]
+    pub rate_limit_dev_sessions_per_ip: u32,
 }
 
 /// Why the configuration could not be used.
@@ -503,6 +512,7 @@ impl Cli {
                 .map(frame_ancestor)
                 .collect::<Result<_, _>>()
                 .map_err(invalid)?,
+            dev_sessions_per_ip: self.rate_limit_dev_sessions_per_ip,
         })
     }
 }

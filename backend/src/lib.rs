@@ -103,6 +103,9 @@ pub fn app(config: &Config, state: AppState) -> Router {
     if let Some(cors) = cors_layer(&config.cors_origins) {
         app = app.layer(cors);
     }
+    if config.mode == Mode::Dev {
+        app = app.layer(middleware::from_fn(api::dev::loopback_host_only));
+    }
     app.layer(middleware::from_fn(log_request))
 }
 
@@ -168,7 +171,12 @@ impl Backend {
             mode: config.mode,
             host_api_key: host_api_key.into(),
             verifier,
-            limiters: Limiters::new(&config.rate_limits, config.failed_auth_per_ip).map(Arc::new),
+            limiters: Limiters::new(
+                &config.rate_limits,
+                config.failed_auth_per_ip,
+                config.dev_sessions_per_ip,
+            )
+            .map(Arc::new),
             verifications: Arc::default(),
         };
         Ok(Self {

@@ -61,6 +61,8 @@ pub enum ApiError {
     /// The provider refused too many keys of this session, which is spent (401
     /// `session_expired`).
     TooManyRefusedKeys,
+    /// Dev mode and a `Host` that is not a loopback name (403 `forbidden_host`).
+    ForbiddenHost,
 }
 
 impl ApiError {
@@ -152,6 +154,13 @@ impl ApiError {
                 StatusCode::UNAUTHORIZED,
                 "session_expired",
                 "Too many keys were refused in this session. Close this window and open it again to connect.",
+            ),
+            ApiError::ForbiddenHost => plain(
+                StatusCode::FORBIDDEN,
+                "forbidden_host",
+                "This development server answers only requests addressed to localhost, 127.0.0.1 \
+                 or [::1] (protection against DNS rebinding); open it by one of those names, or run \
+                 --mode production behind your own host name",
             ),
             ApiError::Verification(e) => {
                 let (status, code) = e.status_and_code();

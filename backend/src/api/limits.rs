@@ -23,16 +23,23 @@ pub struct Limiters {
     pub sessions_per_ip: RateLimiter<IpAddr>,
     /// Wrong or missing host API keys per client IP, on every route that needs the key.
     pub failed_auth: RateLimiter<IpAddr>,
+    /// `POST /dev/sessions` per client IP (dev mode).
+    pub dev_sessions_per_ip: RateLimiter<IpAddr>,
 }
 
 impl Limiters {
     /// Limiters for `limits`, or `None` when limiting is off.
-    pub fn new(limits: &RateLimits, failed_auth_per_ip: u32) -> Option<Self> {
+    pub fn new(
+        limits: &RateLimits,
+        failed_auth_per_ip: u32,
+        dev_sessions_per_ip: u32,
+    ) -> Option<Self> {
         limits.enabled.then(|| Self {
             per_token: RateLimiter::per_minute(limits.per_token),
             per_ip: RateLimiter::per_minute(limits.per_ip),
             sessions_per_ip: RateLimiter::per_minute(limits.sessions_per_ip),
             failed_auth: RateLimiter::per_minute(failed_auth_per_ip),
+            dev_sessions_per_ip: RateLimiter::per_minute(dev_sessions_per_ip),
         })
     }
 }

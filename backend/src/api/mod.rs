@@ -1,9 +1,10 @@
 //! The HTTP API: routes, shared state, and one module per concern — [`error`] (the JSON error
 //! answer), [`extract`] (host key, session token, `Idempotency-Key`, JSON body), [`limits`]
-//! (per-IP limits as middleware), [`strict`] (one JSON object, no key twice), [`sessions`],
+//! (per-IP limits as middleware), [`dev`] (loopback `Host` names only in dev mode), [`strict`] (one JSON object, no key twice), [`sessions`],
 //! [`connections`] and [`health`].
 
 pub mod connections;
+pub mod dev;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -106,7 +107,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         )
         .route("/health", get(health::health));
     if state.mode == Mode::Dev {
-        routes = routes.route("/dev/sessions", post(sessions::create_dev_session));
+        routes = routes.route(
+            "/dev/sessions",
+            limited(post(sessions::create_dev_session), limiters, |l| {
+                &l.dev_sessions_per_ip
+            }),
+        );
     }
     routes.method_not_allowed_fallback(health::method_not_allowed)
 }
