@@ -108,7 +108,8 @@ pub struct Config {
     pub verify_bases: BTreeMap<String, String>,
     /// Rate limits.
     pub rate_limits: RateLimits,
-    /// Time a client has to send a request's headers; also the keep-alive idle timeout.
+    /// Time a client has to send a request's headers (and then its body); also the keep-alive
+    /// idle timeout.
     pub header_timeout_ms: u64,
     /// Most connections served at once; the oldest idle one is closed for a new one.
     pub max_connections: usize,
@@ -239,8 +240,8 @@ pub struct Cli {
     /// Largest accepted request body in bytes
     #[arg(long, env = "CONNECT_UI_MAX_BODY_BYTES", value_name = "N", default_value_t = DEFAULT_MAX_BODY_BYTES, value_parser = positive::<usize>)]
     pub max_body_bytes: usize,
-    /// Time a client has to send a request's headers, in milliseconds; also how long an idle
-    /// keep-alive connection stays open
+    /// Time a client has to send a request's headers, and then its body, in milliseconds; also
+    /// how long an idle keep-alive connection stays open
     #[arg(long, env = "CONNECT_UI_HEADER_TIMEOUT_MS", value_name = "N", default_value_t = DEFAULT_HEADER_TIMEOUT_MS, value_parser = positive::<u64>)]
     pub header_timeout_ms: u64,
     /// Most connections served at once (fewer when the open-file limit is lower); at the limit

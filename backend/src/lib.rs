@@ -96,6 +96,13 @@ pub fn app(config: &Config, state: AppState) -> Router {
     let mut app = app
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(middleware::from_fn_with_state(
+            api::extract::BodyLimits {
+                timeout: Duration::from_millis(config.header_timeout_ms),
+                max_bytes: config.max_body_bytes,
+            },
+            api::extract::read_body_in_time,
+        ))
+        .layer(middleware::from_fn_with_state(
             trusted,
             api::extract::resolve_client_ip,
         ))

@@ -144,3 +144,40 @@ async fn a_thousand_idle_connections_never_stop_a_real_request() {
     );
     drop(idle);
 }
+
+#[tokio::test]
+async fn a_half_sent_body_is_answered_and_closed_after_the_timeout() {
+    let s = start(|c| c.header_timeout_ms = 1000).await;
+    let token = s.session().await;
+    let addr = s.url.trim_start_matches("http://").to_string();
+    let (closed, answer) = tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        let mut stream = TcpStream::connect(&addr).unwrap();
+        let head = format!(
+            "POST /connections HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{{\"provider\":"
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        let mut answer = Vec::new();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(6)))
+            .unwrap();
+        let mut buf = [0u8; 4096];
+        let closed = loop {
+            match stream.read(&mut buf) {
+                Ok(0) => break Some(started.elapsed()),
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break None,
+                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => break None,
+                Err(_) => break Some(started.elapsed()),
+            }
+        };
+        (closed, String::from_utf8_lossy(&answer).to_string())
+    })
+    .await
+    .unwrap();
+    let closed = closed.unwrap_or_else(|| panic!("a half-sent body was still open after 6 s"));
+    assert!(closed < Duration::from_secs(4), "closed after {closed:?}");
+    assert!(answer.starts_with("HTTP/1.1 408"), "answered {answer:?}");
+    assert!(answer.contains("request_timeout"), "{answer}");
+}

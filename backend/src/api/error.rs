@@ -63,6 +63,8 @@ pub enum ApiError {
     TooManyRefusedKeys,
     /// Dev mode and a `Host` that is not a loopback name (403 `forbidden_host`).
     ForbiddenHost,
+    /// The body did not arrive within the timeout (408 `request_timeout`).
+    RequestTimeout,
 }
 
 impl ApiError {
@@ -161,6 +163,11 @@ impl ApiError {
                 "This development server answers only requests addressed to localhost, 127.0.0.1 \
                  or [::1] (protection against DNS rebinding); open it by one of those names, or run \
                  --mode production behind your own host name",
+            ),
+            ApiError::RequestTimeout => plain(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "The request body did not arrive in time; send the request again",
             ),
             ApiError::Verification(e) => {
                 let (status, code) = e.status_and_code();

@@ -10,7 +10,7 @@ use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use ipnet::IpNet;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -214,6 +214,43 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         Self::from_headers(&parts.headers)
+    }
+}
+
+/// What [`read_body_in_time`] needs: how long a body may take and how large it may be.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    /// Time for the whole body to arrive.
+    pub timeout: std::time::Duration,
+    /// Largest body accepted.
+    pub max_bytes: usize,
+}
+
+/// Middleware: reads the whole body within the timeout (a client that sends half a body gets
+/// 408 and its connection closed, instead of holding it), refusing one over the size limit
+/// with 413, then hands the buffered body on.
+pub async fn read_body_in_time(
+    State(limits): State<BodyLimits>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    let read = axum::body::to_bytes(body, limits.max_bytes);
+    match tokio::time::timeout(limits.timeout, read).await {
+        Err(_) => ApiError::RequestTimeout.into_response(),
+        Ok(Err(e)) => {
+            let too_large = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            if too_large {
+                ApiError::PayloadTooLarge.into_response()
+            } else {
+                ApiError::InvalidBody.into_response()
+            }
+        }
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
     }
 }
 
