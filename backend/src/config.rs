@@ -774,6 +774,56 @@ mod tests {
     }
 
     #[test]
+    fn proxies_frame_ancestors_and_timeouts_parse_and_bad_values_are_named() {
+        let c = run(
+            &[
+                "--trusted-proxy",
+                "10.1.2.3/8",
+                "--frame-ancestor",
+                "https://app.example/",
+                "--frame-ancestor",
+                "https://*.example.com",
+                "--header-timeout-ms",
+                "2500",
+            ],
+            &[
+                ("CONNECT_UI_FRAME_ANCESTORS", "'none'"),
+                ("CONNECT_UI_MAX_CONNECTIONS", "50"),
+            ],
+        )
+        .unwrap();
+        let proxies: Vec<String> = c.trusted_proxies.iter().map(|p| p.to_string()).collect();
+        assert_eq!(proxies, ["10.0.0.0/8"]);
+        assert_eq!(
+            c.frame_ancestors,
+            ["https://app.example", "https://*.example.com"]
+        );
+        assert_eq!((c.header_timeout_ms, c.max_connections), (2500, 50));
+        let c = run(
+            &[],
+            &[("CONNECT_UI_TRUSTED_PROXIES", "192.0.2.7, 2001:db8::/32")],
+        )
+        .unwrap();
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert_eq!(c.dev_sessions_per_ip, 600);
+        assert_eq!(c.failed_auth_per_ip, 30);
+
+        let err = |args: &[&str]| run(args, &[]).unwrap_err();
+        assert!(err(&["--trusted-proxy", "10.0.0.0/33"]).contains("--trusted-proxy"));
+        assert!(err(&["--trusted-proxy", "proxy.internal"]).contains("CIDR"));
+        for bad in [
+            "https://a.example; script-src *",
+            "a.example",
+            "https://a.example/path",
+            "'unsafe-inline'",
+        ] {
+            let e = err(&["--frame-ancestor", bad]);
+            assert!(e.contains("--frame-ancestor"), "{bad}: {e}");
+        }
+        assert!(err(&["--header-timeout-ms", "0"]).contains("positive"));
+    }
+
+    #[test]
     fn the_help_names_every_option_the_scripts_look_for() {
         let help = Cli::command().render_long_help().to_string();
         for needle in [
