@@ -1,7 +1,10 @@
-//! Command-line and environment configuration, parsed by hand to keep the binary small.
+//! Command-line and environment configuration: clap (derive, each option with its environment
+//! variable), then the checks parsing alone cannot do.
 
+use clap::{ArgAction, Parser};
+use ipnet::IpNet;
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 /// Default listen address: loopback, so a fresh start exposes nothing to the network.
@@ -19,42 +22,19 @@ pub const DEFAULT_RATE_PER_IP: u32 = 60;
 /// Default `POST /sessions` per client IP per minute: the host's server asks for every user's
 /// session from a few addresses, so this is higher than the per-IP connection limit.
 pub const DEFAULT_RATE_SESSIONS_PER_IP: u32 = 600;
+/// Default time a client has to send a request's headers, which is also how long an idle
+/// keep-alive connection stays open.
+pub const DEFAULT_HEADER_TIMEOUT_MS: u64 = 10_000;
+/// Default most connections served at once (fewer if the open-file limit is lower).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// Default wrong host API keys per client IP per minute, counted apart from the host's own
+/// allowance so a flood of them never locks the right key out.
+pub const DEFAULT_RATE_FAILED_AUTH_PER_IP: u32 = 30;
+/// Default `POST /dev/sessions` per client IP per minute: the browser suites create hundreds of
+/// sessions quickly from loopback, so this is a bound, not a brake.
+pub const DEFAULT_RATE_DEV_SESSIONS_PER_IP: u32 = 600;
 /// Shortest host API key accepted in production mode.
 pub const MIN_HOST_API_KEY_LEN: usize = 16;
-
-/// Usage text printed by `--help` and after a bad flag.
-pub const USAGE: &str = "\
-connect-ui-backend: reference host backend for Connect UI
-
-Usage: connect-ui-backend [OPTIONS]
-
-Options (each falls back to the environment variable shown):
-  --mode dev|production    production (default): host API key required, provider verification on;
-                           dev: a host API key is generated if none is given, POST /dev/sessions
-                           exists, GET /connections is open, verification off  [CONNECT_UI_MODE]
-  --addr HOST:PORT         listen address; port 0 picks a free port  [CONNECT_UI_ADDR, default 127.0.0.1:3000]
-  --db PATH                SQLite file, parent directory created     [CONNECT_UI_DB, default data/connect-ui.sqlite3]
-  --host-api-key KEY       key the host's server sends (Authorization: Bearer) to POST /sessions;
-                           prefer the environment variable, command lines are visible to other users
-                                                                     [CONNECT_UI_HOST_API_KEY]
-  --key-file PATH          AES-256 key for credentials at rest, created with mode 0600 if missing,
-                           used when CONNECT_UI_ENCRYPTION_KEY (64 hex digits) is not set
-                                                                     [CONNECT_UI_KEY_FILE, default <db>.key]
-  --verify on|off          check each key with its provider before saving  [CONNECT_UI_VERIFY, default on in production]
-  --verify-timeout-ms N    how long to wait for the provider         [CONNECT_UI_VERIFY_TIMEOUT_MS, default 5000]
-  --verify-base ID=URL     provider base URL instead of the real one (tests); {subdomain} and other
-                           connection_config keys are filled in; repeatable [CONNECT_UI_VERIFY_BASES, comma-separated]
-  --rate-limit on|off      429 with Retry-After when a limit is hit  [CONNECT_UI_RATE_LIMIT, default on]
-  --rate-limit-per-token N POST /connections per session token per minute  [CONNECT_UI_RATE_LIMIT_PER_TOKEN, default 10]
-  --rate-limit-per-ip N    POST /connections per client IP per minute      [CONNECT_UI_RATE_LIMIT_PER_IP, default 60]
-  --rate-limit-sessions-per-ip N  POST /sessions per client IP per minute  [CONNECT_UI_RATE_LIMIT_SESSIONS_PER_IP, default 600]
-  --static-dir DIR         also serve DIR (a Trunk dist/) at /, API under /api  [CONNECT_UI_STATIC_DIR]
-  --cors-origin ORIGIN     allow this exact origin for CORS; repeatable [CONNECT_UI_CORS_ORIGINS, comma-separated]
-  --max-body-bytes N       largest accepted request body             [CONNECT_UI_MAX_BODY_BYTES, default 65536]
-  -h, --help               print this help
-
-Logging: RUST_LOG (default info), to stderr. Secrets are never logged.
-";
 
 /// Development or production behaviour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +108,21 @@ pub struct Config {
     pub verify_bases: BTreeMap<String, String>,
     /// Rate limits.
     pub rate_limits: RateLimits,
+    /// Time a client has to send a request's headers (and then its body); also the keep-alive
+    /// idle timeout.
+    pub header_timeout_ms: u64,
+    /// Most connections served at once; the oldest idle one is closed for a new one.
+    pub max_connections: usize,
+    /// Reverse proxies whose `X-Forwarded-For` is believed: the client is then the right-most
+    /// address in it that is not one of these.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Wrong host API keys per client IP per minute (on every route), apart from the host's
+    /// own allowance.
+    pub failed_auth_per_ip: u32,
+    /// Who may frame the pages of `static_dir` (CSP `frame-ancestors`); empty means `'self'`.
+    pub frame_ancestors: Vec<String>,
+    /// `POST /dev/sessions` per client IP per minute (dev mode).
+    pub dev_sessions_per_ip: u32,
 }
 
 impl Config {
@@ -136,7 +131,7 @@ impl Config {
     pub fn with_db(db: impl Into<PathBuf>) -> Self {
         Self {
             mode: Mode::Dev,
-            addr: DEFAULT_ADDR.parse().expect("default address parses"),
+            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
             db: db.into(),
             static_dir: None,
             cors_origins: Vec::new(),
@@ -151,6 +146,12 @@ impl Config {
                 enabled: false,
                 ..RateLimits::default()
             },
+            header_timeout_ms: DEFAULT_HEADER_TIMEOUT_MS,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            trusted_proxies: Vec::new(),
+            failed_auth_per_ip: DEFAULT_RATE_FAILED_AUTH_PER_IP,
+            frame_ancestors: Vec::new(),
+            dev_sessions_per_ip: DEFAULT_RATE_DEV_SESSIONS_PER_IP,
         }
     }
 
@@ -164,35 +165,171 @@ impl Config {
     }
 }
 
-/// What the command line asks for: run the server or just print the help.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    /// Start the server with this config.
-    Run(Box<Config>),
-    /// Print [`USAGE`] and exit successfully.
-    Help,
+/// The command line as clap reads it (each option falls back to the environment variable
+/// shown); [`Cli::into_config`] checks what parsing alone cannot.
+#[derive(Debug, Parser)]
+#[command(
+    name = "connect-ui-backend",
+    about = "connect-ui-backend: reference host backend for Connect UI",
+    after_help = "Logging: RUST_LOG (default info), to stderr. Secrets are never logged.\n\
+                  CONNECT_UI_ENCRYPTION_KEY (64 hex digits) sets the credentials key instead of the key file."
+)]
+pub struct Cli {
+    /// production (default): host API key required, provider verification on; dev: a host API
+    /// key is generated if none is given, POST /dev/sessions exists, GET /connections is open,
+    /// verification off
+    #[arg(long, env = "CONNECT_UI_MODE", value_name = "dev|production", value_parser = mode)]
+    pub mode: Option<Mode>,
+    /// Listen address; port 0 picks a free port
+    #[arg(long, env = "CONNECT_UI_ADDR", value_name = "HOST:PORT", default_value = DEFAULT_ADDR, value_parser = address)]
+    pub addr: SocketAddr,
+    /// SQLite file, parent directory created
+    #[arg(long, env = "CONNECT_UI_DB", value_name = "PATH", default_value = DEFAULT_DB)]
+    pub db: String,
+    /// Key the host's server sends (Authorization: Bearer) to POST /sessions; prefer the
+    /// environment variable, command lines are visible to other users
+    #[arg(
+        long,
+        env = "CONNECT_UI_HOST_API_KEY",
+        value_name = "KEY",
+        hide_env_values = true
+    )]
+    pub host_api_key: Option<String>,
+    /// AES-256 key for credentials at rest, created with mode 0600 if missing, used when
+    /// CONNECT_UI_ENCRYPTION_KEY (64 hex digits) is not set [default: <db>.key]
+    #[arg(long, env = "CONNECT_UI_KEY_FILE", value_name = "PATH")]
+    pub key_file: Option<String>,
+    /// Check each key with its provider before saving [default: on in production, off in dev]
+    #[arg(long, env = "CONNECT_UI_VERIFY", value_name = "on|off", value_parser = on_off, action = ArgAction::Set)]
+    pub verify: Option<bool>,
+    /// How long to wait for the provider, in milliseconds
+    #[arg(long, env = "CONNECT_UI_VERIFY_TIMEOUT_MS", value_name = "N", default_value_t = DEFAULT_VERIFY_TIMEOUT_MS, value_parser = positive::<u64>)]
+    pub verify_timeout_ms: u64,
+    /// Provider base URL instead of the real one (tests); {subdomain} and other
+    /// connection_config keys are filled in; repeatable (comma-separated in the variable)
+    #[arg(
+        long = "verify-base",
+        env = "CONNECT_UI_VERIFY_BASES",
+        value_name = "ID=URL",
+        value_delimiter = ','
+    )]
+    pub verify_bases: Vec<String>,
+    /// 429 with Retry-After when a limit is hit
+    #[arg(long, env = "CONNECT_UI_RATE_LIMIT", value_name = "on|off", default_value = "on", value_parser = on_off, action = ArgAction::Set)]
+    pub rate_limit: bool,
+    /// POST /connections per session token per minute
+    #[arg(long, env = "CONNECT_UI_RATE_LIMIT_PER_TOKEN", value_name = "N", default_value_t = DEFAULT_RATE_PER_TOKEN, value_parser = positive::<u32>)]
+    pub rate_limit_per_token: u32,
+    /// POST /connections per client IP per minute
+    #[arg(long, env = "CONNECT_UI_RATE_LIMIT_PER_IP", value_name = "N", default_value_t = DEFAULT_RATE_PER_IP, value_parser = positive::<u32>)]
+    pub rate_limit_per_ip: u32,
+    /// POST /sessions per client IP per minute
+    #[arg(long, env = "CONNECT_UI_RATE_LIMIT_SESSIONS_PER_IP", value_name = "N", default_value_t = DEFAULT_RATE_SESSIONS_PER_IP, value_parser = positive::<u32>)]
+    pub rate_limit_sessions_per_ip: u32,
+    /// Also serve DIR (a Trunk dist/) at /, API under /api
+    #[arg(long, env = "CONNECT_UI_STATIC_DIR", value_name = "DIR")]
+    pub static_dir: Option<String>,
+    /// Allow this exact origin for CORS; repeatable (comma-separated in the variable)
+    #[arg(
+        long = "cors-origin",
+        env = "CONNECT_UI_CORS_ORIGINS",
+        value_name = "ORIGIN",
+        value_delimiter = ','
+    )]
+    pub cors_origins: Vec<String>,
+    /// Largest accepted request body in bytes
+    #[arg(long, env = "CONNECT_UI_MAX_BODY_BYTES", value_name = "N", default_value_t = DEFAULT_MAX_BODY_BYTES, value_parser = positive::<usize>)]
+    pub max_body_bytes: usize,
+    /// Time a client has to send a request's headers, and then its body, in milliseconds; also
+    /// how long an idle keep-alive connection stays open
+    #[arg(long, env = "CONNECT_UI_HEADER_TIMEOUT_MS", value_name = "N", default_value_t = DEFAULT_HEADER_TIMEOUT_MS, value_parser = positive::<u64>)]
+    pub header_timeout_ms: u64,
+    /// Most connections served at once (fewer when the open-file limit is lower); at the limit
+    /// the oldest idle connection is closed to make room
+    #[arg(long, env = "CONNECT_UI_MAX_CONNECTIONS", value_name = "N", default_value_t = DEFAULT_MAX_CONNECTIONS, value_parser = positive::<usize>)]
+    pub max_connections: usize,
+    /// A reverse proxy (address or CIDR) whose X-Forwarded-For is believed: the client is the
+    /// right-most address in it that is not a trusted proxy; repeatable (comma-separated in the
+    /// variable). Without one, the client is the TCP peer
+    #[arg(
+        long = "trusted-proxy",
+        env = "CONNECT_UI_TRUSTED_PROXIES",
+        value_name = "CIDR",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<String>,
+    /// Wrong host API keys per client IP per minute, on every route; counted apart from the
+    /// host's own allowance
+    #[arg(long, env = "CONNECT_UI_RATE_LIMIT_FAILED_AUTH_PER_IP", value_name = "N", default_value_t = DEFAULT_RATE_FAILED_AUTH_PER_IP, value_parser = positive::<u32>)]
+    pub rate_limit_failed_auth_per_ip: u32,
+    /// An origin that may frame the pages of --static-dir (CSP frame-ancestors), or 'self' or
+    /// 'none'; repeatable (comma-separated in the variable) [default: 'self']
+    #[arg(
+        long = "frame-ancestor",
+        env = "CONNECT_UI_FRAME_ANCESTORS",
+        value_name = "ORIGIN",
+        value_delimiter = ','
+    )]
+    pub frame_ancestors: Vec<String>,
+    /// POST /dev/sessions per client IP per minute (dev mode)
+    #[arg(long, env = "CONNECT_UI_RATE_LIMIT_DEV_SESSIONS_PER_IP", value_name = "N", default_value_t = DEFAULT_RATE_DEV_SESSIONS_PER_IP, value_parser = positive::<u32>)]
+    pub rate_limit_dev_sessions_per_ip: u32,
 }
 
-/// Parses `on`/`off` (and the usual synonyms) for `flag`.
-fn on_off(flag: &str, value: &str) -> Result<bool, String> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "on" | "true" | "1" | "yes" => Ok(true),
-        "off" | "false" | "0" | "no" => Ok(false),
-        _ => Err(format!("invalid {flag} {value:?}; expected on or off")),
+/// Why the configuration could not be used.
+#[derive(Debug)]
+pub enum ConfigError {
+    /// The command line did not parse, or asked for `--help`: clap's message and exit code.
+    Args(clap::Error),
+    /// A value parsed but cannot be used; the message names the flag or variable.
+    Invalid(String),
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigError::Args(e) => write!(f, "{e}"),
+            ConfigError::Invalid(m) => f.write_str(m),
+        }
     }
 }
 
-/// Parses a positive number for `flag`.
-fn positive<T: std::str::FromStr + PartialOrd + Default>(
-    flag: &str,
-    value: &str,
-) -> Result<T, String> {
+impl std::error::Error for ConfigError {}
+
+/// Parses `dev`/`production` (and `development`, `prod`; empty means production).
+fn mode(value: &str) -> Result<Mode, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "dev" | "development" => Ok(Mode::Dev),
+        "production" | "prod" | "" => Ok(Mode::Production),
+        _ => Err("expected dev or production".into()),
+    }
+}
+
+/// Parses `HOST:PORT`.
+fn address(value: &str) -> Result<SocketAddr, String> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| format!("invalid address {value:?}; expected HOST:PORT like 127.0.0.1:3000"))
+}
+
+/// Parses `on`/`off` (and the usual synonyms).
+fn on_off(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "1" | "yes" => Ok(true),
+        "off" | "false" | "0" | "no" => Ok(false),
+        _ => Err("expected on or off".into()),
+    }
+}
+
+/// Parses a positive number.
+fn positive<T: std::str::FromStr + PartialOrd + Default>(value: &str) -> Result<T, String> {
     value
         .trim()
         .parse::<T>()
         .ok()
         .filter(|n| *n > T::default())
-        .ok_or_else(|| format!("invalid {flag} {value:?}; expected a positive number"))
+        .ok_or_else(|| "expected a positive number".into())
 }
 
 /// Parses `provider=URL` of `--verify-base`.
@@ -215,176 +352,181 @@ fn verify_base(value: &str) -> Result<(String, String), String> {
     Ok((id.to_string(), url.trim_end_matches('/').to_string()))
 }
 
-/// Parses flags (`--flag value` or `--flag=value`), falling back to `env` for unset ones;
-/// `env` is a function so tests need not touch the process environment.
-pub fn parse<I, E>(args: I, env: E) -> Result<Command, String>
+/// Parses a `--trusted-proxy` address or CIDR block (host bits are dropped).
+fn trusted_proxy(value: &str) -> Result<IpNet, String> {
+    value
+        .parse::<IpNet>()
+        .map(|net| net.trunc())
+        .or_else(|_| value.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| {
+            format!(
+                "invalid --trusted-proxy {value:?}; expected an address or CIDR block like \
+                 10.0.0.0/8 or 2001:db8::/32"
+            )
+        })
+}
+
+/// Checks a (normalised) `--cors-origin`: an exact `http(s)://host[:port]` origin. `*` and
+/// `null` are refused: either would let pages of any site call the API with a session token
+/// (and tower-http's CORS layer panics on `*` in a list).
+fn cors_origin(origin: &str) -> Result<String, String> {
+    match origin {
+        "*" => {
+            return Err("invalid --cors-origin \"*\": a wildcard would let every site call the \
+                 API; list each origin that embeds the widget, e.g. --cors-origin https://app.example"
+                .into())
+        }
+        "null" => {
+            return Err("invalid --cors-origin \"null\": sandboxed iframes and file:// pages of \
+                 any site send that origin; list the real origins, e.g. --cors-origin https://app.example"
+                .into())
+        }
+        _ => {}
+    }
+    let host = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    let well_formed = host.is_some_and(|host| {
+        !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+    });
+    if well_formed {
+        Ok(origin.to_string())
+    } else {
+        Err(format!(
+            "invalid --cors-origin {origin:?}; expected an origin like https://app.example or \
+             http://127.0.0.1:8080 (http:// or https://, a host and an optional port, no path)"
+        ))
+    }
+}
+
+/// Checks a `--frame-ancestor`: `'self'`, `'none'`, or an origin (`https://host[:port]`, a
+/// `*.` wildcard subdomain allowed), nothing that could end the CSP directive.
+fn frame_ancestor(value: &str) -> Result<String, String> {
+    if value == "'self'" || value == "'none'" {
+        return Ok(value.to_string());
+    }
+    let origin = normalize_origin(value);
+    let host = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .unwrap_or("");
+    let host_ok = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.:*[]".contains(&b))
+        && (!host.contains('*') || host.starts_with("*."));
+    if host_ok {
+        Ok(origin)
+    } else {
+        Err(format!(
+            "invalid --frame-ancestor {value:?}; expected an origin like https://app.example \
+             (https://*.example.com for its subdomains), 'self' or 'none'"
+        ))
+    }
+}
+
+/// `Some(trimmed)` unless `value` is empty or blank.
+fn non_empty(value: Option<String>) -> Option<String> {
+    value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+impl Cli {
+    /// Checks what clap cannot and builds the [`Config`]; `encryption_key` is
+    /// `CONNECT_UI_ENCRYPTION_KEY`, which has no flag so it never shows in `ps`.
+    pub fn into_config(self, encryption_key: Option<String>) -> Result<Config, ConfigError> {
+        let invalid = ConfigError::Invalid;
+        let mode = self.mode.unwrap_or(Mode::Production);
+        let host_api_key = non_empty(self.host_api_key);
+        if let Some(key) = &host_api_key {
+            if mode == Mode::Production && key.chars().count() < MIN_HOST_API_KEY_LEN {
+                return Err(invalid(format!(
+                    "the host API key is too short for production mode; use at least \
+                     {MIN_HOST_API_KEY_LEN} random characters"
+                )));
+            }
+            if key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(invalid(
+                    "the host API key must not contain spaces or control characters".into(),
+                ));
+            }
+        }
+        let encryption_key = non_empty(encryption_key);
+        if let Some(key) = &encryption_key {
+            crate::crypto::parse_hex_key(key)
+                .map_err(|e| invalid(format!("invalid CONNECT_UI_ENCRYPTION_KEY: {e}")))?;
+        }
+        let verify_bases = self
+            .verify_bases
+            .iter()
+            .map(|b| b.trim())
+            .filter(|b| !b.is_empty())
+            .map(verify_base)
+            .collect::<Result<BTreeMap<_, _>, _>>()
+            .map_err(invalid)?;
+        Ok(Config {
+            mode,
+            addr: self.addr,
+            db: PathBuf::from(self.db),
+            static_dir: non_empty(self.static_dir).map(PathBuf::from),
+            cors_origins: self
+                .cors_origins
+                .iter()
+                .map(|o| normalize_origin(o))
+                .filter(|o| !o.is_empty())
+                .map(|o| cors_origin(&o))
+                .collect::<Result<_, _>>()
+                .map_err(invalid)?,
+            max_body_bytes: self.max_body_bytes,
+            host_api_key: host_api_key.map(Secret),
+            encryption_key: encryption_key.map(Secret),
+            key_file: non_empty(self.key_file).map(PathBuf::from),
+            verify: self.verify.unwrap_or(mode == Mode::Production),
+            verify_timeout_ms: self.verify_timeout_ms,
+            verify_bases,
+            rate_limits: RateLimits {
+                enabled: self.rate_limit,
+                per_token: self.rate_limit_per_token,
+                per_ip: self.rate_limit_per_ip,
+                sessions_per_ip: self.rate_limit_sessions_per_ip,
+            },
+            header_timeout_ms: self.header_timeout_ms,
+            max_connections: self.max_connections,
+            trusted_proxies: self
+                .trusted_proxies
+                .iter()
+                .map(|p| p.trim())
+                .filter(|p| !p.is_empty())
+                .map(trusted_proxy)
+                .collect::<Result<_, _>>()
+                .map_err(invalid)?,
+            failed_auth_per_ip: self.rate_limit_failed_auth_per_ip,
+            frame_ancestors: self
+                .frame_ancestors
+                .iter()
+                .map(|a| a.trim())
+                .filter(|a| !a.is_empty())
+                .map(frame_ancestor)
+                .collect::<Result<_, _>>()
+                .map_err(invalid)?,
+            dev_sessions_per_ip: self.rate_limit_dev_sessions_per_ip,
+        })
+    }
+}
+
+/// Parses the command line `args` (program name first) with the process environment as
+/// fallback, into a checked [`Config`].
+pub fn parse<I, T>(args: I) -> Result<Config, ConfigError>
 where
-    I: IntoIterator<Item = String>,
-    E: Fn(&str) -> Option<String>,
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
 {
-    let mut mode = None;
-    let mut addr = None;
-    let mut db = None;
-    let mut static_dir = None;
-    let mut origins: Vec<String> = Vec::new();
-    let mut max_body = None;
-    let mut host_api_key = None;
-    let mut key_file = None;
-    let mut verify = None;
-    let mut verify_timeout = None;
-    let mut bases: Vec<String> = Vec::new();
-    let mut rate_limit = None;
-    let mut per_token = None;
-    let mut per_ip = None;
-    let mut sessions_per_ip = None;
-
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        if arg == "-h" || arg == "--help" {
-            return Ok(Command::Help);
-        }
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
-            _ => (arg.clone(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("{flag} needs a value"))
-        };
-        match flag.as_str() {
-            "--mode" => mode = Some(value()?),
-            "--addr" => addr = Some(value()?),
-            "--db" => db = Some(value()?),
-            "--static-dir" => static_dir = Some(value()?),
-            "--cors-origin" => origins.push(value()?),
-            "--max-body-bytes" => max_body = Some(value()?),
-            "--host-api-key" => host_api_key = Some(value()?),
-            "--key-file" => key_file = Some(value()?),
-            "--verify" => verify = Some(value()?),
-            "--verify-timeout-ms" => verify_timeout = Some(value()?),
-            "--verify-base" => bases.push(value()?),
-            "--rate-limit" => rate_limit = Some(value()?),
-            "--rate-limit-per-token" => per_token = Some(value()?),
-            "--rate-limit-per-ip" => per_ip = Some(value()?),
-            "--rate-limit-sessions-per-ip" => sessions_per_ip = Some(value()?),
-            _ => return Err(format!("unknown argument: {arg}")),
-        }
-    }
-
-    let mode = match mode.or_else(|| env("CONNECT_UI_MODE")) {
-        None => Mode::Production,
-        Some(m) => match m.trim().to_ascii_lowercase().as_str() {
-            "dev" | "development" => Mode::Dev,
-            "production" | "prod" | "" => Mode::Production,
-            _ => return Err(format!("invalid --mode {m:?}; expected dev or production")),
-        },
-    };
-    let addr = addr
-        .or_else(|| env("CONNECT_UI_ADDR"))
-        .unwrap_or_else(|| DEFAULT_ADDR.into());
-    let addr = addr
-        .parse()
-        .map_err(|_| format!("invalid address {addr:?}; expected HOST:PORT like 127.0.0.1:3000"))?;
-    let db = db
-        .or_else(|| env("CONNECT_UI_DB"))
-        .unwrap_or_else(|| DEFAULT_DB.into());
-    let static_dir = static_dir
-        .or_else(|| env("CONNECT_UI_STATIC_DIR"))
-        .filter(|s| !s.is_empty())
-        .map(PathBuf::from);
-    if origins.is_empty() {
-        if let Some(list) = env("CONNECT_UI_CORS_ORIGINS") {
-            origins = list.split(',').map(str::to_string).collect();
-        }
-    }
-    let cors_origins = origins
-        .iter()
-        .map(|o| normalize_origin(o))
-        .filter(|o| !o.is_empty())
-        .collect();
-    let max_body_bytes = match max_body.or_else(|| env("CONNECT_UI_MAX_BODY_BYTES")) {
-        Some(n) => positive("--max-body-bytes", &n)?,
-        None => DEFAULT_MAX_BODY_BYTES,
-    };
-    let host_api_key = host_api_key
-        .or_else(|| env("CONNECT_UI_HOST_API_KEY"))
-        .map(|k| k.trim().to_string())
-        .filter(|k| !k.is_empty());
-    if let Some(key) = &host_api_key {
-        if mode == Mode::Production && key.chars().count() < MIN_HOST_API_KEY_LEN {
-            return Err(format!(
-                "the host API key is too short for production mode; use at least \
-                 {MIN_HOST_API_KEY_LEN} random characters"
-            ));
-        }
-        if key.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err("the host API key must not contain spaces or control characters".into());
-        }
-    }
-    let encryption_key = env("CONNECT_UI_ENCRYPTION_KEY")
-        .map(|k| k.trim().to_string())
-        .filter(|k| !k.is_empty());
-    if let Some(key) = &encryption_key {
-        crate::crypto::parse_hex_key(key)
-            .map_err(|e| format!("invalid CONNECT_UI_ENCRYPTION_KEY: {e}"))?;
-    }
-    let key_file = key_file
-        .or_else(|| env("CONNECT_UI_KEY_FILE"))
-        .filter(|s| !s.is_empty())
-        .map(PathBuf::from);
-    let verify = match verify.or_else(|| env("CONNECT_UI_VERIFY")) {
-        Some(v) => on_off("--verify", &v)?,
-        None => mode == Mode::Production,
-    };
-    let verify_timeout_ms = match verify_timeout.or_else(|| env("CONNECT_UI_VERIFY_TIMEOUT_MS")) {
-        Some(n) => positive("--verify-timeout-ms", &n)?,
-        None => DEFAULT_VERIFY_TIMEOUT_MS,
-    };
-    if bases.is_empty() {
-        if let Some(list) = env("CONNECT_UI_VERIFY_BASES") {
-            bases = list
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect();
-        }
-    }
-    let verify_bases = bases
-        .iter()
-        .map(|b| verify_base(b))
-        .collect::<Result<BTreeMap<_, _>, _>>()?;
-    let mut rate_limits = RateLimits::default();
-    if let Some(v) = rate_limit.or_else(|| env("CONNECT_UI_RATE_LIMIT")) {
-        rate_limits.enabled = on_off("--rate-limit", &v)?;
-    }
-    if let Some(n) = per_token.or_else(|| env("CONNECT_UI_RATE_LIMIT_PER_TOKEN")) {
-        rate_limits.per_token = positive("--rate-limit-per-token", &n)?;
-    }
-    if let Some(n) = per_ip.or_else(|| env("CONNECT_UI_RATE_LIMIT_PER_IP")) {
-        rate_limits.per_ip = positive("--rate-limit-per-ip", &n)?;
-    }
-    if let Some(n) = sessions_per_ip.or_else(|| env("CONNECT_UI_RATE_LIMIT_SESSIONS_PER_IP")) {
-        rate_limits.sessions_per_ip = positive("--rate-limit-sessions-per-ip", &n)?;
-    }
-
-    Ok(Command::Run(Box::new(Config {
-        mode,
-        addr,
-        db: PathBuf::from(db),
-        static_dir,
-        cors_origins,
-        max_body_bytes,
-        host_api_key: host_api_key.map(Secret),
-        encryption_key: encryption_key.map(Secret),
-        key_file,
-        verify,
-        verify_timeout_ms,
-        verify_bases,
-        rate_limits,
-    })))
+    let cli = Cli::try_parse_from(args).map_err(ConfigError::Args)?;
+    cli.into_config(std::env::var("CONNECT_UI_ENCRYPTION_KEY").ok())
 }
 
 /// Trims spaces and a trailing slash: browsers send `https://app.example` without one, and a
@@ -396,17 +538,33 @@ fn normalize_origin(origin: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
+    use std::sync::Mutex;
+
+    /// Serialises the tests that set `CONNECT_UI_*` variables (clap reads the real environment).
+    static ENV: Mutex<()> = Mutex::new(());
 
     fn run(args: &[&str], env: &[(&str, &str)]) -> Result<Config, String> {
-        let env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let lookup = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-        match parse(args.iter().map(|s| s.to_string()), lookup)? {
-            Command::Run(c) => Ok(*c),
-            Command::Help => Err("help".into()),
+        let _guard = ENV.lock().unwrap_or_else(|e| e.into_inner());
+        let clear = || {
+            for (name, _) in std::env::vars() {
+                if name.starts_with("CONNECT_UI_") {
+                    std::env::remove_var(name);
+                }
+            }
+        };
+        clear();
+        for (k, v) in env {
+            std::env::set_var(k, v);
         }
+        let result = parse(std::iter::once("connect-ui-backend").chain(args.iter().copied()));
+        clear();
+        result.map_err(|e| match e {
+            ConfigError::Args(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
+                "help".into()
+            }
+            e => e.to_string(),
+        })
     }
 
     #[test]
@@ -559,6 +717,12 @@ mod tests {
         assert_eq!(c.cors_origins, ["https://a.test", "http://localhost:8080"]);
         assert_eq!(c.static_dir, Some(PathBuf::from("dist")));
         assert_eq!(c.max_body_bytes, 1024);
+        let c = run(
+            &[],
+            &[("CONNECT_UI_STATIC_DIR", ""), ("CONNECT_UI_MODE", "")],
+        )
+        .unwrap();
+        assert_eq!((c.static_dir, c.mode), (None, Mode::Production));
     }
 
     #[test]
@@ -566,13 +730,114 @@ mod tests {
         assert!(run(&["--addr", "localhost"], &[])
             .unwrap_err()
             .contains("invalid address"));
-        assert!(run(&["--db"], &[])
-            .unwrap_err()
-            .contains("--db needs a value"));
+        assert!(run(&["--db"], &[]).unwrap_err().contains("--db"));
         assert!(run(&["--port", "1"], &[]).unwrap_err().contains("--port"));
         assert!(run(&["--max-body-bytes", "0"], &[])
             .unwrap_err()
             .contains("--max-body-bytes"));
         assert_eq!(run(&["--help"], &[]).unwrap_err(), "help");
+    }
+
+    #[test]
+    fn a_wildcard_null_or_malformed_cors_origin_is_refused_with_a_clear_message() {
+        for (origin, needle) in [
+            ("*", "\"*\""),
+            ("null", "\"null\""),
+            ("https://app.test/path", "path"),
+            ("app.test", "https://"),
+            ("https://", "https://"),
+        ] {
+            let err = run(&["--cors-origin", origin], &[])
+                .err()
+                .unwrap_or_else(|| panic!("--cors-origin {origin} was accepted"));
+            assert!(
+                err.contains("--cors-origin") && err.contains(needle),
+                "{origin}: {err}"
+            );
+        }
+        let err = run(&[], &[("CONNECT_UI_CORS_ORIGINS", "https://a.test,*")]).unwrap_err();
+        assert!(err.contains("\"*\""), "{err}");
+        let ok = run(
+            &[
+                "--cors-origin",
+                "http://127.0.0.1:8080",
+                "--cors-origin",
+                "https://[::1]:9/",
+            ],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            ok.cors_origins,
+            ["http://127.0.0.1:8080", "https://[::1]:9"]
+        );
+    }
+
+    #[test]
+    fn proxies_frame_ancestors_and_timeouts_parse_and_bad_values_are_named() {
+        let c = run(
+            &[
+                "--trusted-proxy",
+                "10.1.2.3/8",
+                "--frame-ancestor",
+                "https://app.example/",
+                "--frame-ancestor",
+                "https://*.example.com",
+                "--header-timeout-ms",
+                "2500",
+            ],
+            &[
+                ("CONNECT_UI_FRAME_ANCESTORS", "'none'"),
+                ("CONNECT_UI_MAX_CONNECTIONS", "50"),
+            ],
+        )
+        .unwrap();
+        let proxies: Vec<String> = c.trusted_proxies.iter().map(|p| p.to_string()).collect();
+        assert_eq!(proxies, ["10.0.0.0/8"]);
+        assert_eq!(
+            c.frame_ancestors,
+            ["https://app.example", "https://*.example.com"]
+        );
+        assert_eq!((c.header_timeout_ms, c.max_connections), (2500, 50));
+        let c = run(
+            &[],
+            &[("CONNECT_UI_TRUSTED_PROXIES", "192.0.2.7, 2001:db8::/32")],
+        )
+        .unwrap();
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert_eq!(c.dev_sessions_per_ip, 600);
+        assert_eq!(c.failed_auth_per_ip, 30);
+
+        let err = |args: &[&str]| run(args, &[]).unwrap_err();
+        assert!(err(&["--trusted-proxy", "10.0.0.0/33"]).contains("--trusted-proxy"));
+        assert!(err(&["--trusted-proxy", "proxy.internal"]).contains("CIDR"));
+        for bad in [
+            "https://a.example; script-src *",
+            "a.example",
+            "https://a.example/path",
+            "'unsafe-inline'",
+        ] {
+            let e = err(&["--frame-ancestor", bad]);
+            assert!(e.contains("--frame-ancestor"), "{bad}: {e}");
+        }
+        assert!(err(&["--header-timeout-ms", "0"]).contains("positive"));
+    }
+
+    #[test]
+    fn the_help_names_every_option_the_scripts_look_for() {
+        let help = Cli::command().render_long_help().to_string();
+        for needle in [
+            "--mode",
+            "--rate-limit ",
+            "--verify ",
+            "--addr",
+            "--db",
+            "--static-dir",
+            "--cors-origin",
+            "CONNECT_UI_HOST_API_KEY",
+            "CONNECT_UI_VERIFY_BASES",
+        ] {
+            assert!(help.contains(needle), "{needle} missing from:\n{help}");
+        }
     }
 }

@@ -36,6 +36,15 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
     Sha256::digest(data).into()
 }
 
+/// HMAC-SHA256 of `data` under `key`.
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    use hmac::Mac;
+    let mut mac = <hmac::Hmac<Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
 /// Whether two secrets are equal, in time that does not depend on where they differ: both are
 /// hashed first, so not even their lengths leak.
 pub fn secrets_equal(a: &str, b: &str) -> bool {
@@ -87,7 +96,7 @@ pub fn load_or_create_key_file(path: &Path) -> Result<([u8; 32], KeySource), Str
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent)
+                crate::files::create_private_dir_all(parent)
                     .map_err(|e| format!("creating {}: {e}", parent.display()))?;
             }
             let key = random_bytes::<32>();
@@ -134,9 +143,17 @@ fn check_permissions(_path: &Path, _meta: &std::fs::Metadata) -> Result<(), Stri
     Ok(())
 }
 
-/// Encrypts and decrypts stored credentials with AES-256-GCM.
+/// What the idempotency hash key is derived with (HMAC-SHA256 of this label under the
+/// encryption key), so the two keys are never the same bytes.
+const REQUEST_HASH_LABEL: &[u8] = b"connect-ui idempotency request hash v1";
+
+/// Encrypts and decrypts stored credentials with AES-256-GCM, and keys the idempotency
+/// request hash with a key derived from the same secret.
 #[derive(Clone)]
-pub struct Cipher(Aes256Gcm);
+pub struct Cipher {
+    aead: Aes256Gcm,
+    hash_key: [u8; 32],
+}
 
 impl fmt::Debug for Cipher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -159,7 +176,16 @@ impl std::error::Error for DecryptError {}
 impl Cipher {
     /// A cipher with this 256-bit key.
     pub fn new(key: &[u8; 32]) -> Self {
-        Self(Aes256Gcm::new(key.into()))
+        Self {
+            aead: Aes256Gcm::new(key.into()),
+            hash_key: hmac_sha256(key, REQUEST_HASH_LABEL),
+        }
+    }
+
+    /// HMAC-SHA256 of `data` under the derived hash key: recognises a repeated request without
+    /// letting someone holding only the database check guesses against it.
+    pub fn keyed_hash(&self, data: &[u8]) -> [u8; 32] {
+        hmac_sha256(&self.hash_key, data)
     }
 
     /// `nonce || ciphertext+tag` of `plaintext`, bound to `aad` (the connection id), with a
@@ -167,7 +193,7 @@ impl Cipher {
     pub fn encrypt(&self, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
         let nonce = random_bytes::<NONCE_LEN>();
         let sealed = self
-            .0
+            .aead
             .encrypt(
                 Nonce::from_slice(&nonce),
                 Payload {
@@ -188,7 +214,7 @@ impl Cipher {
             return Err(DecryptError);
         }
         let (nonce, sealed) = blob.split_at(NONCE_LEN);
-        self.0
+        self.aead
             .decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad })
             .map_err(|_| DecryptError)
     }
@@ -212,6 +238,15 @@ mod tests {
         );
         assert_eq!(c.decrypt(&a[..5], b"conn_1"), Err(DecryptError));
         assert!(!format!("{c:?}").contains('7'));
+    }
+
+    #[test]
+    fn the_request_hash_key_is_derived_not_the_encryption_key() {
+        let a = Cipher::new(&[7u8; 32]);
+        assert_ne!(a.hash_key, [7u8; 32]);
+        assert_eq!(a.keyed_hash(b"x"), Cipher::new(&[7u8; 32]).keyed_hash(b"x"));
+        assert_ne!(a.keyed_hash(b"x"), Cipher::new(&[8u8; 32]).keyed_hash(b"x"));
+        assert_ne!(a.keyed_hash(b"x"), sha256(b"x"));
     }
 
     #[test]

@@ -8,7 +8,10 @@ pub mod api;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod files;
 pub mod ratelimit;
+pub mod server;
+pub mod static_files;
 pub mod store;
 pub mod verify;
 
@@ -17,47 +20,29 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
 use axum::Router;
 use config::{Config, Mode};
 use crypto::{Cipher, KeySource};
 use std::future::Future;
 use std::io::IsTerminal;
-use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use store::Store;
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::services::{ServeDir, ServeFile};
 use verify::Verifier;
 
 /// How often expired sessions are purged.
 const PURGE_EVERY: Duration = Duration::from_secs(600);
-
-/// The API routes, mounted both at `/` and under `/api`; `POST /dev/sessions` only in dev mode.
-fn api_routes(mode: Mode) -> Router<AppState> {
-    let mut routes = Router::new()
-        .route(
-            "/connections",
-            get(api::list_connections).post(api::create_connection),
-        )
-        .route("/sessions", post(api::create_session))
-        .route("/health", get(api::health));
-    if mode == Mode::Dev {
-        routes = routes.route("/dev/sessions", post(api::create_dev_session));
-    }
-    routes.method_not_allowed_fallback(api::method_not_allowed)
-}
 
 /// CORS for exactly the configured origins; `None` when there are none, so no headers are sent.
 fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
     let origins: Vec<HeaderValue> = origins
         .iter()
         .filter_map(|o| match HeaderValue::from_str(o) {
-            Ok(v) => Some(v),
-            Err(_) => {
+            // The configuration refuses `*`; a Config built in code must not panic either.
+            Ok(v) if v != "*" => Some(v),
+            _ => {
                 tracing::warn!(origin = %o, "ignoring CORS origin that is not a valid header value");
                 None
             }
@@ -99,19 +84,34 @@ async fn log_request(req: Request, next: Next) -> Response {
 /// Builds the whole application: API at `/` and `/api`, optional static files, CORS, body
 /// limit and request log.
 pub fn app(config: &Config, state: AppState) -> Router {
-    let api = api_routes(config.mode);
+    let api = api::routes(&state);
     let mut app = Router::new()
         .merge(api.clone())
-        .nest("/api", api.fallback(api::not_found));
+        .nest("/api", api.fallback(api::health::not_found));
     app = match &config.static_dir {
-        Some(dir) => app.fallback_service(static_files(dir)),
-        None => app.fallback(api::not_found),
+        Some(dir) => app.fallback_service(static_files::service(dir, &config.frame_ancestors)),
+        None => app.fallback(api::health::not_found),
     };
+    let trusted: Arc<[ipnet::IpNet]> = config.trusted_proxies.clone().into();
     let mut app = app
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            api::extract::BodyLimits {
+                timeout: Duration::from_millis(config.header_timeout_ms),
+                max_bytes: config.max_body_bytes,
+            },
+            api::extract::read_body_in_time,
+        ))
+        .layer(middleware::from_fn_with_state(
+            trusted,
+            api::extract::resolve_client_ip,
+        ))
         .with_state(state);
     if let Some(cors) = cors_layer(&config.cors_origins) {
         app = app.layer(cors);
+    }
+    if config.mode == Mode::Dev {
+        app = app.layer(middleware::from_fn(api::dev::loopback_host_only));
     }
     app.layer(middleware::from_fn(log_request))
 }
@@ -178,7 +178,13 @@ impl Backend {
             mode: config.mode,
             host_api_key: host_api_key.into(),
             verifier,
-            limiters: Limiters::new(&config.rate_limits).map(Arc::new),
+            limiters: Limiters::new(
+                &config.rate_limits,
+                config.failed_auth_per_ip,
+                config.dev_sessions_per_ip,
+            )
+            .map(Arc::new),
+            verifications: Arc::default(),
         };
         Ok(Self {
             config,
@@ -232,22 +238,14 @@ impl Backend {
                 }
             }
         });
-        let result = axum::serve(
-            listener,
-            self.router()
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        let limits = server::Limits {
+            header_timeout: Duration::from_millis(self.config.header_timeout_ms),
+            max_connections: self.config.max_connections,
+        };
+        let result = server::serve(listener, self.router(), limits, shutdown).await;
         purge.abort();
         result
     }
-}
-
-/// Serves a Trunk `dist/` directory, answering unknown paths with `index.html` so client-side
-/// routes survive a reload.
-fn static_files(dir: &Path) -> ServeDir<ServeFile> {
-    ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")))
 }
 
 /// Installs the log subscriber: `RUST_LOG` filter (default `info`), written to stderr so

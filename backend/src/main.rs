@@ -1,21 +1,19 @@
 //! Binary entry point: parse the configuration, prepare the backend, bind, print the address
 //! (and, in dev mode, a generated host API key, once) and serve.
 
-use connect_ui_backend::config::{self, Command, Mode};
+use connect_ui_backend::config::{self, ConfigError, Mode};
 use connect_ui_backend::crypto::KeySource;
 use connect_ui_backend::Backend;
 use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = match config::parse(std::env::args().skip(1), |k| std::env::var(k).ok()) {
-        Ok(Command::Run(c)) => *c,
-        Ok(Command::Help) => {
-            print!("{}", config::USAGE);
-            return ExitCode::SUCCESS;
-        }
-        Err(message) => {
-            eprintln!("error: {message}\n\n{}", config::USAGE);
+    let config = match config::parse(std::env::args_os()) {
+        Ok(c) => c,
+        // --help, or a flag clap cannot parse: its own text and exit code (0 or 2).
+        Err(ConfigError::Args(e)) => e.exit(),
+        Err(ConfigError::Invalid(message)) => {
+            eprintln!("error: {message}\n\nFor more information, try '--help'.");
             return ExitCode::from(2);
         }
     };

@@ -60,6 +60,27 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
         }
     }
 
+    /// Whether `key` has a request left at `now`, without taking it: `Err` with the seconds to
+    /// wait when its bucket is empty.
+    pub fn peek_at(&self, key: &K, now: Instant) -> Result<(), u64> {
+        let buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(bucket) = buckets.get(key) else {
+            return Ok(());
+        };
+        let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
+        let tokens = (bucket.tokens + elapsed * self.per_second).min(self.capacity);
+        if tokens >= 1.0 {
+            Ok(())
+        } else {
+            Err((((1.0 - tokens) / self.per_second).ceil() as u64).max(1))
+        }
+    }
+
+    /// [`RateLimiter::peek_at`] now.
+    pub fn peek(&self, key: &K) -> Result<(), u64> {
+        self.peek_at(key, Instant::now())
+    }
+
     /// [`RateLimiter::check_at`] now.
     pub fn check(&self, key: &K) -> Result<(), u64> {
         self.check_at(key, Instant::now())
@@ -87,6 +108,16 @@ mod tests {
         assert_eq!(l.check_at(&"b", t), Ok(()), "keys are independent");
         assert_eq!(l.check_at(&"a", t + Duration::from_secs(19)), Err(1));
         assert_eq!(l.check_at(&"a", t + Duration::from_secs(21)), Ok(()));
+    }
+
+    #[test]
+    fn peeking_never_spends() {
+        let l = RateLimiter::per_minute(1);
+        let t = Instant::now();
+        assert_eq!(l.peek_at(&"a", t), Ok(()));
+        assert_eq!(l.peek_at(&"a", t), Ok(()));
+        assert_eq!(l.check_at(&"a", t), Ok(()));
+        assert_eq!(l.peek_at(&"a", t), Err(60));
     }
 
     #[test]

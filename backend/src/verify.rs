@@ -88,6 +88,16 @@ pub enum VerifyError {
 }
 
 impl VerifyError {
+    /// Whether the provider said the user's input is wrong (the key, or the config it is
+    /// reached with), as opposed to not answering usably: only these count towards spending
+    /// the session.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            VerifyError::Rejected { .. } | VerifyError::WrongConfig { .. }
+        )
+    }
+
     /// HTTP status and error code of the answer.
     pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {

@@ -306,3 +306,43 @@ async fn the_log_never_contains_a_secret_even_at_trace_level() {
         );
     }
 }
+
+#[test]
+fn a_wildcard_cors_origin_stops_the_start_with_a_clear_message() {
+    for origin in ["*", "null"] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = binary_command(&dir.path().join("db.sqlite3"), "info")
+            .args(["--mode", "dev", "--cors-origin", origin])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            status.and_then(|s| s.code()),
+            Some(2),
+            "--cors-origin {origin}: stdout {stdout:?}, stderr {stderr:?}"
+        );
+        assert!(!stdout.contains("listening"), "{stdout}");
+        assert!(
+            stderr.contains("--cors-origin") && stderr.contains(&format!("\"{origin}\"")),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}

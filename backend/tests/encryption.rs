@@ -160,3 +160,111 @@ async fn a_database_from_before_encryption_is_converted() {
     assert_eq!(list[0]["end_user_id"], serde_json::Value::Null);
     assert_eq!(s.connect(&canary_requests()[0]).await.0, 201);
 }
+
+#[tokio::test]
+async fn the_idempotency_hash_is_keyed_so_a_guess_cannot_be_checked_offline() {
+    use sha2::Digest;
+    let s = start(|_| {}).await;
+    let token = s.session().await;
+    let body = json!({"provider":"workos","credentials":{"apiKey":"sk_test_GUESSABLE_1"}});
+    let first = post_as(&s.url, "/connections", &body, Some("idem-1"), Some(&token)).await;
+    assert_eq!(first.0, 201);
+    let stored: String = rusqlite::Connection::open(&s.db)
+        .unwrap()
+        .query_row("SELECT request_hash FROM idempotency", [], |r| r.get(0))
+        .unwrap();
+    // What an attacker with the database file would compute for a guessed key.
+    let guess: connect_ui_core::ConnectionRequest = serde_json::from_value(body.clone()).unwrap();
+    let unkeyed =
+        connect_ui_backend::crypto::hex(&sha2::Sha256::digest(serde_json::to_vec(&guess).unwrap()));
+    assert!(
+        !stored.contains(&unkeyed),
+        "the stored request hash {stored} is the unkeyed SHA-256 of the request"
+    );
+    // The keyed hash still recognises the repeat.
+    let again = post_as(&s.url, "/connections", &body, Some("idem-1"), Some(&token)).await;
+    assert_eq!(again, first);
+}
+
+#[tokio::test]
+async fn unkeyed_idempotency_records_from_before_are_dropped_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = test_config(dir.path());
+    {
+        let s = start_with(tempfile::tempdir().unwrap(), config.clone()).await;
+        let token = s.session().await;
+        let (status, _) = post_as(
+            &s.url,
+            "/connections",
+            &canary_requests()[3],
+            Some("new-style"),
+            Some(&token),
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+    {
+        let conn = rusqlite::Connection::open(&config.db).unwrap();
+        conn.execute(
+            "INSERT INTO idempotency VALUES (x'00', 'old-style', ?1, 201, '{}', 'then')",
+            ["ab".repeat(32)],
+        )
+        .unwrap();
+    }
+    let backend = Backend::start(config.clone()).unwrap();
+    let keys: Vec<String> = {
+        let conn = rusqlite::Connection::open(&config.db).unwrap();
+        let mut stmt = conn.prepare("SELECT key FROM idempotency").unwrap();
+        let rows = stmt.query_map([], |r| r.get(0)).unwrap();
+        rows.map(Result::unwrap).collect()
+    };
+    drop(backend);
+    assert_eq!(
+        keys,
+        ["new-style"],
+        "the unkeyed record is gone, the keyed one kept"
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn database_files_are_private_and_a_new_data_directory_too() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = start(|_| {}).await;
+    assert_eq!(s.connect(&canary_requests()[0]).await.0, 201);
+    let mode = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let mut files = vec![s.db.clone()];
+    for suffix in ["-wal", "-shm"] {
+        let mut name = s.db.clone().into_os_string();
+        name.push(suffix);
+        files.push(name.into());
+    }
+    let mut modes: Vec<String> = files
+        .iter()
+        .map(|f| format!("{} {:o}", f.file_name().unwrap().to_string_lossy(), mode(f)))
+        .collect();
+    let data_dir = s.db.parent().unwrap();
+    for dir in [data_dir, data_dir.parent().unwrap()] {
+        modes.push(format!(
+            "{}/ {:o}",
+            dir.file_name().unwrap().to_string_lossy(),
+            mode(dir)
+        ));
+    }
+    assert_eq!(
+        modes,
+        [
+            "connect-ui.sqlite3 600",
+            "connect-ui.sqlite3-wal 600",
+            "connect-ui.sqlite3-shm 600",
+            "dir/ 700",
+            "nested/ 700"
+        ]
+    );
+}

@@ -220,3 +220,76 @@ async fn requests_that_cannot_be_saved_are_not_sent_to_the_provider() {
     );
     assert_eq!(provider.seen().len(), 1, "{:?}", provider.seen());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_verification_at_a_time_per_session_token() {
+    let provider = fake_provider().await;
+    let bases = provider.bases();
+    let s = start(move |c| {
+        c.verify = true;
+        c.verify_timeout_ms = 5000;
+        c.verify_bases = bases;
+    })
+    .await;
+    let token = s.session().await;
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..10 {
+        let (url, token) = (s.url.clone(), token.clone());
+        // The fake provider takes 3 s to accept a key containing "slow".
+        let body =
+            json!({"provider":"workos","credentials":{"apiKey":format!("sk_test_slow_{i}")}});
+        set.spawn(async move { post_as(&url, "/connections", &body, None, Some(&token)).await });
+    }
+    let mut answers = Vec::new();
+    while let Some(r) = set.join_next().await {
+        answers.push(r.unwrap());
+    }
+    assert_eq!(
+        provider.seen().len(),
+        1,
+        "the provider checked {} keys for one session",
+        provider.seen().len()
+    );
+    assert_eq!(answers.iter().filter(|(s, _)| *s == 201).count(), 1);
+    for (status, body) in answers.iter().filter(|(s, _)| *s != 201) {
+        assert_eq!(*status, 409, "{body}");
+        assert_eq!(body["error"]["code"], "verification_in_progress");
+        assert!(body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("still being checked"));
+    }
+    assert_eq!(db_rows(&s.db).len(), 1);
+}
+
+#[tokio::test]
+async fn five_refused_keys_spend_the_session() {
+    let provider = fake_provider().await;
+    let s = verifying(&provider).await;
+    let token = s.session().await;
+    for i in 0..5 {
+        let body = json!({"provider":"workos","credentials":{"apiKey":format!("sk_test_bad_{i}")}});
+        let (status, err) = post_as(&s.url, "/connections", &body, None, Some(&token)).await;
+        assert_eq!(status, 400, "attempt {i}: {err}");
+        assert_eq!(err["error"]["code"], "invalid_credentials");
+    }
+    let good = json!({"provider":"workos","credentials":{"apiKey":"sk_test_good"}});
+    let (status, err) = post_as(&s.url, "/connections", &good, None, Some(&token)).await;
+    assert_eq!(status, 401, "the sixth key after five refused ones: {err}");
+    assert_eq!(err["error"]["code"], "session_expired");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Too many keys were refused"),
+        "{err}"
+    );
+    assert_eq!(
+        provider.seen().len(),
+        5,
+        "the sixth key never reached the provider"
+    );
+    assert!(db_rows(&s.db).is_empty());
+    // Another session is not affected.
+    assert_eq!(s.connect(&good).await.0, 201);
+}

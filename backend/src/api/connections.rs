@@ -1,0 +1,184 @@
+//! `POST /connections` (the widget saves a connection with its session token) and
+//! `GET /connections` (the host lists them, never with a credential value).
+
+use super::error::ApiError;
+use super::extract::{body_bytes, require_json, HostKey, IdempotencyKey, SessionToken};
+use super::strict::{self, StrictError};
+use super::{unknown_provider_message, AppState};
+use crate::clock::now_unix;
+use crate::config::Mode;
+use crate::store::{CreateOutcome, Idempotency, Refusal, Submission};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use connect_ui_core::{builtin_catalog, validate_request, ConnectionRequest, ProviderSpec};
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+/// `GET /connections`: stored connections, oldest first, without credential values. Needs the
+/// host API key in production; open in dev mode (preview and tests).
+pub async fn list_connections(
+    State(state): State<AppState>,
+    parts: Parts,
+) -> Result<Response, ApiError> {
+    if state.mode == Mode::Production {
+        HostKey::check(&state, &parts)?;
+    }
+    Ok(Json(state.store.list().await?).into_response())
+}
+
+/// Session tokens whose key is being checked with its provider right now.
+#[derive(Debug, Default)]
+pub struct Verifications(Mutex<HashSet<[u8; 32]>>);
+
+/// A session's turn to have a key checked; the next one may start when it is dropped.
+pub struct VerificationSlot<'a> {
+    verifications: &'a Verifications,
+    token_hash: [u8; 32],
+}
+
+impl Verifications {
+    /// The session's turn, or `None` while another of its keys is being checked.
+    pub fn try_begin(&self, token_hash: [u8; 32]) -> Option<VerificationSlot<'_>> {
+        let mut busy = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        // `then`, not `then_some`: a slot built and dropped here would free another's turn.
+        busy.insert(token_hash).then(|| VerificationSlot {
+            verifications: self,
+            token_hash,
+        })
+    }
+}
+
+impl Drop for VerificationSlot<'_> {
+    fn drop(&mut self) {
+        let mut busy = self
+            .verifications
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        busy.remove(&self.token_hash);
+    }
+}
+
+/// The answer for a store or precheck outcome.
+fn outcome_response(outcome: CreateOutcome, provider: &ProviderSpec) -> Result<Response, ApiError> {
+    match outcome {
+        CreateOutcome::Created(created) => Ok((StatusCode::CREATED, Json(created)).into_response()),
+        CreateOutcome::Replayed { status, body } => Ok((
+            StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED),
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response()),
+        CreateOutcome::KeyReused => Err(ApiError::IdempotencyKeyReused),
+        CreateOutcome::Refused(Refusal::ProviderNotAllowed) => {
+            Err(ApiError::ProviderNotAllowed(provider.name.clone()))
+        }
+        CreateOutcome::Refused(Refusal::UnknownSession | Refusal::Expired | Refusal::Spent) => {
+            Err(ApiError::SessionExpired)
+        }
+        CreateOutcome::Refused(Refusal::TooManyRefusedKeys) => Err(ApiError::TooManyRefusedKeys),
+    }
+}
+
+/// Describes a JSON error by kind and position only: serde's own text can quote the input,
+/// which may be a secret.
+fn json_error_message(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let at = format!("line {}, column {}", e.line(), e.column());
+    match e.classify() {
+        Category::Syntax | Category::Eof => {
+            format!("The request body is not valid JSON ({at})")
+        }
+        Category::Data | Category::Io => format!(
+            "The request body must be an object like \
+             {{\"provider\":\"…\",\"credentials\":{{…}},\"connection_config\":{{…}}}} \
+             with string values ({at})"
+        ),
+    }
+}
+
+/// `POST /connections`: needs a live session token; re-validates with the shared rules,
+/// optionally checks the key with its provider, stores the normalised request encrypted and
+/// spends the session.
+pub async fn create_connection(
+    State(state): State<AppState>,
+    token: SessionToken,
+    key: Result<IdempotencyKey, ApiError>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body_bytes(body)?;
+    require_json(&headers)?;
+    let IdempotencyKey(key) = key?;
+    strict::check(&body).map_err(|e| {
+        ApiError::InvalidJson(match e {
+            StrictError::Json(e) => json_error_message(&e),
+            StrictError::DuplicateKey { line, column } => format!(
+                "The request body has a key twice (line {line}, column {column}); send each key once"
+            ),
+        })
+    })?;
+    let request: ConnectionRequest =
+        serde_json::from_slice(&body).map_err(|e| ApiError::InvalidJson(json_error_message(&e)))?;
+    let provider = builtin_catalog()
+        .find(&request.provider)
+        .ok_or_else(|| ApiError::UnknownProvider(unknown_provider_message(&request.provider)))?;
+    let normalized =
+        validate_request(provider, &request, state.engine.as_ref()).map_err(|errors| {
+            ApiError::ValidationFailed(errors.into_iter().map(|(k, e)| (k, e.message())).collect())
+        })?;
+    let submission = Submission {
+        token_hash: token.hash,
+        idempotency: key.map(|key| Idempotency {
+            request_hash: state.store.request_hash(&normalized),
+            key,
+        }),
+        request: normalized,
+        now: now_unix(),
+    };
+    let Some(verifier) = &state.verifier else {
+        return outcome_response(state.store.create(submission).await?, provider);
+    };
+    // One key at a time per session, until it is stored or refused: parallel requests cannot
+    // make the provider check many keys at once.
+    let _slot = state
+        .verifications
+        .try_begin(token.hash)
+        .ok_or(ApiError::VerificationInProgress)?;
+    // Only keys that could be saved are sent to the provider: not for replays, spent or
+    // expired sessions, or providers the session may not connect.
+    if let Some(outcome) = state.store.precheck(submission.clone()).await? {
+        return outcome_response(outcome, provider);
+    }
+    if let Err(e) = verifier.verify(provider, &submission.request).await {
+        if e.is_refusal() {
+            state
+                .store
+                .record_failed_verification(token.hash, submission.now)
+                .await?;
+        }
+        return Err(e.into());
+    }
+    outcome_response(state.store.create(submission).await?, provider)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_errors_never_quote_the_input() {
+        let e = serde_json::from_str::<ConnectionRequest>(
+            r#"{"provider":"workos","credentials":"sk_live_secret"}"#,
+        )
+        .unwrap_err();
+        let m = json_error_message(&e);
+        assert!(!m.contains("sk_live_secret"), "{m}");
+        assert!(m.contains("column"));
+    }
+}

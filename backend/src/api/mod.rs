@@ -1,0 +1,147 @@
+//! The HTTP API: routes, shared state, and one module per concern — [`error`] (the JSON error
+//! answer), [`extract`] (host key, session token, `Idempotency-Key`, JSON body), [`limits`]
+//! (per-IP limits as middleware), [`dev`] (loopback `Host` names only in dev mode), [`strict`] (one JSON object, no key twice), [`sessions`],
+//! [`connections`] and [`health`].
+
+pub mod connections;
+pub mod dev;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod limits;
+pub mod sessions;
+pub mod strict;
+
+pub use error::{ApiError, SESSION_EXPIRED_MESSAGE};
+pub use extract::MAX_IDEMPOTENCY_KEY_LEN;
+pub use limits::Limiters;
+pub use sessions::{
+    SessionCreated, SessionRequest, DEFAULT_SESSION_TTL_SECS, MAX_END_USER_ID_LEN,
+    MAX_SESSION_TTL_SECS, SESSION_TOKEN_PREFIX,
+};
+
+use crate::config::Mode;
+use crate::ratelimit::RateLimiter;
+use crate::store::Store;
+use crate::verify::Verifier;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post, MethodRouter};
+use axum::Router;
+use connect_ui_core::{builtin_catalog, PatternEngine, RegexLiteEngine};
+use limits::IpLimit;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// How much of an unknown provider id is echoed back, so a huge id does not bloat the answer.
+const MAX_ECHOED_ID_CHARS: usize = 64;
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// Where sessions and connections are stored.
+    pub store: Store,
+    /// One pattern engine for all requests, so compiled catalog patterns are cached once.
+    pub engine: Arc<LoggingEngine>,
+    /// Development or production behaviour.
+    pub mode: Mode,
+    /// The host API key (compared in constant time, never logged).
+    pub host_api_key: Arc<str>,
+    /// Provider verification, when on.
+    pub verifier: Option<Arc<Verifier>>,
+    /// Rate limiters, when on.
+    pub limiters: Option<Arc<Limiters>>,
+    /// Sessions with a key being checked by its provider (one at a time per session).
+    pub verifications: Arc<connections::Verifications>,
+}
+
+/// [`RegexLiteEngine`] that logs a catalog pattern that does not compile, so a broken
+/// catalog entry is visible to the operator instead of silently skipping a check.
+#[derive(Debug, Default)]
+pub struct LoggingEngine(RegexLiteEngine);
+
+impl PatternEngine for LoggingEngine {
+    fn test(&self, pattern: &str, value: &str) -> Result<bool, String> {
+        self.0.test(pattern, value)
+    }
+
+    fn on_invalid_pattern(&self, pattern: &str, error: &str) {
+        tracing::warn!(
+            pattern,
+            error,
+            "catalog pattern does not compile; check skipped"
+        );
+    }
+}
+
+/// `route` behind the per-IP limit `pick` when limits are on.
+fn limited(
+    route: MethodRouter<AppState>,
+    limiters: Option<&Arc<Limiters>>,
+    pick: fn(&Limiters) -> &RateLimiter<IpAddr>,
+) -> MethodRouter<AppState> {
+    match limiters {
+        Some(limiters) => route.layer(from_fn_with_state(
+            IpLimit {
+                limiters: Arc::clone(limiters),
+                pick,
+            },
+            limits::limit_per_ip,
+        )),
+        None => route,
+    }
+}
+
+/// The API routes, mounted both at `/` and under `/api`; `POST /dev/sessions` only in dev mode.
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let limiters = state.limiters.as_ref();
+    let connections = limited(post(connections::create_connection), limiters, |l| {
+        &l.per_ip
+    })
+    .get(connections::list_connections);
+    let mut routes = Router::new()
+        .route("/connections", connections)
+        .route(
+            "/sessions",
+            post(sessions::create_session)
+                .layer(from_fn_with_state(state.clone(), limits::limit_sessions)),
+        )
+        .route("/health", get(health::health));
+    if state.mode == Mode::Dev {
+        routes = routes.route(
+            "/dev/sessions",
+            limited(post(sessions::create_dev_session), limiters, |l| {
+                &l.dev_sessions_per_ip
+            }),
+        );
+    }
+    routes.method_not_allowed_fallback(health::method_not_allowed)
+}
+
+/// Names the unknown id (shortened) and the ids that would work.
+fn unknown_provider_message(id: &str) -> String {
+    let mut shown: String = id.chars().take(MAX_ECHOED_ID_CHARS).collect();
+    if id.chars().nth(MAX_ECHOED_ID_CHARS).is_some() {
+        shown.push('…');
+    }
+    let known: Vec<&str> = builtin_catalog()
+        .providers
+        .iter()
+        .map(|p| p.id.as_str())
+        .collect();
+    format!(
+        "Unknown provider \"{shown}\"; expected one of: {}",
+        known.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_provider_ids_are_named_but_shortened() {
+        assert!(unknown_provider_message("nope").starts_with("Unknown provider \"nope\""));
+        let long = unknown_provider_message(&"x".repeat(1000));
+        assert!(long.len() < 200 && long.contains('…'));
+    }
+}

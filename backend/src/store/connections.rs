@@ -1,0 +1,334 @@
+//! Connections: the checks a submission passes against its session, the encrypted insert that
+//! spends the session, and the listing that never reads a credential.
+
+use super::idempotency::{self, Idempotency};
+use super::schema::NOW;
+use super::sessions;
+use super::StoreError;
+use crate::crypto::Cipher;
+use connect_ui_core::{ConnectionCreated, ConnectionRequest, ConnectionSummary};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A validated connection request and the session it comes with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submission {
+    /// SHA-256 of the session token.
+    pub token_hash: [u8; 32],
+    /// The normalised request.
+    pub request: ConnectionRequest,
+    /// The idempotency key, if one was sent.
+    pub idempotency: Option<Idempotency>,
+    /// Unix seconds at which expiry is judged.
+    pub now: i64,
+}
+
+/// Why a session cannot connect (anymore).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// No session has this token.
+    UnknownSession,
+    /// The session expired.
+    Expired,
+    /// The session already made its connection.
+    Spent,
+    /// The session may not connect this provider.
+    ProviderNotAllowed,
+    /// The provider refused too many keys for this session, which is now spent.
+    TooManyRefusedKeys,
+}
+
+/// What [`super::Store::create`] (or [`super::Store::precheck`]) decided, so the handler can
+/// answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateOutcome {
+    /// A new connection was stored and the session spent.
+    Created(ConnectionCreated),
+    /// The key was seen before with the same token and request: the first answer, verbatim.
+    Replayed {
+        /// HTTP status of the first answer.
+        status: u16,
+        /// JSON body of the first answer.
+        body: String,
+    },
+    /// The key was seen before with the same token and a different request.
+    KeyReused,
+    /// The session cannot connect.
+    Refused(Refusal),
+}
+
+/// One stored connection as `GET /connections` lists it: core's summary plus the end user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListedConnection {
+    /// Id, provider, configuration, credential keys (never values) and creation time.
+    #[serde(flatten)]
+    pub summary: ConnectionSummary,
+    /// The end user of the session that made it (`null` for connections from before sessions).
+    pub end_user_id: Option<String>,
+}
+
+/// A fresh connection id: `conn_` and a v4 UUID without hyphens.
+pub fn new_connection_id() -> String {
+    format!("conn_{}", uuid::Uuid::new_v4().simple())
+}
+
+/// The session of a submission and whether it may connect: `Ok(end_user_id)` when a connection
+/// may be stored, otherwise the answer to give (a replay comes before expiry and spending, so a
+/// retry of a successful request gets its result even though the session is now spent).
+pub(super) fn check_in(
+    conn: &Connection,
+    sub: &Submission,
+) -> Result<Result<String, CreateOutcome>, StoreError> {
+    let Some(session) = sessions::find(conn, &sub.token_hash)? else {
+        return Ok(Err(CreateOutcome::Refused(Refusal::UnknownSession)));
+    };
+    if let Some(idem) = &sub.idempotency {
+        if let Some(first) = idempotency::recorded(conn, &sub.token_hash, &idem.key)? {
+            return Ok(Err(if first.request_hash == idem.request_hash {
+                CreateOutcome::Replayed {
+                    status: first.status,
+                    body: first.body,
+                }
+            } else {
+                CreateOutcome::KeyReused
+            }));
+        }
+    }
+    if sub.now >= session.expires_at {
+        return Ok(Err(CreateOutcome::Refused(Refusal::Expired)));
+    }
+    if session.spent_at.is_some() {
+        let refusal = if session.failed_verifications >= sessions::MAX_FAILED_VERIFICATIONS {
+            Refusal::TooManyRefusedKeys
+        } else {
+            Refusal::Spent
+        };
+        return Ok(Err(CreateOutcome::Refused(refusal)));
+    }
+    let allowed: Vec<String> = serde_json::from_str(&session.allowed_providers_json)?;
+    if !allowed.contains(&sub.request.provider) {
+        return Ok(Err(CreateOutcome::Refused(Refusal::ProviderNotAllowed)));
+    }
+    Ok(Ok(session.end_user_id))
+}
+
+/// Body of [`super::Store::create`], run by the writer inside its transaction, so the checks
+/// and the writes see no other writer in between.
+pub(super) fn create_on(
+    tx: &Connection,
+    cipher: &Cipher,
+    sub: &Submission,
+) -> Result<CreateOutcome, StoreError> {
+    let end_user_id = match check_in(tx, sub)? {
+        Ok(id) => id,
+        Err(outcome) => return Ok(outcome),
+    };
+    let request = &sub.request;
+    let created = ConnectionCreated {
+        connection_id: new_connection_id(),
+        provider: request.provider.clone(),
+    };
+    if !sessions::spend(tx, &sub.token_hash, sub.now)? {
+        return Ok(CreateOutcome::Refused(Refusal::Spent));
+    }
+    let keys: Vec<&String> = request.credentials.keys().collect();
+    let plaintext = serde_json::to_vec(&request.credentials)?;
+    tx.prepare_cached(&format!(
+        "INSERT INTO connections (id, provider, end_user_id, credential_keys_json, credentials_enc,
+             connection_config_json, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, {NOW})"
+    ))?
+    .execute(params![
+        created.connection_id,
+        request.provider,
+        end_user_id,
+        serde_json::to_string(&keys)?,
+        cipher.encrypt(&plaintext, created.connection_id.as_bytes()),
+        serde_json::to_string(&request.connection_config)?,
+    ])?;
+    if let Some(idem) = &sub.idempotency {
+        idempotency::record_created(tx, &sub.token_hash, idem, &serde_json::to_string(&created)?)?;
+    }
+    Ok(CreateOutcome::Created(created))
+}
+
+/// Body of [`super::Store::list`]; reads only the credential keys, never the credentials.
+pub(super) fn list_in(conn: &mut Connection) -> Result<Vec<ListedConnection>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, provider, end_user_id, credential_keys_json, connection_config_json, created_at
+         FROM connections ORDER BY created_at, rowid",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<String>>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (connection_id, provider, end_user_id, keys, config, created_at) = row?;
+        out.push(ListedConnection {
+            summary: ConnectionSummary {
+                connection_id,
+                provider,
+                connection_config: serde_json::from_str(&config)?,
+                credential_keys: serde_json::from_str(&keys)?,
+                created_at,
+            },
+            end_user_id,
+        });
+    }
+    Ok(out)
+}
+
+/// Body of [`super::Store::credentials`]: decrypts one connection's credentials.
+pub(super) fn credentials_in(
+    conn: &Connection,
+    cipher: &Cipher,
+    id: &str,
+) -> Result<Option<BTreeMap<String, String>>, StoreError> {
+    let blob: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT credentials_enc FROM connections WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    blob.map(|b| {
+        let plain = cipher.decrypt(&b, id.as_bytes())?;
+        Ok(serde_json::from_slice(&plain)?)
+    })
+    .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::idempotency::request_hash;
+    use super::super::schema::SCHEMA;
+    use super::*;
+    use rusqlite::TransactionBehavior;
+
+    fn request(key: &str) -> ConnectionRequest {
+        let mut r = ConnectionRequest {
+            provider: "torii".into(),
+            ..Default::default()
+        };
+        r.credentials.insert("apiKey".into(), key.into());
+        r
+    }
+
+    fn create_in(
+        conn: &mut Connection,
+        cipher: &Cipher,
+        sub: &Submission,
+    ) -> Result<CreateOutcome, StoreError> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let outcome = create_on(&tx, cipher, sub)?;
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    fn open() -> (Connection, Cipher) {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        (conn, Cipher::new(&[1u8; 32]))
+    }
+
+    fn session(conn: &Connection, hash: [u8; 32], providers: &[&str], expires_at: i64) {
+        conn.execute(
+            "INSERT INTO sessions (token_hash, end_user_id, allowed_providers_json, expires_at,
+                 created_at) VALUES (?1, 'u1', ?2, ?3, 'now')",
+            params![
+                &hash[..],
+                serde_json::to_string(providers).unwrap(),
+                expires_at
+            ],
+        )
+        .unwrap();
+    }
+
+    fn submission(hash: [u8; 32], key: &str, idem: Option<&str>) -> Submission {
+        let request = request(key);
+        Submission {
+            token_hash: hash,
+            idempotency: idem.map(|k| Idempotency {
+                key: k.into(),
+                request_hash: request_hash(&Cipher::new(&[1u8; 32]), &request),
+            }),
+            request,
+            now: 1000,
+        }
+    }
+
+    #[test]
+    fn ids_have_the_documented_shape() {
+        let id = new_connection_id();
+        assert!(id.starts_with("conn_") && id.len() == 37, "{id}");
+        assert_ne!(id, new_connection_id());
+    }
+
+    #[test]
+    fn a_session_makes_one_connection_listed_without_values() {
+        let (mut conn, cipher) = open();
+        session(&conn, [9; 32], &["torii"], 2000);
+        let first = create_in(
+            &mut conn,
+            &cipher,
+            &submission([9; 32], "secret-value", None),
+        );
+        assert!(matches!(first.unwrap(), CreateOutcome::Created(_)));
+        assert_eq!(
+            create_in(&mut conn, &cipher, &submission([9; 32], "again", None)).unwrap(),
+            CreateOutcome::Refused(Refusal::Spent)
+        );
+        let list = list_in(&mut conn).unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].summary.credential_keys, ["apiKey"]);
+        assert_eq!(list[0].end_user_id.as_deref(), Some("u1"));
+        assert!(!serde_json::to_string(&list)
+            .unwrap()
+            .contains("secret-value"));
+    }
+
+    #[test]
+    fn refusals_come_after_a_replay() {
+        let (mut conn, cipher) = open();
+        session(&conn, [1; 32], &["workos"], 2000);
+        session(&conn, [2; 32], &["torii"], 500);
+        assert_eq!(
+            create_in(&mut conn, &cipher, &submission([3; 32], "k", None)).unwrap(),
+            CreateOutcome::Refused(Refusal::UnknownSession)
+        );
+        assert_eq!(
+            create_in(&mut conn, &cipher, &submission([1; 32], "k", None)).unwrap(),
+            CreateOutcome::Refused(Refusal::ProviderNotAllowed)
+        );
+        assert_eq!(
+            create_in(&mut conn, &cipher, &submission([2; 32], "k", None)).unwrap(),
+            CreateOutcome::Refused(Refusal::Expired)
+        );
+        session(&conn, [4; 32], &["torii"], 2000);
+        let CreateOutcome::Created(c) =
+            create_in(&mut conn, &cipher, &submission([4; 32], "k", Some("i"))).unwrap()
+        else {
+            panic!()
+        };
+        let replay = create_in(&mut conn, &cipher, &submission([4; 32], "k", Some("i"))).unwrap();
+        assert_eq!(
+            replay,
+            CreateOutcome::Replayed {
+                status: 201,
+                body: serde_json::to_string(&c).unwrap()
+            }
+        );
+        assert_eq!(
+            create_in(&mut conn, &cipher, &submission([4; 32], "other", Some("i"))).unwrap(),
+            CreateOutcome::KeyReused
+        );
+    }
+}

@@ -1,0 +1,202 @@
+//! SQLite storage of connect sessions, connections (credentials encrypted with AES-256-GCM) and
+//! idempotency records.
+//!
+//! All writes go to one writer thread that owns the write connection and commits whatever has
+//! queued up in one transaction (each job in its own savepoint, so one failing job never
+//! affects another, and no job is answered before its commit): under load this turns many
+//! small commits into few larger ones, and so few fsyncs (`synchronous=FULL`: nothing is
+//! answered before it is on disk). Reads use a second connection on the blocking pool; WAL
+//! mode lets them run beside the writer. The async runtime never waits on the disk.
+
+mod connections;
+mod error;
+mod idempotency;
+mod schema;
+mod sessions;
+mod writer;
+
+pub use connections::{new_connection_id, CreateOutcome, ListedConnection, Refusal, Submission};
+pub use error::StoreError;
+pub use idempotency::{request_hash, Idempotency};
+pub use schema::has_encrypted_data;
+pub use sessions::{NewSession, MAX_FAILED_VERIFICATIONS, PURGE_AFTER_SECS};
+
+use crate::crypto::Cipher;
+use rusqlite::Connection;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use writer::WriteJob;
+
+/// WAL pages after which the writer checkpoints itself, should the checkpointer fall behind.
+const WRITER_AUTOCHECKPOINT_PAGES: i64 = 20_000;
+
+/// Handle to the database, cheap to clone into every request.
+#[derive(Clone)]
+pub struct Store {
+    reader: Arc<Mutex<Connection>>,
+    writer: mpsc::Sender<Box<dyn WriteJob>>,
+    cipher: Cipher,
+    /// Keeps the checkpointer thread running while any handle exists.
+    _alive: Arc<()>,
+}
+
+/// Opens a connection to `path` with the busy timeout every connection of the store uses.
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    Ok(conn)
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file and its parent directory, in WAL mode;
+    /// migrates a database from before encryption (encrypting its credentials and erasing the
+    /// plaintext) and refuses a key that does not match the one the database was made with.
+    pub fn open(path: &Path, cipher: Cipher) -> Result<Self, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            crate::files::create_private_dir_all(parent).map_err(|source| StoreError::Io {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        crate::files::prepare_private_database(path).map_err(|source| StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut conn = connect(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // FULL: each commit fsyncs the WAL before the writer answers, so a 201 is never sent for
+        // a connection a power loss could take back. The writer's group commit (one
+        // transaction per batch) keeps that to one fsync per batch, not per request.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "secure_delete", "ON")?;
+        conn.set_prepared_statement_cache_capacity(32);
+        let migrated = schema::migrate_legacy(&mut conn, &cipher)?;
+        conn.execute_batch(schema::SCHEMA)?;
+        schema::add_missing_columns(&conn)?;
+        conn.pragma_update(None, "user_version", schema::SCHEMA_VERSION)?;
+        schema::check_key(&conn, &cipher)?;
+        let unkeyed = idempotency::drop_unkeyed(&conn)?;
+        if unkeyed > 0 {
+            tracing::warn!(
+                "dropped {unkeyed} idempotency records with an unkeyed request hash (from before \
+                 the hash was keyed); a retry of those requests now gets session_expired"
+            );
+        }
+        if migrated {
+            // Rewrite the file and empty the WAL so no page of the plaintext era survives.
+            conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
+            tracing::warn!("encrypted the credentials of a database from before encryption");
+        }
+        conn.pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT_PAGES)?;
+        let reader = connect(path)?;
+        reader.set_prepared_statement_cache_capacity(32);
+        let checkpointer = connect(path)?;
+        let alive = Arc::new(());
+        let weak = Arc::downgrade(&alive);
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || writer::checkpoint_loop(checkpointer, weak))
+            .map_err(StoreError::Thread)?;
+        let (sender, jobs) = mpsc::channel(writer::QUEUE);
+        let writer_cipher = cipher.clone();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer::writer_loop(conn, writer_cipher, jobs))
+            .map_err(StoreError::Thread)?;
+        Ok(Self {
+            reader: Arc::new(Mutex::new(reader)),
+            writer: sender,
+            cipher,
+            _alive: alive,
+        })
+    }
+
+    /// The keyed hash of a normalised request, to recognise a repeat of it.
+    pub fn request_hash(&self, request: &connect_ui_core::ConnectionRequest) -> String {
+        request_hash(&self.cipher, request)
+    }
+
+    /// Stores a new session.
+    pub async fn create_session(&self, session: NewSession) -> Result<(), StoreError> {
+        self.write(move |conn, _| sessions::insert(conn, &session))
+            .await
+    }
+
+    /// Everything [`Store::create`] checks, without storing: `None` when a connection may be
+    /// made, so the provider is only asked about keys that could be saved.
+    pub async fn precheck(
+        &self,
+        submission: Submission,
+    ) -> Result<Option<CreateOutcome>, StoreError> {
+        self.read(move |conn, _| Ok(connections::check_in(conn, &submission)?.err()))
+            .await
+    }
+
+    /// Stores a validated request and spends its session, honouring the idempotency key (bound
+    /// to the session): checks and writes happen in one immediate transaction, so concurrent
+    /// repeats store exactly one row and a session makes at most one connection.
+    pub async fn create(&self, submission: Submission) -> Result<CreateOutcome, StoreError> {
+        self.write(move |conn, cipher| connections::create_on(conn, cipher, &submission))
+            .await
+    }
+
+    /// Lists every connection, oldest first, without credential values.
+    pub async fn list(&self) -> Result<Vec<ListedConnection>, StoreError> {
+        self.read(|conn, _| connections::list_in(conn)).await
+    }
+
+    /// Decrypts the stored credentials of one connection (what a host would use them with).
+    pub async fn credentials(
+        &self,
+        connection_id: &str,
+    ) -> Result<Option<BTreeMap<String, String>>, StoreError> {
+        let id = connection_id.to_string();
+        self.read(move |conn, cipher| connections::credentials_in(conn, cipher, &id))
+            .await
+    }
+
+    /// Counts a key the provider refused for this session; the session is spent by the
+    /// [`MAX_FAILED_VERIFICATIONS`]th, so it cannot be used to test keys one after another.
+    pub async fn record_failed_verification(
+        &self,
+        token_hash: [u8; 32],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.write(move |conn, _| sessions::record_failed_verification(conn, &token_hash, now))
+            .await
+    }
+
+    /// Deletes sessions that expired more than [`PURGE_AFTER_SECS`] before `now`, with their
+    /// idempotency records; returns how many sessions went.
+    pub async fn purge(&self, now: i64) -> Result<usize, StoreError> {
+        self.write(move |conn, _| sessions::purge(conn, now)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_writer_syncs_every_commit_to_disk_before_answering() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite3"), Cipher::new(&[5u8; 32])).unwrap();
+        let (journal, synchronous): (String, i64) = store
+            .write(|conn, _| {
+                Ok((
+                    conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?,
+                    conn.query_row("PRAGMA synchronous", [], |r| r.get(0))?,
+                ))
+            })
+            .await
+            .unwrap();
+        assert_eq!(journal, "wal");
+        assert_eq!(
+            synchronous, 2,
+            "synchronous=FULL (2): the WAL is fsynced at each commit, before the answer"
+        );
+    }
+}
