@@ -372,7 +372,7 @@ describe('(c) iframe across origins', () => {
  * its own server. Returns the page's refusal, whether a form appeared, and what the page sent
  * the attacker.
  */
-async function attack(p, settings) {
+async function attack(p, settings, steal = (attacker) => `${attacker}/steal`) {
   const attacker = await h.startStaticServer({});
   const widget = await h.startStaticServer({
     transform: (urlPath, data) => (urlPath === '/pkg/embed.html' ? h.configureEmbedPage(data, settings(attacker.origin)) : data),
@@ -395,7 +395,7 @@ async function attack(p, settings) {
         f.title = 'widget';
         document.body.append(f);
       },
-      { widgetOrigin: widget.origin, steal: `${attacker.origin}/steal` },
+      { widgetOrigin: widget.origin, steal: steal(attacker.origin) },
     );
     const frame = await p.frame(widget.origin);
     const refusal = await h.waitFor(() => frame.evaluate(() => document.querySelector('.cu-embed-error')?.textContent), {
@@ -445,6 +445,20 @@ describe('(c) the iframe page under attack', () => {
         ['hello', 'error'],
         'the parent hears why, and nothing else',
       );
+      assert.deepEqual(stolen, []);
+    }));
+
+  test('a backendUrl disguised with white space the URL parser keeps is refused', () =>
+    page('iframe-disguised-backend', async (p) => {
+      // new URL() reads "\u00a0//host" as a path on the page's origin; a trim would make it
+      // "//host", another origin.
+      const { refusal, form, stolen } = await attack(
+        p,
+        (attacker) => ({ 'connect-ui-parent-origins': attacker }),
+        (attacker) => `\u00a0//${new URL(attacker).host}/steal`,
+      );
+      assert.match(refusal, /backendUrl must be a URL without spaces or non-ASCII characters/);
+      assert.equal(form, false);
       assert.deepEqual(stolen, []);
     }));
 });

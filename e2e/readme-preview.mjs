@@ -45,6 +45,13 @@ async function stopPreview() {
     process.kill(-preview.pid, 'SIGKILL');
   } catch {}
 }
+// Killed from outside (the suite's timeout sends TERM): stop the preview first, so its servers
+// don't keep ports 3000 and 8080.
+for (const signal of ['SIGTERM', 'SIGINT']) {
+  process.once(signal, () => {
+    stopPreview().finally(() => process.exit(1));
+  });
+}
 process.once('exit', () => {
   if (preview && preview.exitCode === null) {
     try {

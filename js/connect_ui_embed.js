@@ -25,10 +25,23 @@ function showError(message) {
   document.getElementById('connect-ui').replaceChildren(p);
 }
 
-/** The comma-separated list in `<meta name=...>`, trimmed, without empty entries. */
+/**
+ * The origins listed in `<meta name=...>`, comma-separated, each normalised as the browser
+ * writes origins (`HTTPS://App.example/` → `https://app.example`); an entry that is not an
+ * origin is left out with a console warning.
+ */
 function metaList(name) {
   const meta = document.querySelector(`meta[name="${name}"]`);
-  return (meta?.content || '').split(',').map((s) => s.trim()).filter(Boolean);
+  const origins = [];
+  for (const entry of (meta?.content || '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    let origin = 'null';
+    try {
+      origin = new URL(entry).origin;
+    } catch {}
+    if (origin === 'null') console.warn(`connect-ui: ${name}: "${entry}" is not an origin such as https://app.example; ignored`);
+    else origins.push(origin);
+  }
+  return origins;
 }
 
 /** `production` unless embed.html says `development` (then an empty parent list means any parent). */
@@ -64,13 +77,19 @@ function parentOrigin() {
  */
 function checkBackend(options) {
   if (!options || typeof options !== 'object' || options.backendUrl === undefined) return;
+  const url = options.backendUrl;
+  // Only printable ASCII: the URL parser and the widget's Rust side trim different sets of
+  // white space, so "\u00a0//evil.example" would pass here as a path and be sent there.
+  if (typeof url !== 'string' || !/^[\x21-\x7e]+$/.test(url)) {
+    throw new Error('connect-ui: backendUrl must be a URL without spaces or non-ASCII characters');
+  }
   let origin;
   try {
-    origin = new URL(String(options.backendUrl), location.href).origin;
+    origin = new URL(url, location.href).origin;
   } catch {
-    throw new Error(`connect-ui: backendUrl "${options.backendUrl}" is not a URL`);
+    throw new Error(`connect-ui: backendUrl "${url}" is not a URL`);
   }
-  if (origin !== location.origin && !BACKEND_ORIGINS.includes(origin)) {
+  if (origin === 'null' || (origin !== location.origin && !BACKEND_ORIGINS.includes(origin))) {
     throw new Error(
       `connect-ui: backendUrl ${origin} is not allowed by this page; list it in embed.html ` +
         '(<meta name="connect-ui-backend-origins" content="https://api.example">)',

@@ -27,12 +27,8 @@ for arg in "$@"; do
   esac
 done
 
-# Tool builds are throwaway binaries: skip fat LTO / single codegen unit that their own
-# manifests ask for (trunk: lto = "fat"), which roughly halves install time on 2 cores.
-cargo_install() {
-  CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    cargo install "$@"
-}
+# Tool builds are throwaway binaries: bg_install skips the fat LTO / single codegen unit that
+# their own manifests ask for (trunk: lto = "fat"), which roughly halves install time on 2 cores.
 
 # first_word_version CMD: "<name> <version> ..." -> version ("" if CMD is missing or fails).
 tool_version() {
@@ -41,6 +37,8 @@ tool_version() {
 }
 
 # ---------------------------------------------------------------------------
+# Background installs (bg_install) are stopped if this script ends early.
+install_cleanup
 info "checking the base toolchain"
 for tool in cargo rustup rustc node npm curl setsid; do
   command -v "$tool" >/dev/null 2>&1 || die "'$tool' is not installed; it is part of the machine image this project expects"
@@ -90,14 +88,18 @@ wb_pin=$(trunk_tool_pin wasm_bindgen)
 # finish minutes before the same installs in turn.
 INSTALL_PIDS=()
 INSTALL_WHAT=()
-# bg_install LOGNAME WHAT CARGO-INSTALL-ARGS...: start one install in the background.
+INSTALL_LOGS=()
+# bg_install LOGNAME WHAT CARGO-INSTALL-ARGS...: start one install in the background, in its
+# own process group (start_bg), so Ctrl-C or a failure stops it with this script.
 bg_install() {
   local name=$1 what=$2
   shift 2
   info "installing $what in the background (log: target/logs/$name.log)"
-  run_logged "$name" cargo_install "$@" &
-  INSTALL_PIDS+=("$!")
+  start_bg "$LOG_DIR/$name.log" env CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install "$@"
+  INSTALL_PIDS+=("$BG_PID")
   INSTALL_WHAT+=("$what")
+  INSTALL_LOGS+=("$LOG_DIR/$name.log")
 }
 # wait_installs: wait for every background install; die naming those that failed.
 wait_installs() {
@@ -105,9 +107,13 @@ wait_installs() {
   [ "${#INSTALL_PIDS[@]}" -gt 0 ] || return 0
   info "waiting for ${INSTALL_WHAT[*]} (about 10-15 min on 2 cores from nothing)"
   for i in "${!INSTALL_PIDS[@]}"; do
-    wait "${INSTALL_PIDS[$i]}" || failed+=("${INSTALL_WHAT[$i]}")
+    if ! wait "${INSTALL_PIDS[$i]}"; then
+      failed+=("${INSTALL_WHAT[$i]}")
+      show_tail "${INSTALL_LOGS[$i]}"
+    fi
   done
   INSTALL_PIDS=()
+  BG_PIDS=()
   [ "${#failed[@]}" -eq 0 ] || die "installing ${failed[*]} failed (logs: target/logs/setup-*.log)"
 }
 

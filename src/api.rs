@@ -114,10 +114,10 @@ pub async fn post_connection(
     if let Some(token) = endpoint.session_token.as_deref().filter(|t| !t.is_empty()) {
         builder = builder.header("Authorization", &format!("Bearer {token}"));
     }
-    // The body is written by `core` (the bytes serde_json would write), so no serialiser ships.
+    // The browser writes the JSON text: no serialiser ships in the wasm.
     let request = match builder
         .header("Content-Type", "application/json")
-        .body(request.to_json())
+        .body(crate::js::stringify(&request.to_value()))
     {
         Ok(r) => r,
         Err(_) => {
@@ -141,8 +141,12 @@ pub async fn post_connection(
     let body = response.text().await;
     clear_timer();
     match body {
-        Ok(body) => interpret_response(status, &body, retry_after.as_deref()),
+        Ok(body) => interpret_response(
+            status,
+            crate::js::parse(&body).as_ref(),
+            retry_after.as_deref(),
+        ),
         Err(_) if timed_out() => Err(SubmitError::Timeout),
-        Err(_) => interpret_response(status, "", retry_after.as_deref()),
+        Err(_) => interpret_response(status, None, retry_after.as_deref()),
     }
 }

@@ -34,8 +34,8 @@ fn known_providers() -> Vec<&'static str> {
         .collect()
 }
 
-/// Reads a JS options object: `onEvent` separately (functions don't survive JSON), the rest
-/// through the natively tested parser.
+/// Reads a JS options object: `onEvent` separately (functions are not values), the rest
+/// through the natively tested reader.
 fn read_options(
     options: &JsValue,
     initial: bool,
@@ -58,11 +58,10 @@ fn read_options(
         },
         None => None,
     };
-    let json = js_sys::JSON::stringify(options)
-        .ok()
-        .and_then(|s| s.as_string())
+    // Read straight from the object (no JSON text round trip), as JSON.stringify would see it.
+    let value = crate::js::to_value(options)
         .ok_or_else(|| JsError::new("connect-ui: options must be a plain object"))?;
-    let parsed = parse_mount_options(&json, initial, &known_providers())
+    let parsed = parse_mount_options(&value, initial, &known_providers())
         .map_err(|e| JsError::new(&format!("connect-ui: {e}")))?;
     Ok((parsed, on_event))
 }
@@ -101,9 +100,7 @@ pub fn mount(element: web_sys::HtmlElement, options: JsValue) -> Result<MountHan
             // The JS function stays on this (only) thread; the wrapper satisfies `Send + Sync`.
             let f = send_wrapper::SendWrapper::new(f);
             Callback::new(move |event: ConnectEvent| {
-                if let Ok(obj) = js_sys::JSON::parse(&event.to_json()) {
-                    let _ = f.call1(&JsValue::NULL, &obj);
-                }
+                let _ = f.call1(&JsValue::NULL, &crate::js::from_value(&event.to_value()));
             })
         });
         view! {

@@ -6,7 +6,7 @@
 //! strings of its own language only. Until they arrive the widget stays invisible (no flash
 //! of English); a file that fails to load leaves the widget in English, with a warning.
 
-use connect_ui_core::i18n::{negotiate, parse_table};
+use connect_ui_core::i18n::{negotiate, table_from_value};
 use connect_ui_core::Messages;
 use leptos::prelude::*;
 use std::cell::RefCell;
@@ -95,7 +95,11 @@ fn start_load(code: &'static str, base: &str) {
     );
     wasm_bindgen_futures::spawn_local(async move {
         let table = match gloo_net::http::Request::get(&url).send().await {
-            Ok(resp) if resp.ok() => resp.text().await.ok().and_then(|t| parse_table(&t).ok()),
+            Ok(resp) if resp.ok() => resp
+                .text()
+                .await
+                .ok()
+                .and_then(|t| table_from_value(&crate::js::parse(&t)?)),
             _ => None,
         };
         match table {

@@ -10,6 +10,7 @@ pub mod embed;
 pub mod form;
 pub mod host;
 pub mod i18n;
+pub mod js;
 pub mod panic;
 pub mod picker;
 pub mod regexp;

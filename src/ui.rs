@@ -6,6 +6,7 @@ use crate::picker::ProviderPicker;
 use connect_ui_core::{
     builtin_catalog, ConnectEvent, ConnectionCreated, ProviderSpec, SubmitError,
 };
+use leptos::context::Provider;
 use leptos::prelude::*;
 
 /// Shows the provider picker, then the chosen provider's form, with a way back.
@@ -92,15 +93,16 @@ pub fn ConnectUi(
             cb.run(event);
         }
     };
-    // The forms below get the page's messages, the backend and the callbacks by context.
-    provide_context(FormHost {
+    // The forms below get the page's messages, the backend and the callbacks by context, in a
+    // `Provider` of their own: a sibling widget never sees this one's.
+    let host = FormHost {
         session_token: Signal::derive(move || session_token.get()),
         timeout_ms: Signal::derive(move || timeout_ms.get()),
         on_success,
         on_error,
         on_event: Some(Callback::new(emit)),
         ..FormHost::new(m, backend_url)
-    });
+    };
     let selected = RwSignal::new(provider.get_untracked().filter(|p| !p.is_empty()));
     // A host that changes the provider option later (handle.update) moves the widget along.
     Effect::new(move |prev: Option<()>| {
@@ -152,6 +154,7 @@ pub fn ConnectUi(
         }
     };
     view! {
+        <Provider value=host>
         <div
             class="cu-root"
             part="root"
@@ -215,5 +218,6 @@ pub fn ConnectUi(
                 }
             }}
         </div>
+        </Provider>
     }
 }

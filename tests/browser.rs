@@ -85,6 +85,53 @@ fn mount_form(provider: &str, backend_url: &str) -> (HtmlElement, impl Drop) {
 }
 
 #[wasm_bindgen_test]
+async fn widgets_side_by_side_each_keep_their_own_state_and_settings() {
+    let root = fresh_container();
+    let _h = DropGuard(Some(mount_to(root.clone(), move || {
+        view! {
+            <section id="a"><ConnectForm provider="kandji" backend_url=backend() /></section>
+            <section id="b"><ConnectForm provider="workos" backend_url=backend() /></section>
+            <section id="c"><ConnectUi provider="tally" backend_url=backend() /></section>
+            <section id="d"><ConnectForm provider="torii" backend_url=backend() /></section>
+        }
+    })));
+    tick().await;
+    let names = |id: &str| {
+        let list = root
+            .query_selector_all(&format!("#{id} .cu-form input"))
+            .unwrap();
+        (0..list.length())
+            .map(|i| {
+                list.item(i)
+                    .unwrap()
+                    .unchecked_into::<web_sys::Element>()
+                    .get_attribute("name")
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+    };
+    // Each form renders its own provider's fields, whatever its siblings are.
+    assert_eq!(names("a"), ["subdomain", "apiKey"]);
+    assert_eq!(names("b"), ["apiKey"]);
+    assert_eq!(names("c"), ["apiKey"]);
+    assert_eq!(names("d"), ["apiKey"]);
+    let title = |id: &str| {
+        query(&root, &format!("#{id} .cu-form__title"))
+            .and_then(|t| t.text_content())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        [title("a"), title("b"), title("c"), title("d")],
+        [
+            "Connect Kandji",
+            "Connect WorkOS",
+            "Connect Tally",
+            "Connect Torii"
+        ]
+    );
+}
+
+#[wasm_bindgen_test]
 async fn kandji_form_renders_fields_in_catalog_order_with_accessible_markup() {
     let (root, _h) = mount_form("kandji", backend());
     tick().await;
@@ -491,7 +538,7 @@ async fn escape_closes_a_standalone_forms_open_guide_and_not_the_widget() {
                 provider="workos"
                 backend_url=backend()
                 on_event=Callback::new(move |e: connect_ui::core::ConnectEvent| {
-                    sink.lock().unwrap().push(e.to_json())
+                    sink.lock().unwrap().push(connect_ui::js::event_json(&e))
                 })
             />
         }

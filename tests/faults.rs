@@ -346,12 +346,34 @@ async fn a_429_message_follows_its_countdown_to_zero() {
     let button = submit_button(&root);
     assert!(wait_for_ms(3_000, || !button.has_attribute("disabled")).await);
     // With the button enabled again, no stale "in N seconds" is left beside it.
+    let visible = || {
+        root.query_selector("[role=alert] [aria-hidden=true]")
+            .unwrap()
+            .and_then(|a| a.text_content())
+            .unwrap_or_default()
+    };
     assert!(
-        wait_for_ms(1_000, || alert().contains("You can try again now")).await,
+        wait_for_ms(1_000, || visible().contains("You can try again now")).await,
         "{}",
-        alert()
+        visible()
     );
-    assert!(!alert().contains("second"), "{}", alert());
+    assert!(!visible().contains("second"), "{}", visible());
+    // Screen readers heard the message once, as it came; the polite status says the wait is over.
+    let spoken = root
+        .query_selector("[role=alert] .cu-visually-hidden")
+        .unwrap()
+        .and_then(|a| a.text_content())
+        .unwrap_or_default();
+    assert_eq!(spoken, "Too many attempts. Try again in 2 seconds.");
+    let status = root
+        .query_selector("[role=status]")
+        .unwrap()
+        .and_then(|a| a.text_content())
+        .unwrap_or_default();
+    assert_eq!(
+        status,
+        "Too many attempts were made. You can try again now."
+    );
 }
 
 /// Mounts `provider`'s form against one fault, fills good values and clicks Connect once;

@@ -179,8 +179,10 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        tracing::trace!(%peer, "connection accepted");
         if tracker.len() >= max && !tracker.evict_oldest_idle() {
             // Every connection is busy with a request: refuse this one rather than queue it.
+            tracing::debug!(%peer, "connection refused: every connection is busy");
             drop(stream);
             continue;
         }

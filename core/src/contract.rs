@@ -1,6 +1,6 @@
 //! Request and response bodies of `POST /connections`, shared so both ends agree byte for byte.
 
-use crate::json::{self, JsonError, Parser};
+use crate::value::Value;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -45,111 +45,45 @@ pub struct ApiError {
     pub fields: BTreeMap<String, String>,
 }
 
-impl ConnectionRequest {
-    /// The request body, byte for byte what `serde_json::to_string` writes for it.
-    pub fn to_json(&self) -> String {
-        let mut out = String::from("{\"provider\":");
-        json::write_str(&mut out, &self.provider);
-        out.push_str(",\"credentials\":");
-        json::write_str_map(&mut out, &self.credentials);
-        out.push_str(",\"connection_config\":");
-        json::write_str_map(&mut out, &self.connection_config);
-        out.push('}');
-        out
-    }
-}
+// The widget's side of these types: read from and written to `Value`s, which it turns into
+// browser values (`JSON.parse`, `JSON.stringify`). Each reader accepts what the serde derive
+// accepts from an object (unknown keys ignored; tests hold them to serde_json).
 
-/// Reads a struct as serde's derive does: from an object (each of `names` at most once, other
-/// keys skipped, the first `required` names present) or from an array (the fields in order;
-/// fields past `required` may be missing). `field` reads the value of field `index`.
-fn read_struct<const N: usize>(
-    p: &mut Parser,
-    names: [&str; N],
-    required: usize,
-    mut field: impl FnMut(&mut Parser, usize) -> Result<(), JsonError>,
-) -> Result<(), JsonError> {
-    let mut seen = [false; N];
-    match p.peek() {
-        Some(b'{') => p.object(|p, key| match names.iter().position(|n| *n == key) {
-            Some(i) if seen[i] => Err(JsonError),
-            Some(i) => {
-                seen[i] = true;
-                field(p, i)
-            }
-            None => p.skip(),
-        })?,
-        Some(b'[') => {
-            p.eat(b'[')?;
-            for (i, seen) in seen.iter_mut().enumerate() {
-                if !p.seq_next(i == 0)? {
-                    break;
-                }
-                *seen = true;
-                field(p, i)?;
-            }
-            // More elements than fields are refused, as by serde_json.
-            p.eat(b']')?;
-        }
-        _ => return Err(JsonError),
-    }
-    if seen[..required].iter().all(|s| *s) {
-        Ok(())
-    } else {
-        Err(JsonError)
+impl ConnectionRequest {
+    /// The request body as a value (`JSON.stringify` of it is the body serde_json would write).
+    pub fn to_value(&self) -> Value {
+        Value::object([
+            ("provider", Value::from(self.provider.as_str())),
+            ("credentials", Value::str_map(&self.credentials)),
+            ("connection_config", Value::str_map(&self.connection_config)),
+        ])
     }
 }
 
 impl ConnectionCreated {
-    /// Parses a `201` body; accepts exactly what `serde_json::from_str` accepts for this type.
-    pub fn from_json(body: &str) -> Result<Self, JsonError> {
-        let mut p = Parser::new(body);
-        let (mut connection_id, mut provider) = (String::new(), String::new());
-        read_struct(&mut p, ["connection_id", "provider"], 2, |p, i| {
-            let v = json::read_string(p)?;
-            match i {
-                0 => connection_id = v,
-                _ => provider = v,
-            }
-            Ok(())
-        })?;
-        p.end()?;
-        Ok(ConnectionCreated {
-            connection_id,
-            provider,
+    /// Reads a `201` body.
+    pub fn from_value(v: &Value) -> Option<Self> {
+        Some(ConnectionCreated {
+            connection_id: v.get("connection_id")?.as_str()?.to_string(),
+            provider: v.get("provider")?.as_str()?.to_string(),
         })
     }
 }
 
-impl ApiError {
-    fn read(p: &mut Parser) -> Result<Self, JsonError> {
-        let mut e = ApiError {
-            code: String::new(),
-            message: String::new(),
-            fields: BTreeMap::new(),
-        };
-        read_struct(p, ["code", "message", "fields"], 2, |p, i| {
-            match i {
-                0 => e.code = json::read_string(p)?,
-                1 => e.message = json::read_string(p)?,
-                _ => e.fields = json::read_str_map(p)?,
-            }
-            Ok(())
-        })?;
-        Ok(e)
-    }
-}
-
 impl ErrorBody {
-    /// Parses an error body; accepts exactly what `serde_json::from_str` accepts for this type.
-    pub fn from_json(body: &str) -> Result<Self, JsonError> {
-        let mut p = Parser::new(body);
-        let mut error = None;
-        read_struct(&mut p, ["error"], 1, |p, _| {
-            error = Some(ApiError::read(p)?);
-            Ok(())
-        })?;
-        p.end()?;
-        error.map(|error| ErrorBody { error }).ok_or(JsonError)
+    /// Reads an error body (`fields` may be missing).
+    pub fn from_value(v: &Value) -> Option<Self> {
+        let e = v.get("error")?;
+        Some(ErrorBody {
+            error: ApiError {
+                code: e.get("code")?.as_str()?.to_string(),
+                message: e.get("message")?.as_str()?.to_string(),
+                fields: match e.get("fields") {
+                    None => BTreeMap::new(),
+                    Some(f) => f.as_str_map()?,
+                },
+            },
+        })
     }
 }
 
@@ -268,23 +202,26 @@ impl SubmitError {
 }
 
 /// Interprets the backend's answer: 2xx with a connection body is success; anything else is a
-/// [`SubmitError`] that never loses the reason (JSON error, HTML page, empty body).
+/// [`SubmitError`] that never loses the reason (JSON error, HTML page, empty body). `body` is
+/// the parsed JSON body, `None` when it is not JSON.
 pub fn interpret_response(
     status: u16,
-    body: &str,
+    body: Option<&Value>,
     retry_after: Option<&str>,
 ) -> Result<ConnectionCreated, SubmitError> {
     if (200..300).contains(&status) {
-        return ConnectionCreated::from_json(body).map_err(|_| SubmitError::BadResponse { status });
+        return body
+            .and_then(ConnectionCreated::from_value)
+            .ok_or(SubmitError::BadResponse { status });
     }
     let retry_after = retry_after.and_then(|v| v.trim().parse::<u32>().ok());
-    match ErrorBody::from_json(body) {
-        Ok(ErrorBody { error }) => Err(SubmitError::Rejected {
+    match body.and_then(ErrorBody::from_value) {
+        Some(ErrorBody { error }) => Err(SubmitError::Rejected {
             status,
             error,
             retry_after,
         }),
-        Err(_) if retry_after.is_some() => Err(SubmitError::Rejected {
+        None if retry_after.is_some() => Err(SubmitError::Rejected {
             status,
             error: ApiError {
                 code: format!("http_{status}"),
@@ -293,7 +230,7 @@ pub fn interpret_response(
             },
             retry_after,
         }),
-        Err(_) => Err(SubmitError::Http { status }),
+        None => Err(SubmitError::Http { status }),
     }
 }
 
@@ -301,22 +238,75 @@ pub fn interpret_response(
 mod interpret_tests {
     use super::*;
 
+    /// The widget's path: the body parsed as JSON (here by serde_json), then interpreted.
+    pub(crate) fn interpret(
+        status: u16,
+        body: &str,
+        retry_after: Option<&str>,
+    ) -> Result<ConnectionCreated, SubmitError> {
+        interpret_response(status, crate::value::parse(body).as_ref(), retry_after)
+    }
+
+    #[test]
+    fn the_value_readers_and_writer_agree_with_the_serde_derives() {
+        for body in [
+            r#"{"connection_id":"c1","provider":"workos"}"#,
+            r#"{"provider":"workos","connection_id":"c\u00e9","extra":[1,{"x":null}]}"#,
+            r#"{"connection_id":"c1"}"#,
+            r#"{"connection_id":1,"provider":"p"}"#,
+            r#"{"error":{"code":"c","message":"m"}}"#,
+        ] {
+            let v = crate::value::parse(body).unwrap();
+            assert_eq!(
+                ConnectionCreated::from_value(&v),
+                serde_json::from_str::<ConnectionCreated>(body).ok(),
+                "{body}"
+            );
+        }
+        for body in [
+            r#"{"error":{"code":"c","message":"m","fields":{"apiKey":"bad"}}}"#,
+            r#"{"error":{"code":"c","message":"m"},"more":true}"#,
+            r#"{"error":{"code":"c","message":"m","fields":{"apiKey":1}}}"#,
+            r#"{"error":{"code":"c"}}"#,
+            r#"{"connection_id":"c1","provider":"workos"}"#,
+        ] {
+            let v = crate::value::parse(body).unwrap();
+            assert_eq!(
+                ErrorBody::from_value(&v),
+                serde_json::from_str::<ErrorBody>(body).ok(),
+                "{body}"
+            );
+        }
+        let mut req = ConnectionRequest {
+            provider: "kandji".into(),
+            ..Default::default()
+        };
+        req.credentials
+            .insert("apiKey".into(), "k\"\u{2028}".into());
+        req.connection_config
+            .insert("subdomain".into(), "acme".into());
+        assert_eq!(
+            req.to_value(),
+            Value::from(serde_json::to_value(&req).unwrap())
+        );
+    }
+
     #[test]
     fn created_body_is_success() {
-        let ok = interpret_response(201, r#"{"connection_id":"c1","provider":"workos"}"#, None);
+        let ok = interpret(201, r#"{"connection_id":"c1","provider":"workos"}"#, None);
         assert_eq!(ok.unwrap().connection_id, "c1");
     }
 
     #[test]
     fn success_status_without_json_cannot_be_confirmed() {
-        let e = interpret_response(200, "<html>ok</html>", None).unwrap_err();
+        let e = interpret(200, "<html>ok</html>", None).unwrap_err();
         assert_eq!(e, SubmitError::BadResponse { status: 200 });
         assert!(e.message().contains("can't confirm"));
     }
 
     #[test]
     fn field_errors_travel_with_the_backend_message() {
-        let e = interpret_response(
+        let e = interpret(
             400,
             r#"{"error":{"code":"validation_failed","message":"Some fields need attention","fields":{"apiKey":"WorkOS API keys start with sk_"}}}"#,
             None,
@@ -333,19 +323,19 @@ mod interpret_tests {
 
     #[test]
     fn html_and_empty_error_bodies_get_a_status_message() {
-        let e = interpret_response(502, "<html><h1>Bad gateway</h1></html>", None).unwrap_err();
+        let e = interpret(502, "<html><h1>Bad gateway</h1></html>", None).unwrap_err();
         assert_eq!(e, SubmitError::Http { status: 502 });
         assert!(e.message().contains("HTTP 502") && e.message().contains("kept"));
         assert!(e.is_retryable());
-        let e = interpret_response(401, "", None).unwrap_err();
+        let e = interpret(401, "", None).unwrap_err();
         assert!(e.message().contains("session has expired"));
-        let e = interpret_response(409, "", None).unwrap_err();
+        let e = interpret(409, "", None).unwrap_err();
         assert_eq!(e.message(), "This account is already connected.");
     }
 
     #[test]
     fn too_many_requests_says_how_long_to_wait() {
-        let e = interpret_response(429, "slow down", Some("7")).unwrap_err();
+        let e = interpret(429, "slow down", Some("7")).unwrap_err();
         assert_eq!(e.retry_after(), Some(7));
         assert_eq!(e.message(), "Too many attempts. Try again in 7 seconds.");
     }

@@ -1,6 +1,7 @@
 //! The one event vocabulary the widget speaks to its host, in every embedding mode: typed here,
 //! serialised as `{"version":1,"type":"connected","payload":{…}}`. Never a secret in an event.
 
+use crate::value::Value;
 use serde::Serialize;
 
 /// Version of the event format; bumped on any incompatible change.
@@ -63,75 +64,51 @@ pub struct EventEnvelope<'a> {
 }
 
 impl ConnectEvent {
-    /// The event as the JSON hosts receive.
-    pub fn to_json(&self) -> String {
-        // Written by hand (byte for byte what serde_json makes of `EventEnvelope`, see the
-        // tests), so the widget carries no serialiser.
-        use crate::json::write_str;
-        let mut out = String::from("{\"version\":");
-        out.push_str(&EVENT_VERSION.to_string());
-        out.push_str(",\"type\":\"");
-        out.push_str(self.kind());
-        out.push('"');
-        let mut strings: Vec<(&str, &str)> = Vec::new();
-        match self {
-            ConnectEvent::Closed => {
-                out.push('}');
-                return out;
-            }
-            ConnectEvent::Ready { provider } => {
-                out.push_str(",\"payload\":{\"provider\":");
-                match provider {
-                    Some(p) => write_str(&mut out, p),
-                    None => out.push_str("null"),
-                }
-                out.push_str("}}");
-                return out;
-            }
-            ConnectEvent::ValidationFailed { provider, fields } => {
-                out.push_str(",\"payload\":{\"provider\":");
-                write_str(&mut out, provider);
-                out.push_str(",\"fields\":[");
-                for (i, f) in fields.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write_str(&mut out, f);
-                }
-                out.push_str("]}}");
-                return out;
-            }
+    /// The event as hosts receive it (`{"version":1,"type":…,"payload":{…}}`), as a value the
+    /// widget turns into a JavaScript object: what serde makes of `EventEnvelope` (tested).
+    pub fn to_value(&self) -> Value {
+        let s = |v: &str| Value::from(v);
+        let payload = match self {
+            ConnectEvent::Closed => None,
+            ConnectEvent::Ready { provider } => Some(Value::object([(
+                "provider",
+                provider.as_deref().map_or(Value::Null, s),
+            )])),
+            ConnectEvent::ValidationFailed { provider, fields } => Some(Value::object([
+                ("provider", s(provider)),
+                (
+                    "fields",
+                    Value::Array(fields.iter().map(|f| s(f)).collect()),
+                ),
+            ])),
             ConnectEvent::ProviderSelected { provider } | ConnectEvent::Submitted { provider } => {
-                strings.push(("provider", provider));
+                Some(Value::object([("provider", s(provider))]))
             }
             ConnectEvent::Connected {
                 connection_id,
                 provider,
-            } => {
-                strings.push(("connection_id", connection_id));
-                strings.push(("provider", provider));
-            }
+            } => Some(Value::object([
+                ("connection_id", s(connection_id)),
+                ("provider", s(provider)),
+            ])),
             ConnectEvent::Error {
                 provider,
                 code,
                 message,
-            } => {
-                strings.push(("provider", provider));
-                strings.push(("code", code));
-                strings.push(("message", message));
-            }
+            } => Some(Value::object([
+                ("provider", s(provider)),
+                ("code", s(code)),
+                ("message", s(message)),
+            ])),
+        };
+        let mut out = vec![
+            ("version", Value::Number(f64::from(EVENT_VERSION))),
+            ("type", s(self.kind())),
+        ];
+        if let Some(payload) = payload {
+            out.push(("payload", payload));
         }
-        out.push_str(",\"payload\":{");
-        for (i, (key, value)) in strings.into_iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            write_str(&mut out, key);
-            out.push(':');
-            write_str(&mut out, value);
-        }
-        out.push_str("}}");
-        out
+        Value::object(out)
     }
 
     /// The `type` string, e.g. for a DOM `CustomEvent` name.
@@ -152,30 +129,44 @@ impl ConnectEvent {
 mod tests {
     use super::*;
 
+    fn as_json(e: &ConnectEvent) -> serde_json::Value {
+        serde_json::to_value(EventEnvelope {
+            version: EVENT_VERSION,
+            event: e,
+        })
+        .unwrap()
+    }
+
     #[test]
-    fn events_serialise_with_version_type_and_payload() {
+    fn events_carry_version_type_and_payload() {
         let e = ConnectEvent::Connected {
             connection_id: "conn_1".into(),
             provider: "kandji".into(),
         };
         assert_eq!(
-            e.to_json(),
-            r#"{"version":1,"type":"connected","payload":{"connection_id":"conn_1","provider":"kandji"}}"#
+            as_json(&e).to_string(),
+            r#"{"payload":{"connection_id":"conn_1","provider":"kandji"},"type":"connected","version":1}"#
         );
         assert_eq!(
-            ConnectEvent::Closed.to_json(),
-            r#"{"version":1,"type":"closed"}"#
+            ConnectEvent::Closed.to_value(),
+            Value::object([
+                ("type", Value::from("closed")),
+                ("version", Value::Number(1.0))
+            ])
         );
         let v = ConnectEvent::ValidationFailed {
             provider: "workos".into(),
             fields: vec!["apiKey".into()],
         };
         assert_eq!(v.kind(), "validation_failed");
-        assert!(v.to_json().contains(r#""fields":["apiKey"]"#));
+        assert_eq!(
+            v.to_value().get("payload").and_then(|p| p.get("fields")),
+            Some(&Value::Array(vec![Value::from("apiKey")]))
+        );
     }
 
     #[test]
-    fn hand_written_json_is_serde_jsons() {
+    fn the_widgets_events_are_what_serde_makes_of_them() {
         let odd = "a\"b\\c\n\u{1}é/\u{7f}";
         let events = [
             ConnectEvent::Ready { provider: None },
@@ -208,12 +199,7 @@ mod tests {
             ConnectEvent::Closed,
         ];
         for e in &events {
-            let serde = serde_json::to_string(&EventEnvelope {
-                version: EVENT_VERSION,
-                event: e,
-            })
-            .unwrap();
-            assert_eq!(e.to_json(), serde);
+            assert_eq!(e.to_value(), Value::from(as_json(e)), "{e:?}");
         }
     }
 }

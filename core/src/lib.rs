@@ -7,10 +7,10 @@ pub mod color;
 pub mod contract;
 pub mod events;
 pub mod i18n;
-pub mod json;
 pub mod options;
 pub mod pattern;
 pub mod validate;
+pub mod value;
 
 pub use catalog::{
     builtin_catalog, safe_link, Catalog, FieldGroup, FieldHint, FieldSpec, Format, GuideSection,
@@ -25,6 +25,7 @@ pub use i18n::Messages;
 pub use options::{parse_mount_options, MountOptions, Theme};
 pub use pattern::{NoPatterns, PatternEngine};
 pub use validate::{normalize_value, validate_field, validate_request, FieldError};
+pub use value::Value;
 
 #[cfg(feature = "regex")]
 pub use pattern::RegexLiteEngine;

@@ -1,7 +1,7 @@
 //! Options of the JavaScript `mount()` API, checked in plain Rust so a host's mistake gets a
 //! precise message (and the rules are tested natively).
 
-use crate::json::Json as Value;
+use crate::value::Value;
 use std::collections::BTreeMap;
 
 /// Colour scheme the host asks for.
@@ -80,15 +80,14 @@ fn string_or_null(
     }
 }
 
-/// Parses `JSON.stringify(options)`. `initial` demands what `mount()` needs (`backendUrl`);
-/// `known_providers` lets a wrong provider id be named with the valid ones.
+/// Reads a host's options object, as the widget converts it (members that `JSON.stringify` would
+/// drop, such as functions and `undefined`, are left out). `initial` demands what `mount()` needs
+/// (`backendUrl`); `known_providers` lets a wrong provider id be named with the valid ones.
 pub fn parse_mount_options(
-    json: &str,
+    value: &Value,
     initial: bool,
     known_providers: &[&str],
 ) -> Result<MountOptions, String> {
-    // `Json` reads what serde_json's `Value` reads, with its sorted keys (no `preserve_order`).
-    let value = Value::parse(json).map_err(|_| "options must be a plain object".to_string())?;
     let Value::Object(map) = value else {
         return Err(
             "options must be a plain object, e.g. { provider: 'workos', backendUrl: '/api' }"
@@ -102,12 +101,12 @@ pub fn parse_mount_options(
         ));
     }
     if map.contains_key("onEvent") {
-        // Functions vanish in JSON.stringify, so anything left here is not a function.
+        // Functions are left out of the value, so anything left here is not a function.
         return Err("option `onEvent` must be a function".into());
     }
     let mut out = MountOptions {
-        provider: string_or_null(&map, "provider")?,
-        session_token: string_or_null(&map, "sessionToken")?,
+        provider: string_or_null(map, "provider")?,
+        session_token: string_or_null(map, "sessionToken")?,
         ..Default::default()
     };
     match map.get("backendUrl") {
@@ -208,6 +207,14 @@ mod tests {
     use super::*;
 
     const KNOWN: &[&str] = &["workos", "kandji"];
+
+    fn parse_mount_options(
+        json: &str,
+        initial: bool,
+        known: &[&str],
+    ) -> Result<MountOptions, String> {
+        super::parse_mount_options(&crate::value::parse(json).unwrap(), initial, known)
+    }
 
     #[test]
     fn a_full_set_of_options_parses() {

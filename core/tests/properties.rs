@@ -162,7 +162,8 @@ proptest! {
         body in body(),
         retry_after in proptest::option::of(retry_after()),
     ) {
-        let result = interpret_response(status, &body, retry_after.as_deref());
+        let parsed = serde_json::from_str::<serde_json::Value>(&body).ok().map(to_value);
+        let result = interpret_response(status, parsed.as_ref(), retry_after.as_deref());
         match &result {
             Ok(_) => prop_assert!((200..300).contains(&status)),
             Err(e) => {
@@ -233,4 +234,19 @@ fn retry_after() -> impl Strategy<Value = String> {
         Just("Wed, 21 Oct 2015 07:28:00 GMT".to_string()),
         input(),
     ]
+}
+
+/// serde_json's value as core's (the widget gets it from `JSON.parse`).
+fn to_value(v: serde_json::Value) -> connect_ui_core::Value {
+    use connect_ui_core::Value;
+    match v {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(b),
+        serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
+        serde_json::Value::String(s) => Value::String(s),
+        serde_json::Value::Array(a) => Value::Array(a.into_iter().map(to_value).collect()),
+        serde_json::Value::Object(o) => {
+            Value::Object(o.into_iter().map(|(k, v)| (k, to_value(v))).collect())
+        }
+    }
 }

@@ -15,6 +15,7 @@ use connect_ui_core::{
 };
 use field::Field;
 use guide::Guide;
+use leptos::context::Provider;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use outcome::Outcome;
@@ -69,7 +70,7 @@ pub(crate) fn next_instance_id() -> usize {
 }
 
 /// Counts `seconds` down to zero, once a second, so the button re-enables itself.
-fn start_countdown(wait_seconds: RwSignal<u32>, seconds: u32) {
+fn start_countdown(wait_seconds: RwSignal<u32>, seconds: u32, on_zero: impl Fn() + 'static) {
     wait_seconds.set(seconds);
     let handle = std::rc::Rc::new(std::cell::Cell::new(None::<IntervalHandle>));
     let slot = handle.clone();
@@ -80,10 +81,14 @@ fn start_countdown(wait_seconds: RwSignal<u32>, seconds: u32) {
                 .unwrap_or(0)
                 .saturating_sub(1);
             // A disposed form (unmounted mid-wait) stops its own timer.
-            if wait_seconds.try_set(left).is_some() || left == 0 {
+            let disposed = wait_seconds.try_set(left).is_some();
+            if disposed || left == 0 {
                 if let Some(h) = slot.take() {
                     h.clear();
                 }
+            }
+            if !disposed && left == 0 {
+                on_zero();
             }
         },
         std::time::Duration::from_secs(1),
@@ -173,10 +178,20 @@ pub fn ConnectForm(
     // A parent (ConnectUi) gives the page's messages, backend and callbacks by context; the
     // form's own props win.
     let host = use_context::<FormHost>();
+    // Its own language props win over the parent's messages.
+    let own_language = locale.get_untracked().is_some()
+        || strings.get_untracked().is_some()
+        || locales_url.get_untracked().is_some();
     let m: Signal<Messages> = match host {
-        Some(h) => h.messages,
-        None => crate::i18n::use_messages(locale, strings, locales_url).into(),
+        Some(h) if !own_language => h.messages,
+        _ => crate::i18n::use_messages(locale, strings, locales_url).into(),
     };
+    if backend_url.get_untracked().is_none() && host.is_none() {
+        web_sys::console::error_1(
+            &"connect-ui: ConnectForm has no backend_url (and no ConnectUi or FormHost above it)"
+                .into(),
+        );
+    }
     let on_success = on_success.or_else(|| host.and_then(|h| h.on_success));
     let on_error = on_error.or_else(|| host.and_then(|h| h.on_error));
     let on_event = on_event.or_else(|| host.and_then(|h| h.on_event));
@@ -203,7 +218,6 @@ pub fn ConnectForm(
         m,
         Arc::new(BrowserRegExp),
     );
-    provide_context(form.clone());
     let form_ref = NodeRef::<leptos::html::Div>::new();
 
     // The request, retried on network trouble; its answer is applied to the state, then the
@@ -237,7 +251,13 @@ pub fn ConnectForm(
                             retry_after,
                         } => {
                             if let Some(seconds) = retry_after {
-                                start_countdown(form.wait_seconds, seconds);
+                                // When the wait is over, the polite status says so (once).
+                                let announcement = form.announcement;
+                                start_countdown(form.wait_seconds, seconds, move || {
+                                    announcement.try_set(
+                                        m.with_untracked(|m| m.t("submit.rate_limited_over")),
+                                    );
+                                });
                             }
                             if let Err(error) = &result {
                                 emit(ConnectEvent::Error {
@@ -323,6 +343,18 @@ pub fn ConnectForm(
     };
     // The alert is rebuilt only when an error appears, not each time its text changes.
     let has_error = Memo::new(move |_| error_text.with(Option::is_some));
+    // A 429's visible text counts down; screen readers hear the message once, as it came (a
+    // live region whose text changed every second would be read out every second).
+    let spoken = {
+        let form = form.clone();
+        Memo::new(move |_| form.error_spoken())
+    };
+    let counting = {
+        let form_error = form.form_error;
+        Memo::new(move |_| {
+            form_error.with(|e| e.as_ref().is_some_and(|(e, _)| e.retry_after().is_some()))
+        })
+    };
     let button_label = {
         let form = form.clone();
         move || form.button_label(pending.get())
@@ -330,7 +362,10 @@ pub fn ConnectForm(
     let wait_seconds = form.wait_seconds;
     let name = form.spec.name.clone();
 
+    // The state reaches Field, Guide and Outcome through a Provider of this form's own, so two
+    // forms side by side never see each other's.
     view! {
+        <Provider value=form.clone()>
         <div
             class="cu-form"
             part="form"
@@ -370,7 +405,20 @@ pub fn ConnectForm(
                             .then(|| {
                                 view! {
                                     <div class="cu-form__error" part="form-error" role="alert" tabindex="-1">
-                                        {move || error_text.get().unwrap_or_default()}
+                                        {move || {
+                                            let visible = move || error_text.get().unwrap_or_default();
+                                            if counting.get() {
+                                                view! {
+                                                    <span class="cu-visually-hidden">
+                                                        {move || spoken.get().unwrap_or_default()}
+                                                    </span>
+                                                    <span aria-hidden="true">{visible}</span>
+                                                }
+                                                    .into_any()
+                                            } else {
+                                                visible.into_any()
+                                            }
+                                        }}
                                     </div>
                                 }
                             })
@@ -391,6 +439,7 @@ pub fn ConnectForm(
             </p>
             <Guide />
         </div>
+        </Provider>
     }
     .into_any()
 }

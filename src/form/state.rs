@@ -304,6 +304,15 @@ impl FormState {
         })
     }
 
+    /// The failure as it was first told (a 429's wait as it began): what screen readers hear.
+    pub fn error_spoken(&self) -> Option<String> {
+        self.form_error.with(|e| {
+            e.as_ref().map(|(error, extra)| {
+                with_extra(self.messages.with(|m| m.submit_error(error)), extra)
+            })
+        })
+    }
+
     /// The submit button's label: connect, connecting, or the wait left after a 429.
     pub fn button_label(&self, pending: bool) -> String {
         let wait = self.wait_seconds.get();
@@ -335,7 +344,7 @@ fn with_extra(mut message: String, extra: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use connect_ui_core::{builtin_catalog, interpret_response, NoPatterns};
+    use connect_ui_core::{builtin_catalog, interpret_response, NoPatterns, Value};
     use leptos::prelude::Owner;
 
     fn kandji() -> FormState {
@@ -407,8 +416,19 @@ mod tests {
     fn backend_field_errors_land_under_their_fields_and_the_rest_above_the_button() {
         with_owner(|| {
             let form = kandji();
-            let body = r#"{"error":{"code":"validation_failed","message":"Check the fields.","fields":{"subdomain":"No tenant here.","other":"Also this."}}}"#;
-            let error = interpret_response(400, body, None).unwrap_err();
+            let fields = Value::object([
+                ("subdomain", Value::from("No tenant here.")),
+                ("other", Value::from("Also this.")),
+            ]);
+            let body = Value::object([(
+                "error",
+                Value::object([
+                    ("code", Value::from("validation_failed")),
+                    ("message", Value::from("Check the fields.")),
+                    ("fields", fields),
+                ]),
+            )]);
+            let error = interpret_response(400, Some(&body), None).unwrap_err();
             let after = form.apply_outcome(&Err(error));
             let AfterOutcome::Failed {
                 message,
@@ -436,7 +456,7 @@ mod tests {
     fn a_429_blocks_submits_while_its_countdown_runs_and_its_text_follows_it() {
         with_owner(|| {
             let form = kandji();
-            let error = interpret_response(429, "", Some("2")).unwrap_err();
+            let error = interpret_response(429, None, Some("2")).unwrap_err();
             let AfterOutcome::Failed { retry_after, .. } = form.apply_outcome(&Err(error)) else {
                 panic!("not a failure");
             };
