@@ -55,21 +55,19 @@ fn read(v: &JsValue, depth: usize) -> Option<Value> {
         return Some(Value::Array(out));
     }
     let object: &Object = v.dyn_ref()?;
-    let mut map = std::collections::BTreeMap::new();
+    let mut members = Vec::new();
     for key in Object::keys(object).iter() {
         let member = Reflect::get(v, &key).ok()?;
         let Some(name) = key.as_string() else {
             continue;
         };
         match read(&member, depth + 1) {
-            Some(x) => {
-                map.insert(name, x);
-            }
+            Some(x) => members.push((name, x)),
             None if member.is_undefined() || member.is_function() || member.is_symbol() => {}
             None => return None,
         }
     }
-    Some(Value::Object(map))
+    Some(Value::Object(members))
 }
 
 /// A `Value` as a browser value (plain objects and arrays).
@@ -80,9 +78,9 @@ pub fn from_value(v: &Value) -> JsValue {
         Value::Number(n) => JsValue::from_f64(*n),
         Value::String(s) => JsString::from(s.as_str()).into(),
         Value::Array(items) => items.iter().map(from_value).collect::<Array>().into(),
-        Value::Object(map) => {
+        Value::Object(members) => {
             let object = Object::new();
-            for (k, v) in map {
+            for (k, v) in members {
                 let _ = Reflect::set(&object, &JsString::from(k.as_str()), &from_value(v));
             }
             object.into()

@@ -2,7 +2,6 @@
 //! precise message (and the rules are tested natively).
 
 use crate::value::Value;
-use std::collections::BTreeMap;
 
 /// Colour scheme the host asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -67,10 +66,7 @@ pub const OPTION_NAMES: &[&str] = &[
     "onEvent",
 ];
 
-fn string_or_null(
-    map: &BTreeMap<String, Value>,
-    key: &str,
-) -> Result<Option<Option<String>>, String> {
+fn string_or_null(map: &Value, key: &str) -> Result<Option<Option<String>>, String> {
     match map.get(key) {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(None)),
@@ -88,19 +84,23 @@ pub fn parse_mount_options(
     initial: bool,
     known_providers: &[&str],
 ) -> Result<MountOptions, String> {
-    let Value::Object(map) = value else {
+    let Value::Object(members) = value else {
         return Err(
             "options must be a plain object, e.g. { provider: 'workos', backendUrl: '/api' }"
                 .into(),
         );
     };
-    if let Some(unknown) = map.keys().find(|k| !OPTION_NAMES.contains(&k.as_str())) {
+    let map = value;
+    if let Some((unknown, _)) = members
+        .iter()
+        .find(|(k, _)| !OPTION_NAMES.contains(&k.as_str()))
+    {
         return Err(format!(
             "unknown option `{unknown}`; known options: {}",
             OPTION_NAMES.join(", ")
         ));
     }
-    if map.contains_key("onEvent") {
+    if map.get("onEvent").is_some() {
         // Functions are left out of the value, so anything left here is not a function.
         return Err("option `onEvent` must be a function".into());
     }

@@ -6,8 +6,10 @@
 
 use std::collections::BTreeMap;
 
-/// A JSON value, as `JSON.parse` gives it: numbers are `f64`, object keys sorted.
-#[derive(Debug, Clone, PartialEq)]
+/// A JSON value, as `JSON.parse` gives it: numbers are `f64`; an object's members in the order
+/// they came (a list, not a map: objects here are small, and a map's code costs wasm bytes).
+/// Two objects are equal when they have the same members in any order.
+#[derive(Debug, Clone)]
 pub enum Value {
     /// `null`
     Null,
@@ -19,8 +21,24 @@ pub enum Value {
     String(String),
     /// An array.
     Array(Vec<Value>),
-    /// An object.
-    Object(BTreeMap<String, Value>),
+    /// An object: its members, each key once.
+    Object(Vec<(String, Value)>),
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Value::Null, Value::Null) => true,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Number(a), Value::Number(b)) => a == b,
+            (Value::String(a), Value::String(b)) => a == b,
+            (Value::Array(a), Value::Array(b)) => a == b,
+            (Value::Object(a), Value::Object(b)) => {
+                a.len() == b.len() && a.iter().all(|(k, v)| other.get(k) == Some(v))
+            }
+            _ => false,
+        }
+    }
 }
 
 impl Value {
@@ -45,7 +63,7 @@ impl Value {
     /// The member `key` of an object.
     pub fn get(&self, key: &str) -> Option<&Value> {
         match self {
-            Value::Object(map) => map.get(key),
+            Value::Object(members) => members.iter().find(|(k, _)| k == key).map(|(_, v)| v),
             _ => None,
         }
     }
@@ -53,7 +71,7 @@ impl Value {
     /// An object of string members, e.g. a locale table or a request's credentials.
     pub fn as_str_map(&self) -> Option<BTreeMap<String, String>> {
         match self {
-            Value::Object(map) => map
+            Value::Object(members) => members
                 .iter()
                 .map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
                 .collect(),

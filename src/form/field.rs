@@ -9,10 +9,11 @@ use wasm_bindgen::JsCast;
 /// One field: label, adornments, input, reveal toggle, help, error and guide link.
 #[component]
 pub fn Field(
+    /// The form the field belongs to.
+    form: FormState,
     /// Position of the field in `FormState::fields`.
     index: usize,
 ) -> impl IntoView {
-    let form = expect_context::<FormState>();
     let m = form.messages;
     let guide_open = form.guide_open;
     let provider = form.spec.clone();

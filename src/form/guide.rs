@@ -8,8 +8,10 @@ use leptos::prelude::*;
 /// The provider's numbered "Where do I find this?" guide, with its prerequisites and key page;
 /// nothing when the provider has neither.
 #[component]
-pub fn Guide() -> impl IntoView {
-    let form = expect_context::<FormState>();
+pub fn Guide(
+    /// The form whose provider's guide this is.
+    form: FormState,
+) -> impl IntoView {
     let (provider, prefix, open, m) = (
         form.spec.clone(),
         form.prefix.clone(),

@@ -15,7 +15,6 @@ use connect_ui_core::{
 };
 use field::Field;
 use guide::Guide;
-use leptos::context::Provider;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use outcome::Outcome;
@@ -329,10 +328,11 @@ pub fn ConnectForm(
         let visible: Vec<usize> = (0..form.fields.len())
             .filter(|&i| !form.fields[i].spec.hidden)
             .collect();
+        let form = form.clone();
         move || {
             visible
                 .iter()
-                .map(|&index| view! { <Field index=index /> })
+                .map(|&index| view! { <Field form=form.clone() index=index /> })
                 .collect_view()
         }
     };
@@ -365,7 +365,6 @@ pub fn ConnectForm(
     // The state reaches Field, Guide and Outcome through a Provider of this form's own, so two
     // forms side by side never see each other's.
     view! {
-        <Provider value=form.clone()>
         <div
             class="cu-form"
             part="form"
@@ -393,7 +392,10 @@ pub fn ConnectForm(
             </h2>
             <Show
                 when=move || connected.get().is_none()
-                fallback=move || view! { <Outcome form_ref=form_ref /> }
+                fallback={
+                    let form = form.clone();
+                    move || view! { <Outcome form_ref=form_ref form=form.clone() /> }
+                }
             >
                 <form class="cu-form__body" novalidate=true on:submit=on_submit.clone()>
                     {fields.clone()()}
@@ -437,9 +439,8 @@ pub fn ConnectForm(
             <p class="cu-form__status" part="status" role="status" aria-live="polite">
                 {move || announcement.get()}
             </p>
-            <Guide />
+            <Guide form=form.clone() />
         </div>
-        </Provider>
     }
     .into_any()
 }

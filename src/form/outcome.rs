@@ -9,8 +9,9 @@ use leptos::prelude::*;
 pub fn Outcome(
     /// The form's root, whose tree (page or shadow root) holds the message.
     form_ref: NodeRef<leptos::html::Div>,
+    /// The connected form.
+    form: FormState,
 ) -> impl IntoView {
-    let form = expect_context::<FormState>();
     let m = form.messages;
     let id = format!("{}-success", form.prefix);
     let name = form.spec.name.clone();

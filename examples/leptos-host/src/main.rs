@@ -54,7 +54,9 @@ fn App() -> impl IntoView {
     // The host's own state, driven by the widget's callbacks and events.
     let linked = RwSignal::new(Vec::<String>::new());
     let events = RwSignal::new(Vec::<String>::new());
-    let on_event = Callback::new(move |e: ConnectEvent| events.update(|l| l.push(connect_ui::js::event_json(&e))));
+    let on_event = Callback::new(move |e: ConnectEvent| {
+        events.update(|l| l.push(connect_ui::js::event_json(&e)))
+    });
 
     view! {
         <main class="acme">
