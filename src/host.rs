@@ -7,8 +7,12 @@ use leptos::prelude::*;
 /// The settings a parent (`ConnectUi`) gives the forms below it; a form's own props win.
 ///
 /// ```ignore
-/// provide_context(FormHost { messages, backend_url, ..FormHost::new(messages, backend_url) });
-/// view! { <ConnectForm provider="workos" /> } // posts to backend_url, speaks messages' language
+/// // A Provider of its own, so widgets beside this one never see it.
+/// view! {
+///     <Provider value=FormHost::new(messages, backend_url)>
+///         <ConnectForm provider="workos" /> // posts to backend_url, speaks messages' language
+///     </Provider>
+/// }
 /// ```
 #[derive(Clone, Copy)]
 pub struct FormHost {
