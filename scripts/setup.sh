@@ -113,6 +113,8 @@ wait_installs() {
     fi
   done
   INSTALL_PIDS=()
+  INSTALL_WHAT=()
+  INSTALL_LOGS=()
   BG_PIDS=()
   [ "${#failed[@]}" -eq 0 ] || die "installing ${failed[*]} failed (logs: target/logs/setup-*.log)"
 }
