@@ -14,7 +14,11 @@ use std::path::Path;
 const LOCALES: &[&str] = &["en", "fr", "de", "es", "ja"];
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // Read when the script runs, not when it is compiled: cargo reuses one compiled build script
+    // for checkouts that share a target directory (worktrees), and a compiled-in path would read
+    // another checkout's catalog.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let dir = Path::new(&manifest_dir);
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     println!("cargo:rerun-if-changed=build.rs");
 

@@ -5,9 +5,8 @@
 mod common;
 
 use common::*;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// When the server closed `stream` (EOF or reset), measured from `since`; `None` when it was
@@ -64,43 +63,7 @@ async fn a_half_sent_request_and_a_silent_connection_are_closed_after_the_header
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_idle_connections_never_stop_a_real_request() {
     // The real binary with 256 file descriptors: fewer than the idle connections.
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("db.sqlite3");
-    let stderr_path = dir.path().join("stderr.log");
-    let mut command = Command::new("sh");
-    command
-        .args(["-c", "ulimit -n 256 && exec \"$@\"", "sh"])
-        .arg(env!("CARGO_BIN_EXE_connect-ui-backend"))
-        .args(["--mode", "dev", "--addr", "127.0.0.1:0", "--db"])
-        .arg(&db)
-        .env("RUST_LOG", "warn");
-    for (name, _) in std::env::vars() {
-        if name.starts_with("CONNECT_UI_") {
-            command.env_remove(name);
-        }
-    }
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&stderr_path).unwrap())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first_line = String::new();
-    stdout.read_line(&mut first_line).unwrap();
-    let url = first_line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {first_line:?}"))
-        .to_string();
-    let b = Binary {
-        child,
-        url,
-        first_line,
-        stdout,
-        stderr_path,
-        dir,
-    };
+    let b = spawn_binary_limited(&["--mode", "dev"], "warn", 256);
     assert_eq!(get(&b.url, "/health").await.0, 200);
 
     let addr: std::net::SocketAddr = b.url.trim_start_matches("http://").parse().unwrap();

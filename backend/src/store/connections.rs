@@ -210,17 +210,9 @@ pub(super) fn credentials_in(
 mod tests {
     use super::super::idempotency::request_hash;
     use super::super::schema::SCHEMA;
+    use super::super::tests::request;
     use super::*;
     use rusqlite::TransactionBehavior;
-
-    fn request(key: &str) -> ConnectionRequest {
-        let mut r = ConnectionRequest {
-            provider: "torii".into(),
-            ..Default::default()
-        };
-        r.credentials.insert("apiKey".into(), key.into());
-        r
-    }
 
     fn create_in(
         conn: &mut Connection,

@@ -88,16 +88,8 @@ pub(super) fn record_created(
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::request;
     use super::*;
-
-    fn request(key: &str) -> ConnectionRequest {
-        let mut r = ConnectionRequest {
-            provider: "torii".into(),
-            ..Default::default()
-        };
-        r.credentials.insert("apiKey".into(), key.into());
-        r
-    }
 
     #[test]
     fn the_hash_depends_on_the_content_not_on_map_insertion_order() {

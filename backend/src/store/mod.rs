@@ -177,8 +177,19 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use connect_ui_core::ConnectionRequest;
+
+    /// A Torii request with this API key: the stores' tests' one example.
+    pub(crate) fn request(key: &str) -> ConnectionRequest {
+        let mut r = ConnectionRequest {
+            provider: "torii".into(),
+            ..Default::default()
+        };
+        r.credentials.insert("apiKey".into(), key.into());
+        r
+    }
 
     #[tokio::test]
     async fn the_writer_syncs_every_commit_to_disk_before_answering() {

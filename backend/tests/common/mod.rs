@@ -250,7 +250,20 @@ impl Binary {
 
 /// The binary with a clean `CONNECT_UI_*` environment, `RUST_LOG` and the given database.
 pub fn binary_command(db: &Path, rust_log: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_connect-ui-backend"));
+    limited_binary_command(db, rust_log, None)
+}
+
+/// [`binary_command`], with at most `open_files` file descriptors (`ulimit -n`) when given.
+fn limited_binary_command(db: &Path, rust_log: &str, open_files: Option<u32>) -> Command {
+    let binary = env!("CARGO_BIN_EXE_connect-ui-backend");
+    let mut command = match open_files {
+        Some(n) => {
+            let mut sh = Command::new("sh");
+            sh.args(["-c", &format!("ulimit -n {n} && exec \"$@\""), "sh", binary]);
+            sh
+        }
+        None => Command::new(binary),
+    };
     command
         .args(["--addr", "127.0.0.1:0", "--db", db.to_str().unwrap()])
         .env("RUST_LOG", rust_log);
@@ -269,10 +282,19 @@ pub fn spawn_binary(args: &[&str], rust_log: &str) -> Binary {
 
 /// [`spawn_binary`] with extra environment variables.
 pub fn spawn_binary_env(args: &[&str], rust_log: &str, env: &[(&str, &str)]) -> Binary {
+    launch(args, rust_log, env, None)
+}
+
+/// [`spawn_binary`] in a process allowed at most `open_files` file descriptors.
+pub fn spawn_binary_limited(args: &[&str], rust_log: &str, open_files: u32) -> Binary {
+    launch(args, rust_log, &[], Some(open_files))
+}
+
+fn launch(args: &[&str], rust_log: &str, env: &[(&str, &str)], open_files: Option<u32>) -> Binary {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("data/db.sqlite3");
     let stderr_path = dir.path().join("stderr.log");
-    let mut child = binary_command(&db, rust_log)
+    let mut child = limited_binary_command(&db, rust_log, open_files)
         .args(args)
         .envs(env.iter().copied())
         .stdin(Stdio::null())
