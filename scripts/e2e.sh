@@ -13,25 +13,19 @@
 
 [ "${SKIP_SETUP:-}" = 1 ] || "$CONNECT_UI_ROOT/scripts/setup.sh" --test
 
-install_cleanup
-new_tmp_dir e2e
-own_summary=false
-if [ -z "${RESULTS_FILE:-}" ]; then
-  RESULTS_FILE="$TMP_DIR/results.tsv"
-  own_summary=true
-fi
+start_layer e2e
 
 touch "$TMP_DIR/build-started"
 if [ "${E2E_SKIP_BUILD:-}" != 1 ]; then
   info "e2e: trunk build --release (log: target/logs/e2e-trunk-build.log)"
   if ! run_logged e2e-trunk-build trunk build --release; then
     record "e2e" 0 1 "trunk build --release failed"
-    $own_summary && print_summary
+    $OWN_SUMMARY && print_summary
     exit 1
   fi
   if ! run_logged e2e-backend-build cargo build -p connect-ui-backend --locked; then
     record "e2e" 0 1 "building the backend failed"
-    $own_summary && print_summary
+    $OWN_SUMMARY && print_summary
     exit 1
   fi
 fi
@@ -39,7 +33,7 @@ fi
 if [ "${E2E_SKIP_BUILD:-}" != 1 ] &&
   [ -z "$(find target/wasm-opt/release -name '*_bg.wasm' -newer "$TMP_DIR/build-started" 2>/dev/null)" ]; then
   record "e2e" 0 1 "trunk build --release did not run wasm-opt"
-  $own_summary && print_summary
+  $OWN_SUMMARY && print_summary
   exit 1
 fi
 wasm=$(find dist -maxdepth 1 -name '*.wasm' | head -n 1)
@@ -83,7 +77,7 @@ fi
 shots=$(find target/screenshots -maxdepth 1 -name '*.png' -newer "$TMP_DIR/started" 2>/dev/null | wc -l || true)
 note "screenshots: target/screenshots/ (${shots:-0} new)"
 
-if $own_summary; then
+if $OWN_SUMMARY; then
   print_summary || exit 1
 fi
 exit "$status"

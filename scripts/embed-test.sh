@@ -18,13 +18,7 @@
 
 [ "${SKIP_SETUP:-}" = 1 ] || "$CONNECT_UI_ROOT/scripts/setup.sh" --test
 
-install_cleanup
-new_tmp_dir embed
-own_summary=false
-if [ -z "${RESULTS_FILE:-}" ]; then
-  export RESULTS_FILE="$TMP_DIR/results.tsv"
-  own_summary=true
-fi
+start_layer embed
 status=0
 EXAMPLE=examples/leptos-host
 EXAMPLE_DIST="$CONNECT_UI_ROOT/target/embed/leptos-host"
@@ -79,7 +73,7 @@ done
 node_suite "embed: memory (chromium)" embed-memory EMBED_BROWSER=chromium EMBED_LEPTOS_DIST="$EXAMPLE_DIST" \
   -- e2e/embed-memory.mjs || status=1
 
-if $own_summary; then
+if $OWN_SUMMARY; then
   print_summary || exit 1
 fi
 exit "$status"

@@ -173,6 +173,19 @@ install_cleanup() {
   trap 'exit 143' TERM
 }
 
+# start_layer NAME: what every test script does first: stop what it starts on exit, make TMP_DIR,
+# and record into test.sh's results file when test.sh runs it, else into a new one (then
+# OWN_SUMMARY=true: the script prints the summary itself).
+start_layer() {
+  install_cleanup
+  new_tmp_dir "$1"
+  OWN_SUMMARY=false
+  if [ -z "${RESULTS_FILE:-}" ]; then
+    export RESULTS_FILE="$TMP_DIR/results.tsv"
+    OWN_SUMMARY=true
+  fi
+}
+
 # new_tmp_dir NAME: sets TMP_DIR to a new temporary directory, removed by the cleanup.
 new_tmp_dir() {
   TMP_DIR=$(mktemp -d "${TMPDIR:-/tmp}/connect-ui-$1.XXXXXX")

@@ -12,13 +12,7 @@
 
 [ "${SKIP_SETUP:-}" = 1 ] || "$CONNECT_UI_ROOT/scripts/setup.sh" --test
 
-install_cleanup
-new_tmp_dir readme
-own_summary=false
-if [ -z "${RESULTS_FILE:-}" ]; then
-  export RESULTS_FILE="$TMP_DIR/results.tsv"
-  own_summary=true
-fi
+start_layer readme
 
 status=0
 NODE_TEST_ARGS=("$@")
@@ -27,7 +21,7 @@ NODE_TEST_ARGS=("$@")
 NODE_SUITE_TIMEOUT=1800 NODE_TEST_TIMEOUT=1700000 \
   node_suite "README preview (chromium)" readme-preview -- e2e/readme-preview.mjs || status=1
 
-if $own_summary; then
+if $OWN_SUMMARY; then
   print_summary || exit 1
 fi
 exit "$status"

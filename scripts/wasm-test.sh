@@ -34,15 +34,9 @@ done
 
 [ "${SKIP_SETUP:-}" = 1 ] || "$CONNECT_UI_ROOT/scripts/setup.sh" --test
 
-install_cleanup
-new_tmp_dir wasm-test
-own_summary=false
-if [ -z "${RESULTS_FILE:-}" ]; then
-  RESULTS_FILE="$TMP_DIR/results.tsv"
-  own_summary=true
-fi
+start_layer wasm-test
 finish() {
-  if $own_summary; then print_summary || exit 1; fi
+  if $OWN_SUMMARY; then print_summary || exit 1; fi
   exit "$1"
 }
 
