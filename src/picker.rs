@@ -12,7 +12,10 @@ pub fn matches_query(provider: &ProviderSpec, query: &str) -> bool {
     q.is_empty()
         || crate::dom::lowercase(&provider.name).contains(&q)
         || crate::dom::lowercase(&provider.id).contains(&q)
-        || crate::dom::lowercase(&provider.category).contains(&q)
+        || provider
+            .categories
+            .iter()
+            .any(|c| crate::dom::lowercase(c).contains(&q))
 }
 
 /// The option buttons currently in the list, in order.
@@ -88,19 +91,25 @@ struct Entry {
     id: String,
     name: String,
     category: String,
-    /// Name, id, category and translated category, lowercase, for the search.
+    /// The provider's logo (https, checked by the catalog parser).
+    logo_url: Option<String>,
+    /// Name, id, categories and translated category, lowercase, for the search.
     haystack: String,
 }
 
 impl Entry {
     fn new(p: &ProviderSpec, category: String) -> Self {
-        let haystack = [&p.name, &p.id, &p.category, &category]
+        let haystack = [&p.name, &p.id, &category]
+            .into_iter()
+            .chain(&p.categories)
             .map(|s| crate::dom::lowercase(s))
+            .collect::<Vec<_>>()
             .join("\u{1}");
         Self {
             id: p.id.clone(),
             name: p.name.clone(),
             category,
+            logo_url: p.logo_url.clone(),
             haystack,
         }
     }
@@ -127,6 +136,22 @@ impl Entry {
         let _ = button.set_attribute("type", "button");
         let _ = button.set_attribute("part", "option");
         let _ = button.set_attribute("data-provider", &self.id);
+        if let Some(url) = &self.logo_url {
+            // Decorative (the name follows as text); a fixed box, so nothing moves when it loads.
+            let img = el("img", "cu-picker__logo");
+            for (name, value) in [
+                ("src", url.as_str()),
+                ("alt", ""),
+                ("loading", "lazy"),
+                ("decoding", "async"),
+                ("width", "24"),
+                ("height", "24"),
+                ("referrerpolicy", "no-referrer"),
+            ] {
+                let _ = img.set_attribute(name, value);
+            }
+            let _ = button.append_child(&img);
+        }
         for (class, text) in [
             ("cu-picker__name", &self.name),
             ("cu-picker__category", &self.category),
@@ -168,7 +193,7 @@ pub fn ProviderPicker(
         m.with(|m| {
             providers.with(|all| {
                 all.iter()
-                    .map(|p| Entry::new(p, m.provider_text(&p.id, "category", &p.category)))
+                    .map(|p| Entry::new(p, m.provider_text(p.text_id(), "category", p.category())))
                     .collect::<Vec<_>>()
             })
         })

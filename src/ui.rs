@@ -211,7 +211,7 @@ pub fn ConnectUi(
                             .with_untracked(|c| {
                                 c.as_ref().and_then(|c| c.iter().find(|p| p.id == id).cloned())
                             })
-                            .map(crate::form::ProviderChoice::Spec)
+                            .map(crate::form::ProviderChoice::from)
                             .unwrap_or(crate::form::ProviderChoice::Id(id)) />
                     }
                         .into_any()

@@ -15,6 +15,9 @@ pub struct ConnectionRequest {
     /// Non-secret values keyed by field key.
     #[serde(default)]
     pub connection_config: BTreeMap<String, String>,
+    /// The auth mode the credentials are for (`BASIC`…); absent means the provider's first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_mode: Option<String>,
 }
 
 /// Body of a `201 Created` answer.
@@ -52,11 +55,15 @@ pub struct ApiError {
 impl ConnectionRequest {
     /// The request body as a value (`JSON.stringify` of it is the body serde_json would write).
     pub fn to_value(&self) -> Value {
-        Value::object([
+        let mut members = vec![
             ("provider", Value::from(self.provider.as_str())),
             ("credentials", Value::str_map(&self.credentials)),
             ("connection_config", Value::str_map(&self.connection_config)),
-        ])
+        ];
+        if let Some(mode) = &self.auth_mode {
+            members.push(("auth_mode", Value::from(mode.as_str())));
+        }
+        Value::object(members)
     }
 }
 

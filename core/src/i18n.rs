@@ -188,15 +188,28 @@ impl Messages {
         fill(&self.t(key), args)
     }
 
-    /// Provider text (`provider.<id>.<suffix>`), falling back to the catalog's own text, so
-    /// host-supplied providers show their catalog wording.
-    pub fn provider_text(&self, provider: &str, suffix: &str, catalog_text: &str) -> String {
-        let key = format!("provider.{provider}.{suffix}");
-        self.own(&key).unwrap_or(catalog_text).to_string()
+    /// Provider text (`provider.<id>.<suffix>`) for a built-in provider (`provider` is its
+    /// [`ProviderSpec::text_id`](crate::ProviderSpec::text_id)), falling back to the catalog's own
+    /// text; a host's provider (`None`) always shows its catalog wording, even under a built-in id.
+    pub fn provider_text(
+        &self,
+        provider: Option<&str>,
+        suffix: &str,
+        catalog_text: &str,
+    ) -> String {
+        provider
+            .and_then(|id| self.own(&format!("provider.{id}.{suffix}")))
+            .unwrap_or(catalog_text)
+            .to_string()
     }
 
-    /// A field's title in this locale.
-    pub fn field_title(&self, provider: &str, field: &FieldSpec) -> String {
+    /// A field's title in this locale; a field without one (the default fields of an auth mode,
+    /// `username`, `client_secret`…) gets its translated name (`auth.field.<key>`), else its key.
+    pub fn field_title(&self, provider: Option<&str>, field: &FieldSpec) -> String {
+        if field.title.trim().is_empty() {
+            let key = format!("auth.field.{}", field.key);
+            return self.lookup(&key).unwrap_or(&field.key).to_string();
+        }
         self.provider_text(
             provider,
             &format!("field.{}.title", field.key),
@@ -204,8 +217,23 @@ impl Messages {
         )
     }
 
+    /// The name of an auth mode in the form's choice: the catalog's label, else the kind's
+    /// translated name (`auth.mode.BASIC`), else its catalog spelling.
+    pub fn auth_mode_label(&self, mode: &crate::AuthModeSpec) -> String {
+        if let Some(label) = mode.label.as_deref().filter(|l| !l.trim().is_empty()) {
+            return label.to_string();
+        }
+        let key = format!("auth.mode.{}", mode.mode.as_str());
+        self.lookup(&key).unwrap_or(mode.mode.as_str()).to_string()
+    }
+
     /// The message for a validation failure of `field`, in this locale.
-    pub fn field_error(&self, provider: &str, field: &FieldSpec, error: &FieldError) -> String {
+    pub fn field_error(
+        &self,
+        provider: Option<&str>,
+        field: &FieldSpec,
+        error: &FieldError,
+    ) -> String {
         let hint_key = format!("field.{}.pattern_hint", field.key);
         match error {
             FieldError::Format {
@@ -554,9 +582,9 @@ mod tests {
         let workos = builtin_catalog().find("workos").unwrap();
         let key = &workos.credentials[0];
         let err = crate::validate::validate_field(key, "pk_1", &NoRegexEngine).unwrap_err();
-        let english = Messages::english().field_error("workos", key, &err);
+        let english = Messages::english().field_error(Some("workos"), key, &err);
         assert!(english.starts_with("WorkOS API keys start with sk_"));
-        let french = fr.field_error("workos", key, &err);
+        let french = fr.field_error(Some("workos"), key, &err);
         assert!(french.contains("sk_") && french != english, "{french}");
     }
 

@@ -13,8 +13,9 @@ pub mod validate;
 pub mod value;
 
 pub use catalog::{
-    builtin_catalog, safe_link, Catalog, FieldGroup, FieldHint, FieldSpec, Format, GuideSection,
-    HintKind, ProviderSpec,
+    builtin_catalog, safe_link, AuthKind, AuthModeSpec, Catalog, CatalogError, CatalogIssue,
+    FieldGroup, FieldHint, FieldSpec, Format, GuideSection, HintKind, IssueKind, Parsed,
+    ProviderSpec, Verification,
 };
 pub use contract::{
     interpret_response, ApiError, ConnectionCreated, ConnectionRequest, ConnectionSummary,

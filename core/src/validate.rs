@@ -279,6 +279,7 @@ pub fn validate_request(
     let mut errors = BTreeMap::new();
     let mut out = ConnectionRequest {
         provider: provider.id.clone(),
+        auth_mode: request.auth_mode.clone(),
         ..Default::default()
     };
     for (group, field) in provider.fields() {

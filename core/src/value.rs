@@ -100,9 +100,8 @@ impl From<&str> for Value {
     }
 }
 
-/// serde_json's values as `Value`s: how native tests hold `core`'s readers and writers to the
-/// serde derives the backend uses.
-#[cfg(test)]
+/// serde_json's values as `Value`s: how native callers (the backend, the catalog tool, tests)
+/// hand JSON text to `core`'s readers.
 impl From<serde_json::Value> for Value {
     fn from(v: serde_json::Value) -> Self {
         match v {

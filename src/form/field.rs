@@ -19,7 +19,8 @@ pub fn Field(
     let provider = form.spec.clone();
     let prefix = form.prefix.clone();
     let f = &form.fields[index];
-    let pid = provider.id.clone();
+    // Translations apply to built-in providers only; a host's provider shows its own text.
+    let pid: Option<String> = provider.text_id().map(str::to_string);
     let spec = f.spec.clone();
     let input_id = f.input_id.clone();
     let error_id = format!("{input_id}-error");
@@ -28,13 +29,13 @@ pub fn Field(
     let error_text = {
         let fields = form.fields.clone();
         let pid = pid.clone();
-        Memo::new(move |_| m.with(|m| fields[index].visible_error(&pid, m)))
+        Memo::new(move |_| m.with(|m| fields[index].visible_error(pid.as_deref(), m)))
     };
     let has_error = move || error_text.with(Option::is_some);
     let secret = spec.secret;
     let title = {
         let (pid, spec) = (pid.clone(), spec.clone());
-        Memo::new(move |_| m.with(|m| m.field_title(&pid, &spec)))
+        Memo::new(move |_| m.with(|m| m.field_title(pid.as_deref(), &spec)))
     };
     let text = {
         let (pid, key) = (pid.clone(), spec.key.clone());
@@ -45,7 +46,11 @@ pub fn Field(
                 suffix.to_string(),
                 fallback.to_string(),
             );
-            move || m.with(|m| m.provider_text(&pid, &format!("field.{key}.{suffix}"), &fallback))
+            move || {
+                m.with(|m| {
+                    m.provider_text(pid.as_deref(), &format!("field.{key}.{suffix}"), &fallback)
+                })
+            }
         }
     };
     let on_input = {
@@ -65,7 +70,10 @@ pub fn Field(
             let v = normalize_value(&spec, &value.get());
             spec.hint_for(&v).map(|h| {
                 let key = format!("field.{}.hint.{}", spec.key, h.prefix);
-                (h.kind, m.with(|m| m.provider_text(&pid, &key, &h.message)))
+                (
+                    h.kind,
+                    m.with(|m| m.provider_text(pid.as_deref(), &key, &h.message)),
+                )
             })
         })
     };

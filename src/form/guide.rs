@@ -19,10 +19,10 @@ pub fn Guide(
         form.messages,
     );
     let text = {
-        let pid = provider.id.clone();
+        let pid: Option<String> = provider.text_id().map(str::to_string);
         move |suffix: String, fallback: &str| {
             let (pid, fallback) = (pid.clone(), fallback.to_string());
-            move || m.with(|m| m.provider_text(&pid, &suffix, &fallback))
+            move || m.with(|m| m.provider_text(pid.as_deref(), &suffix, &fallback))
         }
     };
     if provider.guide.is_empty() && provider.key_page_url.is_none() {

@@ -3,6 +3,7 @@
 
 mod field;
 mod guide;
+mod modes;
 mod outcome;
 pub mod state;
 
@@ -17,6 +18,7 @@ use field::Field;
 use guide::Guide;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
+use modes::AuthModes;
 use outcome::Outcome;
 pub use state::FormState;
 use state::{AfterOutcome, SubmitBlocked};
@@ -30,8 +32,8 @@ use wasm_bindgen::JsCast;
 pub enum ProviderChoice {
     /// Id looked up in the built-in catalog.
     Id(String),
-    /// A host-supplied provider.
-    Spec(ProviderSpec),
+    /// A host-supplied provider (boxed: a spec is large, an id small).
+    Spec(Box<ProviderSpec>),
 }
 
 impl From<&str> for ProviderChoice {
@@ -48,7 +50,7 @@ impl From<String> for ProviderChoice {
 
 impl From<ProviderSpec> for ProviderChoice {
     fn from(spec: ProviderSpec) -> Self {
-        ProviderChoice::Spec(spec)
+        ProviderChoice::Spec(Box::new(spec))
     }
 }
 
@@ -57,7 +59,7 @@ impl ProviderChoice {
     pub fn resolve(&self) -> Option<ProviderSpec> {
         match self {
             ProviderChoice::Id(id) => builtin_catalog().find(id).cloned(),
-            ProviderChoice::Spec(spec) => Some(spec.clone()),
+            ProviderChoice::Spec(spec) => Some((**spec).clone()),
         }
     }
 }
@@ -324,15 +326,15 @@ pub fn ConnectForm(
         }
     };
 
+    // The chosen auth mode's fields; a switch re-renders them from the state, which keeps
+    // every mode's values.
     let fields = {
-        let visible: Vec<usize> = (0..form.fields.len())
-            .filter(|&i| !form.fields[i].spec.hidden)
-            .collect();
         let form = form.clone();
         move || {
-            visible
-                .iter()
-                .map(|&index| view! { <Field form=form.clone() index=index /> })
+            form.active_fields()
+                .into_iter()
+                .filter(|&i| !form.fields[i].spec.hidden)
+                .map(|index| view! { <Field form=form.clone() index=index /> })
                 .collect_view()
         }
     };
@@ -361,6 +363,7 @@ pub fn ConnectForm(
     };
     let wait_seconds = form.wait_seconds;
     let name = form.spec.name.clone();
+    let modes_form = form.clone();
 
     // The state reaches Field, Guide and Outcome through a Provider of this form's own, so two
     // forms side by side never see each other's.
@@ -398,7 +401,8 @@ pub fn ConnectForm(
                 }
             >
                 <form class="cu-form__body" novalidate=true on:submit=on_submit.clone()>
-                    {fields.clone()()}
+                    <AuthModes form=modes_form.clone() />
+                    {fields.clone()}
                     // Only the text follows the state (a 429's countdown), so the focused alert
                     // stays the same node.
                     {move || {

@@ -32,10 +32,19 @@ pub struct FieldModel {
     pub client_error: Memo<Option<FieldError>>,
     /// Whether a secret is shown as text.
     pub revealed: RwSignal<bool>,
+    /// The auth mode whose credential this is; `None` for connection config, which every mode
+    /// shares.
+    pub mode: Option<String>,
 }
 
 impl FieldModel {
-    fn new(spec: FieldSpec, group: FieldGroup, input_id: String, engine: Engine) -> Self {
+    fn new(
+        spec: FieldSpec,
+        group: FieldGroup,
+        input_id: String,
+        mode: Option<String>,
+        engine: Engine,
+    ) -> Self {
         let value = RwSignal::new(spec.default_value.clone().unwrap_or_default());
         let rule = spec.clone();
         let client_error = Memo::new(move |_| {
@@ -51,11 +60,12 @@ impl FieldModel {
             server_error: RwSignal::new(None),
             client_error,
             revealed: RwSignal::new(false),
+            mode,
         }
     }
 
     /// What is shown under the field right now, in the user's language.
-    pub fn visible_error(&self, provider: &str, m: &Messages) -> Option<String> {
+    pub fn visible_error(&self, provider: Option<&str>, m: &Messages) -> Option<String> {
         self.server_error.get().or_else(|| {
             self.touched
                 .get()
@@ -109,8 +119,11 @@ pub struct FormState {
     pub spec: Arc<ProviderSpec>,
     /// Id prefix of this form instance (several forms can share a page).
     pub prefix: String,
-    /// Every field, hidden ones included, in catalog order.
+    /// Every field of every auth mode, hidden ones included; each mode's own values are kept
+    /// while the user switches modes. [`FormState::active_fields`] says which are shown.
     pub fields: Arc<Vec<FieldModel>>,
+    /// The auth mode the user chose (`API_KEY`, `BASIC`…; the provider's first at the start).
+    pub mode: RwSignal<String>,
     /// The page's messages.
     pub messages: Signal<Messages>,
     /// The stored connection, once the backend confirmed it.
@@ -135,18 +148,53 @@ impl FormState {
         messages: Signal<Messages>,
         engine: Engine,
     ) -> Self {
-        let fields = spec
-            .fields()
-            .into_iter()
-            .map(|(group, f)| {
-                let id = format!("{prefix}-{}", f.key);
-                FieldModel::new(f.clone(), group, id, engine.clone())
-            })
-            .collect();
+        // One view of the provider per auth mode (a hand-built spec without `auth_modes` is one
+        // mode: its `credentials`).
+        let views: Vec<ProviderSpec> = if spec.auth_modes.is_empty() {
+            vec![spec.clone()]
+        } else {
+            spec.auth_modes
+                .iter()
+                .filter_map(|m| spec.with_mode(m.mode.as_str()))
+                .collect()
+        };
+        let mut fields: Vec<FieldModel> = Vec::new();
+        for (i, view) in views.iter().enumerate() {
+            for (group, f) in view.fields() {
+                // Ids are unique per group and mode, so no two labels ever point at one input.
+                let (id, mode) = match group {
+                    FieldGroup::ConnectionConfig => {
+                        if fields
+                            .iter()
+                            .any(|x| x.group == group && x.spec.key == f.key)
+                        {
+                            continue;
+                        }
+                        let clash = view.credentials.iter().any(|c| c.key == f.key);
+                        let id = if clash {
+                            format!("{prefix}-config-{}", f.key)
+                        } else {
+                            format!("{prefix}-{}", f.key)
+                        };
+                        (id, None)
+                    }
+                    FieldGroup::Credentials if i == 0 => {
+                        (format!("{prefix}-{}", f.key), Some(view.auth_mode.clone()))
+                    }
+                    FieldGroup::Credentials => (
+                        format!("{prefix}-m{i}-{}", f.key),
+                        Some(view.auth_mode.clone()),
+                    ),
+                };
+                fields.push(FieldModel::new(f.clone(), group, id, mode, engine.clone()));
+            }
+        }
+        let mode = RwSignal::new(spec.auth_mode.clone());
         Self {
             spec: Arc::new(spec),
             prefix,
             fields: Arc::new(fields),
+            mode,
             messages,
             connected: RwSignal::new(None),
             form_error: RwSignal::new(None),
@@ -162,9 +210,36 @@ impl FormState {
         &self.spec.name
     }
 
-    /// The field with this key.
+    /// The provider as the chosen auth mode shows it (its credentials in `credentials`).
+    pub fn spec_in_mode(&self, mode: &str) -> ProviderSpec {
+        self.spec
+            .with_mode(mode)
+            .unwrap_or_else(|| (*self.spec).clone())
+    }
+
+    /// Positions in `fields` of what the chosen mode asks for, in display order (hidden ones
+    /// included). Tracks the mode.
+    pub fn active_fields(&self) -> Vec<usize> {
+        let mode = self.mode.get();
+        self.spec_in_mode(&mode)
+            .fields()
+            .into_iter()
+            .filter_map(|(group, f)| {
+                self.fields.iter().position(|x| {
+                    x.group == group
+                        && x.spec.key == f.key
+                        && x.mode.as_ref().is_none_or(|m| *m == mode)
+                })
+            })
+            .collect()
+    }
+
+    /// The field with this key in the chosen mode.
     pub fn field(&self, key: &str) -> Option<&FieldModel> {
-        self.fields.iter().find(|f| f.spec.key == key)
+        untrack(|| self.active_fields())
+            .into_iter()
+            .map(|i| &self.fields[i])
+            .find(|f| f.spec.key == key)
     }
 
     /// Whether the form is still alive (a host may unmount it while a request is in flight).
@@ -187,11 +262,19 @@ impl FormState {
         {
             return Err(SubmitBlocked::Busy);
         }
+        let mode = self.mode.get_untracked();
+        let spec = self.spec_in_mode(&mode);
         let mut request = ConnectionRequest {
             provider: self.spec.id.clone(),
+            // Named only when there is a choice: one-mode providers send what they always sent.
+            auth_mode: (self.spec.auth_modes.len() > 1).then(|| mode.clone()),
             ..Default::default()
         };
-        for f in self.fields.iter() {
+        let active: Vec<&FieldModel> = untrack(|| self.active_fields())
+            .into_iter()
+            .map(|i| &self.fields[i])
+            .collect();
+        for f in active.iter().copied() {
             f.touched.set(true);
             let target = match f.group {
                 FieldGroup::Credentials => &mut request.credentials,
@@ -199,13 +282,13 @@ impl FormState {
             };
             target.insert(f.spec.key.clone(), f.value.get_untracked());
         }
-        let request = match validate_request(&self.spec, &request, engine) {
+        let request = match validate_request(&spec, &request, engine) {
             Ok(normalized) => normalized,
             Err(errors) => {
                 self.form_error.set(None);
-                let failing: Vec<&FieldModel> = self
-                    .fields
+                let failing: Vec<&FieldModel> = active
                     .iter()
+                    .copied()
                     .filter(|f| errors.contains_key(&f.spec.key))
                     .collect();
                 let n = errors.len();
@@ -258,20 +341,19 @@ impl FormState {
                 let mut unplaced = Vec::new();
                 let mut focus_field = None;
                 if let Some(messages) = error.field_errors() {
+                    let active: Vec<&FieldModel> = untrack(|| self.active_fields())
+                        .into_iter()
+                        .map(|i| &self.fields[i])
+                        .collect();
                     for (key, message) in messages {
-                        match self
-                            .fields
-                            .iter()
-                            .find(|f| &f.spec.key == key && !f.spec.hidden)
-                        {
+                        match active.iter().find(|f| &f.spec.key == key && !f.spec.hidden) {
                             Some(f) => f.server_error.set(Some(m.with_untracked(|m| {
                                 m.backend_message("field", &error.code(), message)
                             }))),
                             None => unplaced.push(message.clone()),
                         }
                     }
-                    focus_field = self
-                        .fields
+                    focus_field = active
                         .iter()
                         .find(|f| f.server_error.get_untracked().is_some())
                         .map(|f| f.input_id.clone());
@@ -379,8 +461,55 @@ mod tests {
             let shown = form
                 .field("apiKey")
                 .unwrap()
-                .visible_error("kandji", &Messages::english());
+                .visible_error(Some("kandji"), &Messages::english());
             assert_eq!(shown.as_deref(), Some("This field is required"));
+        });
+    }
+
+    #[test]
+    fn each_auth_mode_keeps_its_values_and_the_request_names_the_mode() {
+        with_owner(|| {
+            let spec = connect_ui_core::Catalog::from_json(
+                r#"{"providers":[{"id":"acme","name":"Acme",
+                "connection_config":[{"key":"region","title":"Region"}],
+                "auth_modes":[{"mode":"API_KEY"},{"mode":"BASIC"}]}]}"#,
+            )
+            .unwrap()
+            .catalog
+            .providers
+            .remove(0);
+            let form = FormState::new(
+                spec,
+                "t3".into(),
+                Signal::stored(Messages::english()),
+                Arc::new(NoPatterns),
+            );
+            let keys = |form: &FormState| -> Vec<String> {
+                form.active_fields()
+                    .into_iter()
+                    .map(|i| form.fields[i].input_id.clone())
+                    .collect()
+            };
+            assert_eq!(keys(&form), ["t3-region", "t3-apiKey"]);
+            form.field("region").unwrap().edit("eu".into());
+            form.field("apiKey").unwrap().edit("key-1".into());
+            form.mode.set("BASIC".into());
+            assert_eq!(
+                keys(&form),
+                ["t3-region", "t3-m1-username", "t3-m1-password"]
+            );
+            assert_eq!(form.field("region").unwrap().value.get_untracked(), "eu");
+            form.field("username").unwrap().edit("ann".into());
+            form.field("password").unwrap().edit("pw".into());
+            let (request, _) = form
+                .begin_submit(false, &NoPatterns, || "k".into())
+                .unwrap();
+            assert_eq!(request.auth_mode.as_deref(), Some("BASIC"));
+            assert_eq!(request.credentials.len(), 2, "{request:?}");
+            assert_eq!(request.credentials["username"], "ann");
+            assert_eq!(request.connection_config["region"], "eu");
+            form.mode.set("API_KEY".into());
+            assert_eq!(form.field("apiKey").unwrap().value.get_untracked(), "key-1");
         });
     }
 
