@@ -25,8 +25,32 @@ export interface MountOptions {
   timeoutMs?: number | null;
   /** Shows a Close button (Escape closes too; both emit `closed`). Read by `mount()` only. */
   closable?: boolean | null;
+  /** Your own providers, inline (no request before the form), merged over the built-in ones; see `catalog.schema.json`. */
+  catalog?: Catalog | null;
+  /** Where to fetch your catalog (e.g. your backend's `/catalog`): once per page, cached; merged like `catalog`. */
+  catalogUrl?: string | null;
   /** Receives every event, in order. */
   onEvent?: ((event: ConnectEvent) => void) | null;
+}
+
+/** A provider catalog, format version 1 (the full shape: `catalog.schema.json` in this package). */
+export interface Catalog {
+  version?: 1;
+  providers: CatalogProvider[];
+}
+
+/** One provider of a catalog (abridged; `catalog.schema.json` lists every attribute). */
+export interface CatalogProvider {
+  id: string;
+  name: string;
+  categories?: string[];
+  logo_url?: string;
+  docs_url?: string;
+  auth_mode?: 'API_KEY' | 'BASIC' | 'OAUTH2_CC';
+  auth_modes?: { mode: 'API_KEY' | 'BASIC' | 'OAUTH2_CC'; label?: string; credentials?: object[] }[];
+  credentials?: object[];
+  connection_config?: object[];
+  [attribute: string]: unknown;
 }
 
 /** The event format version these types describe. */
@@ -80,7 +104,7 @@ export type ConnectEventType = ConnectEvent['type'];
 
 /** A mounted widget. */
 export interface MountHandle {
-  /** Changes options in place (provider, backendUrl, sessionToken, allow, theme, locale, accent); throws for a wrong one. */
+  /** Changes options in place (provider, backendUrl, sessionToken, allow, theme, locale, accent, catalog, catalogUrl); throws for a wrong one. */
   update(options: Partial<Omit<MountOptions, 'onEvent'>>): void;
   /** Removes the widget and frees what it held; safe to call twice. */
   unmount(): void;

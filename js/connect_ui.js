@@ -67,6 +67,7 @@ const ATTRIBUTES = {
   allow: 'allow',
   'timeout-ms': 'timeoutMs',
   closable: 'closable',
+  'catalog-url': 'catalogUrl',
 };
 // mount() reads these once; changing them means mounting again.
 const MOUNT_ONLY = new Set(['timeout-ms', 'closable']);
@@ -93,6 +94,7 @@ class ConnectUiElement extends HTMLElement {
   #container;
   #handle = null;
   #token; // set through the property, so it never shows up as an attribute in the DOM
+  #catalog; // a host's catalog object, set through the `catalog` property
   #scheduled = false;
 
   constructor() {
@@ -118,6 +120,21 @@ class ConnectUiElement extends HTMLElement {
     this.#token = value ?? undefined;
     if (this.#handle) this.#handle.update({ sessionToken: this.sessionToken });
     else this.#schedule();
+  }
+
+  /** The host's own catalog (`{ version: 1, providers: [...] }`), merged over the built-in one. */
+  get catalog() {
+    return this.#catalog ?? null;
+  }
+
+  set catalog(value) {
+    this.#catalog = value ?? undefined;
+    if (!this.#handle) return this.#schedule();
+    try {
+      this.#handle.update({ catalog: value ?? null });
+    } catch (err) {
+      console.error(err); // the widget keeps its previous catalog
+    }
   }
 
   connectedCallback() {
@@ -170,6 +187,7 @@ class ConnectUiElement extends HTMLElement {
       if (this.hasAttribute(attr) || attr === 'closable') options[option] = attributeValue(attr, this.getAttribute(attr));
     }
     if (this.#token !== undefined) options.sessionToken = this.#token;
+    if (this.#catalog !== undefined) options.catalog = this.#catalog;
     this.#container.replaceChildren();
     try {
       this.#handle = mount(this.#container, options);

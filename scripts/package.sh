@@ -49,6 +49,8 @@ note "wasm-opt: $((before / 1024)) KiB -> $(($(stat -c %s "$stage/connect_ui_was
 cp js/connect_ui.js js/connect_ui.d.ts js/connect_ui_shadow.css js/connect_ui_host.js js/connect_ui_host.d.ts \
   js/connect_ui_embed.js js/connect_ui_embed.css js/embed.html js/README.md "$stage/"
 cp style/connect-ui.css "$stage/connect_ui.css"
+# The catalog format's JSON Schema, so editors validate a host's catalog.
+cp core/catalog/catalog.schema.json "$stage/catalog.schema.json"
 # Every locale but English (compiled in), fetched on demand from locales/<code>.json.
 mkdir -p "$stage/locales"
 for f in core/locales/*.json; do

@@ -2,7 +2,9 @@
 //! `unmount()`. The custom element and the iframe page are thin JS layers over it.
 
 use crate::ui::ConnectUi;
-use connect_ui_core::{builtin_catalog, parse_mount_options, ConnectEvent, MountOptions};
+use connect_ui_core::{
+    builtin_catalog, parse_mount_options, ConnectEvent, MountOptions, ProviderSpec,
+};
 use leptos::prelude::*;
 use std::any::Any;
 use wasm_bindgen::prelude::*;
@@ -16,6 +18,8 @@ struct LiveOptions {
     allow: RwSignal<Option<Vec<String>>>,
     locale: RwSignal<Option<String>>,
     accent: RwSignal<Option<String>>,
+    catalog: RwSignal<Option<Vec<ProviderSpec>>>,
+    catalog_url: RwSignal<Option<String>>,
 }
 
 /// A mounted widget; `unmount()` (or dropping it) removes it and frees its state.
@@ -26,20 +30,32 @@ pub struct MountHandle {
     mounted: Option<Box<dyn Any>>,
 }
 
-fn known_providers() -> Vec<&'static str> {
-    builtin_catalog()
+/// The ids a `provider` option may name: the built-in ones and the mounted widget's catalog;
+/// empty (no check) while a catalog URL may still add some.
+fn known_providers(live: Option<LiveOptions>) -> Vec<String> {
+    if let Some(live) = live {
+        if live.catalog_url.with_untracked(Option::is_some) {
+            return Vec::new();
+        }
+    }
+    let mut ids: Vec<String> = builtin_catalog()
         .providers
         .iter()
-        .map(|p| p.id.as_str())
-        .collect()
+        .map(|p| p.id.clone())
+        .collect();
+    if let Some(Some(host)) = live.and_then(|l| l.catalog.try_get_untracked()) {
+        ids.extend(host.into_iter().map(|p| p.id));
+    }
+    ids
 }
 
 /// Reads a JS options object: `onEvent` separately (functions are not values), the rest
 /// through the natively tested reader.
 fn read_options(
     options: &JsValue,
-    initial: bool,
+    live: Option<LiveOptions>,
 ) -> Result<(MountOptions, Option<js_sys::Function>), JsError> {
+    let initial = live.is_none();
     if !options.is_object() {
         return Err(JsError::new(
             "connect-ui: options must be an object, e.g. { provider: 'workos', backendUrl: '/api' }",
@@ -61,8 +77,13 @@ fn read_options(
     // Read straight from the object (no JSON text round trip), as JSON.stringify would see it.
     let value = crate::js::to_value(options)
         .ok_or_else(|| JsError::new("connect-ui: options must be a plain object"))?;
-    let parsed = parse_mount_options(&value, initial, &known_providers())
+    let known = known_providers(live);
+    let known: Vec<&str> = known.iter().map(String::as_str).collect();
+    let parsed = parse_mount_options(&value, initial, &known)
         .map_err(|e| JsError::new(&format!("connect-ui: {e}")))?;
+    if let Some(catalog) = &parsed.catalog {
+        crate::catalog::warn_issues(&catalog.issues, "option `catalog`");
+    }
     Ok((parsed, on_event))
 }
 
@@ -79,7 +100,7 @@ fn apply_presentation(element: &web_sys::HtmlElement, options: &MountOptions) {
 #[wasm_bindgen]
 pub fn mount(element: web_sys::HtmlElement, options: JsValue) -> Result<MountHandle, JsError> {
     crate::install_panic_hook();
-    let (opts, on_event) = read_options(&options, true)?;
+    let (opts, on_event) = read_options(&options, None)?;
     apply_presentation(&element, &opts);
     let slot = std::rc::Rc::new(std::cell::Cell::new(None::<LiveOptions>));
     let out = slot.clone();
@@ -94,6 +115,8 @@ pub fn mount(element: web_sys::HtmlElement, options: JsValue) -> Result<MountHan
             allow: RwSignal::new(opts.allow.clone()),
             locale: RwSignal::new(opts.locale.clone()),
             accent: RwSignal::new(opts.accent.clone()),
+            catalog: RwSignal::new(opts.catalog.as_ref().map(|c| c.catalog.providers.clone())),
+            catalog_url: RwSignal::new(opts.catalog_url.clone().flatten()),
         };
         out.set(Some(live));
         let on_event = on_event.map(|f| {
@@ -111,6 +134,8 @@ pub fn mount(element: web_sys::HtmlElement, options: JsValue) -> Result<MountHan
                 allow=live.allow
                 locale=live.locale
                 accent=live.accent
+                catalog=live.catalog
+                catalog_url=live.catalog_url
                 timeout_ms=timeout
                 locales_url=locales_url.clone()
                 closable=closable
@@ -132,12 +157,12 @@ pub fn mount(element: web_sys::HtmlElement, options: JsValue) -> Result<MountHan
 #[wasm_bindgen]
 impl MountHandle {
     /// Changes options of the mounted widget in place (provider, backendUrl, sessionToken,
-    /// allow, theme, locale); throws for a wrong option.
+    /// allow, theme, locale, accent, catalog, catalogUrl); throws for a wrong option.
     pub fn update(&self, options: JsValue) -> Result<(), JsError> {
-        let (opts, _) = read_options(&options, false)?;
         let Some(live) = self.live else {
             return Err(JsError::new("connect-ui: update() after unmount()"));
         };
+        let (opts, _) = read_options(&options, Some(live))?;
         apply_presentation(&self.element, &opts);
         if let Some(url) = opts.backend_url {
             live.backend_url.try_set(url);
@@ -156,6 +181,12 @@ impl MountHandle {
         }
         if let Some(locale) = opts.locale {
             live.locale.try_set(Some(locale));
+        }
+        if let Some(parsed) = opts.catalog {
+            live.catalog.try_set(Some(parsed.catalog.providers));
+        }
+        if let Some(url) = opts.catalog_url {
+            live.catalog_url.try_set(url);
         }
         Ok(())
     }

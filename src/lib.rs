@@ -4,6 +4,7 @@
 //! Logic (catalog, validation, contract) lives in `connect-ui-core`; this crate is the view.
 
 pub mod api;
+pub mod catalog;
 pub mod dom;
 #[cfg(feature = "embed")]
 pub mod embed;

@@ -4,7 +4,7 @@ use crate::form::ConnectForm;
 use crate::host::FormHost;
 use crate::picker::ProviderPicker;
 use connect_ui_core::{
-    builtin_catalog, ConnectEvent, ConnectionCreated, ProviderSpec, SubmitError,
+    builtin_catalog, Catalog, ConnectEvent, ConnectionCreated, ProviderSpec, SubmitError,
 };
 use leptos::context::Provider;
 use leptos::prelude::*;
@@ -52,9 +52,14 @@ pub fn ConnectUi(
     /// (default `locales/` beside the page).
     #[prop(optional, into)]
     locales_url: MaybeProp<String>,
-    /// Providers to offer instead of the built-in catalog (a host's own catalog).
+    /// The host's own providers, merged over the built-in catalog (a provider with a built-in
+    /// id replaces that one entirely); `allow` narrows what the picker offers.
     #[prop(optional, into)]
     catalog: MaybeProp<Vec<ProviderSpec>>,
+    /// Where to fetch the host's catalog (version-1 JSON, e.g. the backend's `/catalog`): once
+    /// per page, shared by every widget naming it; merged like `catalog`.
+    #[prop(optional, into)]
+    catalog_url: MaybeProp<String>,
     /// `light` (default), `dark` or `auto` (follows the system, live).
     #[prop(optional, into)]
     theme: MaybeProp<String>,
@@ -117,15 +122,62 @@ pub fn ConnectUi(
             emit(ConnectEvent::Ready { provider })
         }
     });
+    // The catalog at `catalog_url`: `None` while it loads, then the providers or the failure.
+    let wanted_url = move || catalog_url.get().filter(|u| !u.trim().is_empty());
+    let fetched = RwSignal::new(match untrack(wanted_url) {
+        Some(_) => None,
+        None => Some(Ok::<Vec<ProviderSpec>, String>(Vec::new())),
+    });
+    Effect::new(move |_| {
+        let Some(url) = wanted_url() else {
+            if fetched.with_untracked(|f| !matches!(f, Some(Ok(v)) if v.is_empty())) {
+                fetched.set(Some(Ok(Vec::new())));
+            }
+            return;
+        };
+        fetched.set(None);
+        leptos::task::spawn_local(async move {
+            let result = crate::catalog::fetch_catalog(&url).await;
+            if let Err(e) = &result {
+                web_sys::console::error_1(&e.into());
+            }
+            // The widget may be gone, or pointed elsewhere, by the time the answer comes.
+            if catalog_url.try_get_untracked().flatten().as_deref() == Some(url.as_str()) {
+                fetched.try_set(Some(result));
+            }
+        });
+    });
+    let all = Memo::new(move |_| {
+        let mut host = catalog.get().unwrap_or_default();
+        if let Some(Ok(more)) = fetched.get() {
+            host.extend(more);
+        }
+        if host.is_empty() {
+            return builtin_catalog().providers.clone();
+        }
+        // The first of two host providers with one id wins, as in one catalog.
+        let mut unique: Vec<ProviderSpec> = Vec::with_capacity(host.len());
+        for p in host {
+            if !unique.iter().any(|u| u.id == p.id) {
+                unique.push(p);
+            }
+        }
+        Catalog {
+            providers: unique,
+            ..Default::default()
+        }
+        .merged_over(builtin_catalog())
+        .providers
+    });
     let providers = Signal::derive(move || {
         let allow = allow.get().unwrap_or_default();
-        let all = catalog
-            .get()
-            .unwrap_or_else(|| builtin_catalog().providers.clone());
-        all.into_iter()
+        all.get()
+            .into_iter()
             .filter(|p| allow.is_empty() || allow.contains(&p.id))
             .collect::<Vec<ProviderSpec>>()
     });
+    let catalog_failed = move || fetched.with(|f| matches!(f, Some(Err(_))));
+    let catalog_loading = move || fetched.with(Option::is_none);
     let choose = move |id: Option<String>| {
         // Focus follows the user's move: to the form's heading, or back to the search box.
         let target = if id.is_some() {
@@ -180,7 +232,22 @@ pub fn ConnectUi(
                         </button>
                     }
                 })}
+            {move || {
+                catalog_failed()
+                    .then(|| {
+                        view! {
+                            <p class="cu-root__catalog-error" part="catalog-error" role="alert">
+                                {move || m.with(|m| m.t("ui.catalog_failed"))}
+                            </p>
+                        }
+                    })
+            }}
             {move || match selected.get() {
+                // A fixed provider from a catalog still loading: nothing yet, rather than
+                // "unknown provider" for an instant.
+                Some(id) if catalog_loading() && all.with(|a| !a.iter().any(|p| p.id == id)) => {
+                    view! { <p class="cu-root__loading" aria-busy="true"></p> }.into_any()
+                }
                 None => {
                     view! {
                         <ProviderPicker
@@ -207,10 +274,8 @@ pub fn ConnectUi(
                             " "
                             {move || m.with(|m| m.t("ui.back"))}
                         </button>
-                        <ConnectForm provider=catalog
-                            .with_untracked(|c| {
-                                c.as_ref().and_then(|c| c.iter().find(|p| p.id == id).cloned())
-                            })
+                        <ConnectForm provider=all
+                            .with_untracked(|all| all.iter().find(|p| p.id == id).cloned())
                             .map(crate::form::ProviderChoice::from)
                             .unwrap_or(crate::form::ProviderChoice::Id(id)) />
                     }

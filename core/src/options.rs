@@ -49,6 +49,10 @@ pub struct MountOptions {
     pub accent: Option<String>,
     /// Directory of the locale files (`fr.json`, …); the ES module passes its own `locales/`.
     pub locales_url: Option<String>,
+    /// The host's own catalog, given inline (no request before the form), with its issues.
+    pub catalog: Option<crate::catalog::Parsed>,
+    /// Where to fetch the host's catalog (once per page); `Some(None)` removes it.
+    pub catalog_url: Option<Option<String>>,
 }
 
 /// Option names `mount()` accepts, listed in error messages.
@@ -63,8 +67,20 @@ pub const OPTION_NAMES: &[&str] = &[
     "closable",
     "accent",
     "localesUrl",
+    "catalog",
+    "catalogUrl",
     "onEvent",
 ];
+
+/// The known ids for an error message: all of a short list, the first few of a long one.
+fn known_list(known: &[&str]) -> String {
+    const SHOWN: usize = 12;
+    if known.len() <= SHOWN {
+        known.join(", ")
+    } else {
+        format!("{}, … ({} in all)", known[..SHOWN].join(", "), known.len())
+    }
+}
 
 fn string_or_null(map: &Value, key: &str) -> Result<Option<Option<String>>, String> {
     match map.get(key) {
@@ -107,8 +123,24 @@ pub fn parse_mount_options(
     let mut out = MountOptions {
         provider: string_or_null(map, "provider")?,
         session_token: string_or_null(map, "sessionToken")?,
+        catalog_url: string_or_null(map, "catalogUrl")?,
         ..Default::default()
     };
+    match map.get("catalog") {
+        None | Some(Value::Null) => {}
+        Some(catalog @ Value::Object(_)) => {
+            out.catalog = Some(
+                crate::catalog::Catalog::from_value(catalog)
+                    .map_err(|e| format!("option `catalog`: {e}"))?,
+            )
+        }
+        Some(_) => {
+            return Err(
+                "option `catalog` must be a catalog object: { version: 1, providers: [...] }"
+                    .into(),
+            )
+        }
+    }
     match map.get("backendUrl") {
         Some(Value::String(s)) if !s.trim().is_empty() => {
             out.backend_url = Some(s.trim().to_string())
@@ -122,11 +154,17 @@ pub fn parse_mount_options(
         None => {}
         Some(_) => return Err("option `backendUrl` must be a non-empty string".into()),
     }
+    // With a catalog URL the list is not known yet: the form says so if the id stays unknown.
+    let mut known: Vec<&str> = known_providers.to_vec();
+    if let Some(parsed) = &out.catalog {
+        known.extend(parsed.catalog.providers.iter().map(|p| p.id.as_str()));
+    }
     if let Some(Some(id)) = &out.provider {
-        if !known_providers.is_empty() && !known_providers.contains(&id.as_str()) {
+        let fetched_later = matches!(out.catalog_url, Some(Some(_)));
+        if !fetched_later && !known.is_empty() && !known.contains(&id.as_str()) {
             return Err(format!(
                 "option `provider`: unknown provider \"{id}\"; known providers: {}",
-                known_providers.join(", ")
+                known_list(&known)
             ));
         }
     }
@@ -254,6 +292,35 @@ mod tests {
         assert!(err(r#"{"backendUrl":"/api","accent":"blue"}"#).contains("`accent`"));
         assert!(err(r#"{"backendUrl":"/api","localesUrl":""}"#).contains("`localesUrl`"));
         assert!(err(r#"{"backendUrl":"/api","localesUrl":7}"#).contains("fr.json"));
+    }
+
+    #[test]
+    fn an_inline_catalog_adds_its_providers_and_a_url_defers_the_check() {
+        let o = parse_mount_options(
+            r#"{"backendUrl":"/api","provider":"acme","catalog":{"version":1,"providers":[{"id":"acme","name":"Acme"}]}}"#,
+            true,
+            KNOWN,
+        )
+        .unwrap();
+        assert_eq!(o.catalog.unwrap().catalog.providers[0].name, "Acme");
+        let o = parse_mount_options(
+            r#"{"backendUrl":"/api","provider":"acme","catalogUrl":"/api/catalog"}"#,
+            true,
+            KNOWN,
+        )
+        .unwrap();
+        assert_eq!(o.catalog_url, Some(Some("/api/catalog".into())));
+        let err = |json: &str| parse_mount_options(json, true, KNOWN).unwrap_err();
+        assert!(err(r#"{"backendUrl":"/api","catalog":[]}"#).contains("catalog object"));
+        assert!(
+            err(r#"{"backendUrl":"/api","catalog":{"version":3,"providers":[]}}"#)
+                .contains("option `catalog`: catalog version 3")
+        );
+        assert!(err(r#"{"backendUrl":"/api","catalogUrl":5}"#).contains("`catalogUrl`"));
+        assert!(err(
+            r#"{"backendUrl":"/api","provider":"nope","catalog":{"providers":[{"id":"acme","name":"A"}]}}"#
+        )
+        .contains("known providers: workos, kandji, acme"));
     }
 
     #[test]

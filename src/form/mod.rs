@@ -326,16 +326,26 @@ pub fn ConnectForm(
         }
     };
 
-    // The chosen auth mode's fields; a switch re-renders them from the state, which keeps
-    // every mode's values.
-    let fields = {
+    // The chosen auth mode's visible fields. Keyed, so a switch of modes makes fresh inputs
+    // (a reused input would show another field's value); the state keeps every mode's values.
+    let active = {
         let form = form.clone();
-        move || {
+        Memo::new(move |_| {
             form.active_fields()
                 .into_iter()
                 .filter(|&i| !form.fields[i].spec.hidden)
-                .map(|index| view! { <Field form=form.clone() index=index /> })
-                .collect_view()
+                .collect::<Vec<usize>>()
+        })
+    };
+    let fields = {
+        let form = form.clone();
+        move || {
+            let form = form.clone();
+            view! {
+                <For each=move || active.get() key=|index| *index let(index)>
+                    <Field form=form.clone() index=index />
+                </For>
+            }
         }
     };
     let (connected, announcement) = (form.connected, form.announcement);
@@ -402,7 +412,7 @@ pub fn ConnectForm(
             >
                 <form class="cu-form__body" novalidate=true on:submit=on_submit.clone()>
                     <AuthModes form=modes_form.clone() />
-                    {fields.clone()}
+                    {fields.clone()()}
                     // Only the text follows the state (a 429's countdown), so the focused alert
                     // stays the same node.
                     {move || {

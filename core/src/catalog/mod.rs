@@ -255,6 +255,10 @@ impl ProviderSpec {
     /// the provider has no such mode. Forms switch modes with it; the backend checks a request
     /// in the mode it names.
     pub fn with_mode(&self, mode: &str) -> Option<ProviderSpec> {
+        // The active mode's fields are `credentials` (a host may have edited them).
+        if mode == self.auth_mode {
+            return Some(self.clone());
+        }
         let spec = self.auth_modes.iter().find(|m| m.mode.as_str() == mode)?;
         Some(ProviderSpec {
             auth_mode: mode.to_string(),

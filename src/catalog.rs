@@ -1,0 +1,86 @@
+//! Host catalogs in the browser: a catalog fetched from `catalogUrl` (once per page, shared by
+//! every widget that names the same URL) and the one console warning about a catalog's issues.
+
+use connect_ui_core::{Catalog, CatalogIssue, ProviderSpec};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+thread_local! {
+    /// One request per URL and page: every widget awaits the same promise of the parsed JSON.
+    static FETCHED: RefCell<HashMap<String, js_sys::Promise>> = RefCell::new(HashMap::new());
+}
+
+/// Fetches and reads the catalog at `url` (cached per page; a failed fetch is forgotten, so a
+/// later mount tries again). The error is for developers (console); users see a translated
+/// message.
+pub async fn fetch_catalog(url: &str) -> Result<Vec<ProviderSpec>, String> {
+    let promise = FETCHED.with(|cache| {
+        cache
+            .borrow_mut()
+            .entry(url.to_string())
+            .or_insert_with(|| {
+                let url = url.to_string();
+                wasm_bindgen_futures::future_to_promise(async move {
+                    let response = gloo_net::http::Request::get(&url)
+                        .send()
+                        .await
+                        .map_err(|e| JsValue::from_str(&format!("could not fetch it: {e}")))?;
+                    if !response.ok() {
+                        return Err(JsValue::from_str(&format!(
+                            "the server answered {}",
+                            response.status()
+                        )));
+                    }
+                    let text = response
+                        .text()
+                        .await
+                        .map_err(|e| JsValue::from_str(&format!("could not read it: {e}")))?;
+                    js_sys::JSON::parse(&text)
+                        .map_err(|_| JsValue::from_str("the catalog is not JSON"))
+                })
+            })
+            .clone()
+    });
+    let result = JsFuture::from(promise).await;
+    let fail = |why: String| {
+        FETCHED.with(|cache| cache.borrow_mut().remove(url));
+        Err(format!("connect-ui: catalogUrl {url}: {why}"))
+    };
+    let json = match result {
+        Ok(json) => json,
+        Err(e) => return fail(e.as_string().unwrap_or_else(|| "failed".into())),
+    };
+    let Some(value) = crate::js::to_value(&json) else {
+        return fail("the catalog is not a JSON object".into());
+    };
+    match Catalog::from_value(&value) {
+        Ok(parsed) => {
+            warn_issues(&parsed.issues, url);
+            Ok(parsed.catalog.providers)
+        }
+        Err(e) => fail(e.to_string()),
+    }
+}
+
+/// Tells the developer, once per catalog, what was wrong with it and what the widget did about
+/// it (the forms still work: see `core/src/catalog/parse.rs`).
+pub fn warn_issues(issues: &[CatalogIssue], source: &str) {
+    const SHOWN: usize = 20;
+    if issues.is_empty() {
+        return;
+    }
+    let mut text = format!(
+        "connect-ui: the catalog ({source}) has {} issue(s); the affected fields were adjusted so every form still works (lint it: connect-ui-catalog lint):",
+        issues.len()
+    );
+    for issue in issues.iter().take(SHOWN) {
+        text.push_str("\n  ");
+        text.push_str(&issue.to_string());
+    }
+    if issues.len() > SHOWN {
+        text.push_str(&format!("\n  … and {} more", issues.len() - SHOWN));
+    }
+    web_sys::console::warn_1(&text.into());
+}
