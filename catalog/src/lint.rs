@@ -109,13 +109,17 @@ fn engine_differences(catalog: &Catalog, js: &JsRegExpEngine) -> Vec<EngineDiffe
             let (j, l) = (js.test(pattern, ""), lite.test(pattern, ""));
             if j.is_err() || l.is_err() {
                 if j.is_err() != l.is_err() {
+                    let compiles = |r: Result<bool, String>| match r {
+                        Ok(_) => "compiles".to_string(),
+                        Err(e) => answer(Err(e)),
+                    };
                     out.push(EngineDifference {
                         provider: p.id.clone(),
                         path,
                         pattern: pattern.clone(),
                         value: None,
-                        javascript: answer(j),
-                        regex_lite: answer(l),
+                        javascript: compiles(j),
+                        regex_lite: compiles(l),
                     });
                 }
                 continue;

@@ -337,6 +337,16 @@ fn import_provider(id: &str, entry: &Entry, mode: AuthKind, f: &mut Findings) ->
         &mut guide,
         f,
     );
+    // Nango's form shows the connection settings before the credentials (Kandji: the
+    // subdomain, then the token), but orders settings with `order: 1, 2…` and leaves the
+    // credentials without one; the catalog sorts both groups together, settings first on a tie.
+    // So credentials without an order come after the last ordered setting.
+    let last_setting = connection_config.iter().map(|c| c.order).max().unwrap_or(0);
+    if last_setting > 0 {
+        for c in credentials.iter_mut().filter(|c| c.order == 0) {
+            c.order = last_setting;
+        }
+    }
     // Guide sections in step order ("#step-2-…" after "#step-1-…"), first use otherwise.
     guide.sort_by_key(|s| step_number(&s.id).unwrap_or(u32::MAX));
 
