@@ -78,7 +78,11 @@ mod tests {
         assert_eq!(e.test(r"^\z$", "z"), Ok(true));
         assert_eq!(e.test(r"^\u{3}$", "uuu"), Ok(true));
         assert_eq!(e.test(r"^\u0041$", "A"), Ok(true));
-        assert_eq!(e.test(r"^[\w-+]$", "+"), Ok(true), "a class escape in a range is literal");
+        assert_eq!(
+            e.test(r"^[\w-+]$", "+"),
+            Ok(true),
+            "a class escape in a range is literal"
+        );
         // ASCII \d and \w; UTF-16 code units: `.` is half of an emoji.
         assert_eq!(e.test(r"^\d+$", "١٢٣"), Ok(false));
         assert_eq!(e.test("^.$", "😀"), Ok(false));
@@ -87,6 +91,9 @@ mod tests {
         for bad in ["(", "a**", "x{2,1}", "[b-a]", "(?i)a"] {
             assert!(e.test(bad, "").is_err(), "{bad}");
         }
-        assert!(e.test(r"^[a-z0-9_!@#$%^&*()\\-+=]+$", "x").is_err(), "freshteam");
+        assert!(
+            e.test(r"^[a-z0-9_!@#$%^&*()\\-+=]+$", "x").is_err(),
+            "freshteam"
+        );
     }
 }

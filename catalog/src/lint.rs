@@ -204,11 +204,14 @@ impl LintReport {
         }
     }
 
-    /// Providers with at least one finding.
+    /// Providers read that have at least one finding (entries that were dropped, and the
+    /// catalog itself, are not providers).
     pub fn providers_with_findings(&self) -> usize {
+        let read: BTreeSet<&str> = self.providers.iter().map(String::as_str).collect();
         self.issues
             .iter()
             .map(|i| i.provider.as_str())
+            .filter(|p| read.contains(p))
             .collect::<BTreeSet<_>>()
             .len()
     }
@@ -236,7 +239,11 @@ impl LintReport {
                 });
                 s.push_str(&format!("{}: {}\n", i.provider, counts(e, w)));
             }
-            let at = if i.path.is_empty() { "(provider)" } else { &i.path };
+            let at = if i.path.is_empty() {
+                "(provider)"
+            } else {
+                &i.path
+            };
             s.push_str(&format!(
                 "  {:<7} {at}: {} [{}]\n",
                 severity(i.kind),
@@ -329,5 +336,9 @@ impl LintReport {
 
 fn counts(errors: usize, warnings: usize) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    format!("{}, {}", plural(errors, "error"), plural(warnings, "warning"))
+    format!(
+        "{}, {}",
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    )
 }

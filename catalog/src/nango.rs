@@ -190,7 +190,11 @@ pub fn import_nango(yaml: &str) -> Result<ImportReport, ImportError> {
             }
         };
         if !valid_id(id) {
-            skip(&mut report, "id is not 1–100 of A-Z a-z 0-9 _ . -".into(), id);
+            skip(
+                &mut report,
+                "id is not 1–100 of A-Z a-z 0-9 _ . -".into(),
+                id,
+            );
             continue;
         }
         let mode_name = resolved
@@ -225,7 +229,11 @@ pub fn import_nango(yaml: &str) -> Result<ImportReport, ImportError> {
 }
 
 fn skip(report: &mut ImportReport, reason: String, id: &str) {
-    report.skipped.entry(reason).or_default().push(id.to_string());
+    report
+        .skipped
+        .entry(reason)
+        .or_default()
+        .push(id.to_string());
 }
 
 /// An entry's attributes after alias resolution, in order (the target's, then the alias's).
@@ -432,7 +440,9 @@ fn import_provider(id: &str, entry: &Entry, mode: AuthKind, f: &mut Findings) ->
     } else {
         for name in ["token_url", "token_params", "token_request_auth_method"] {
             if attr(name).is_some() {
-                tpl.findings.no_home.insert(format!("{name} (not OAUTH2_CC)"));
+                tpl.findings
+                    .no_home
+                    .insert(format!("{name} (not OAUTH2_CC)"));
             }
         }
     }
@@ -480,12 +490,7 @@ fn default_credential_keys(mode: &AuthKind) -> Vec<String> {
 
 /// Keys whose value is the secret of its mode: secret in the form even when Nango says nothing
 /// (Nango masks only fields marked `secret`; the widget never echoes a key or password).
-const SECRET_KEYS: &[&str] = &[
-    "apiKey",
-    "password",
-    "client_secret",
-    "client_private_key",
-];
+const SECRET_KEYS: &[&str] = &["apiKey", "password", "client_secret", "client_private_key"];
 
 fn fields(
     map: Option<&Yaml>,
@@ -510,12 +515,8 @@ fn fields(
                 .and_then(scalar)
                 .filter(|s| !s.is_empty())
         };
-        let get_b = |name: &str| {
-            matches!(
-                h.get(&Yaml::String(name.into())),
-                Some(Yaml::Boolean(true))
-            )
-        };
+        let get_b =
+            |name: &str| matches!(h.get(&Yaml::String(name.into())), Some(Yaml::Boolean(true)));
         for (attr, value) in h {
             let Some(attr) = scalar(attr) else { continue };
             if !MAPPED_FIELD.contains(&attr.as_str()) {
@@ -638,15 +639,13 @@ fn section_title(slug: &str) -> String {
     if let Some(first) = text.get(..1) {
         text = first.to_ascii_uppercase() + &text[1..];
     }
-    format!("{head}{text}").trim_end_matches([':', ' ']).to_string()
+    format!("{head}{text}")
+        .trim_end_matches([':', ' '])
+        .to_string()
 }
 
 fn step_number(id: &str) -> Option<u32> {
-    id.strip_prefix("step-")?
-        .split('-')
-        .next()?
-        .parse()
-        .ok()
+    id.strip_prefix("step-")?.split('-').next()?.parse().ok()
 }
 
 /// Nango's category slugs as picker text ("dev-tools" → "Developer tools", "crm" → "CRM").
@@ -797,13 +796,21 @@ fn default_from_alternative<'s>(a: &'s str, b: &'s str) -> Option<(&'s str, &'s 
             .collect()
     };
     let (prefix, suffix) = (text(&parts[..*hole]), text(&parts[*hole + 1..]));
-    let literal = b.strip_prefix(prefix.as_str())?.strip_suffix(suffix.as_str())?;
+    let literal = b
+        .strip_prefix(prefix.as_str())?
+        .strip_suffix(suffix.as_str())?;
     (!literal.is_empty()).then_some((key, literal))
 }
 
 /// Proxy attributes the importer maps (into the verification request).
 const MAPPED_PROXY: &[&str] = &["base_url", "headers", "verification", "query", "body"];
-const MAPPED_VERIFICATION: &[&str] = &["method", "endpoints", "headers", "data", "base_url_override"];
+const MAPPED_VERIFICATION: &[&str] = &[
+    "method",
+    "endpoints",
+    "headers",
+    "data",
+    "base_url_override",
+];
 
 /// Nango's `proxy.verification` (with the proxy's base URL, headers, query and body, which
 /// Nango applies to every proxied request) as the catalog's `verification` block.
@@ -860,7 +867,8 @@ fn verification(proxy: Option<&Yaml>, t: &mut Templates) -> Option<Verification>
     let mut problems = Vec::new();
     let base = t.verification_template("proxy.base_url", &base, &mut problems);
     let endpoint = endpoints.first().cloned().unwrap_or_default();
-    let endpoint = t.verification_template("proxy.verification.endpoints", &endpoint, &mut problems);
+    let endpoint =
+        t.verification_template("proxy.verification.endpoints", &endpoint, &mut problems);
     let mut url = join_url(&base, &endpoint);
     // Nango adds `proxy.query` to every request (an API key in the query string).
     for (k, v) in hash_entries(get(proxy, "query").unwrap_or(&Yaml::Null)) {
@@ -884,7 +892,9 @@ fn verification(proxy: Option<&Yaml>, t: &mut Templates) -> Option<Verification>
     // Nango sends `Authorization: Bearer <token>` for OAuth modes unless a header sets it;
     // written out so the catalog says what is sent. (BASIC: the backend adds HTTP Basic.)
     if *t.scope.mode == AuthKind::OAuth2ClientCredentials
-        && !headers.keys().any(|k| k.eq_ignore_ascii_case("authorization"))
+        && !headers
+            .keys()
+            .any(|k| k.eq_ignore_ascii_case("authorization"))
     {
         headers.insert("authorization".into(), "Bearer ${accessToken}".into());
     }
@@ -907,10 +917,9 @@ fn verification(proxy: Option<&Yaml>, t: &mut Templates) -> Option<Verification>
         for p in &problems {
             t.findings.no_home.insert(p.label());
         }
-        t.findings.notes.push(format!(
-            "verification dropped: {}",
-            describe(&problems)
-        ));
+        t.findings
+            .notes
+            .push(format!("verification dropped: {}", describe(&problems)));
         return None;
     }
     Some(Verification {
@@ -935,10 +944,8 @@ fn join_url(base: &str, endpoint: &str) -> String {
 }
 
 fn query_has(url: &str, key: &str) -> bool {
-    url.split_once('?').is_some_and(|(_, q)| {
-        q.split('&')
-            .any(|pair| pair.split('=').next() == Some(key))
-    })
+    url.split_once('?')
+        .is_some_and(|(_, q)| q.split('&').any(|pair| pair.split('=').next() == Some(key)))
 }
 
 /// A YAML value as JSON, strings passed through `text` (template translation).

@@ -102,7 +102,10 @@ fn an_alias_takes_its_targets_attributes_and_keeps_its_own() {
     assert_ne!(lyric.name, adp.name);
     assert_eq!(lyric.auth_mode, adp.auth_mode);
     assert_eq!(lyric.auth_modes[0].token_url, adp.auth_modes[0].token_url);
-    assert_eq!(lyric.auth_modes[0].credentials, adp.auth_modes[0].credentials);
+    assert_eq!(
+        lyric.auth_modes[0].credentials,
+        adp.auth_modes[0].credentials
+    );
     assert_eq!(
         lyric.docs_url.as_deref(),
         Some("https://nango.dev/docs/integrations/all/adp-lyric/connect")
@@ -122,9 +125,16 @@ fn nyne_ai_keeps_both_api_keys_and_its_header_follows_the_renamed_one() {
     assert_eq!(v.headers["x-api-key"], "${connectionConfig.apiKey_config}");
     assert_eq!(v.headers["x-api-secret"], "${apiKey}");
     assert_eq!(v.body.as_deref(), Some(r#"{"event":"test"}"#));
-    let renamed: Vec<_> = r.renamed.iter().filter(|k| k.provider == "nyne-ai").collect();
+    let renamed: Vec<_> = r
+        .renamed
+        .iter()
+        .filter(|k| k.provider == "nyne-ai")
+        .collect();
     assert_eq!(renamed.len(), 1);
-    assert_eq!((renamed[0].from.as_str(), renamed[0].to.as_str()), ("apiKey", "apiKey_config"));
+    assert_eq!(
+        (renamed[0].from.as_str(), renamed[0].to.as_str()),
+        ("apiKey", "apiKey_config")
+    );
     // Parsed, both survive and the parser has nothing to drop.
     let parsed = Catalog::from_json(&r.catalog_json()).unwrap();
     let read = parsed.catalog.find("nyne-ai").unwrap();
@@ -138,9 +148,15 @@ fn verification_of_an_api_key_with_a_subdomain_a_basic_and_a_client_credentials_
     let fellow = provider("fellow");
     let v = fellow.auth_modes[0].verification.as_ref().unwrap();
     assert_eq!(v.method, "GET");
-    assert_eq!(v.url, "https://${connectionConfig.subdomain}.fellow.app/api/v1/me");
+    assert_eq!(
+        v.url,
+        "https://${connectionConfig.subdomain}.fellow.app/api/v1/me"
+    );
     assert_eq!(v.headers["x-api-key"], "${apiKey}");
-    assert!(fellow.connection_config.iter().any(|f| f.key == "subdomain"));
+    assert!(fellow
+        .connection_config
+        .iter()
+        .any(|f| f.key == "subdomain"));
     // Freshdesk: Basic (the backend adds the header), the password hidden with Nango's "X".
     let freshdesk = provider("freshdesk");
     let v = freshdesk.auth_modes[0].verification.as_ref().unwrap();
@@ -148,8 +164,15 @@ fn verification_of_an_api_key_with_a_subdomain_a_basic_and_a_client_credentials_
         v.url,
         "https://${connectionConfig.subdomain}.freshdesk.com/api/v2/settings/helpdesk"
     );
-    assert!(!v.headers.keys().any(|k| k.eq_ignore_ascii_case("authorization")));
-    let password = freshdesk.credentials.iter().find(|f| f.key == "password").unwrap();
+    assert!(!v
+        .headers
+        .keys()
+        .any(|k| k.eq_ignore_ascii_case("authorization")));
+    let password = freshdesk
+        .credentials
+        .iter()
+        .find(|f| f.key == "password")
+        .unwrap();
     assert!(password.hidden && password.secret);
     assert_eq!(password.default_value.as_deref(), Some("X"));
     // Grammarly: client credentials exchanged at the token URL, sent as form parameters (Nango's
@@ -167,7 +190,9 @@ fn verification_of_an_api_key_with_a_subdomain_a_basic_and_a_client_credentials_
     assert_eq!(v.headers["authorization"], "Bearer ${accessToken}");
     // 1Password Users: `token_request_auth_method: basic`.
     assert_eq!(
-        provider("1password-users").auth_modes[0].token_auth.as_deref(),
+        provider("1password-users").auth_modes[0]
+            .token_auth
+            .as_deref(),
         Some("basic")
     );
 }
@@ -175,10 +200,16 @@ fn verification_of_an_api_key_with_a_subdomain_a_basic_and_a_client_credentials_
 #[test]
 fn what_has_no_home_is_counted_with_its_providers() {
     let r = report();
-    let has = |attr: &str, id: &str| r.no_home.get(attr).is_some_and(|ids| ids.iter().any(|i| i == id));
+    let has = |attr: &str, id: &str| {
+        r.no_home
+            .get(attr)
+            .is_some_and(|ids| ids.iter().any(|i| i == id))
+    };
     assert!(has("proxy.retry", "anthropic"));
     assert!(has("template function `${base64…}`", "zendesk-api-key"));
-    assert!(provider("zendesk-api-key").auth_modes[0].verification.is_none());
+    assert!(provider("zendesk-api-key").auth_modes[0]
+        .verification
+        .is_none());
     assert!(has("token_request_auth_method: private_key_jwt", "okta-cc"));
     let summary = r.summary();
     let imported = format!("{} providers imported", r.catalog.providers.len());
@@ -216,13 +247,25 @@ fn the_linters_regexp_engine_agrees_with_node_on_every_corpus_pattern() {
     let yaml = common::corpus();
     let docs = yaml_rust2::YamlLoader::load_from_str(&yaml).unwrap();
     let mut cases: Vec<(String, String)> = Vec::new();
-    let probes = ["", "abc", "ABC-123", "https://x.example.com", "a.b-c_d", "😀", "é"];
+    let probes = [
+        "",
+        "abc",
+        "ABC-123",
+        "https://x.example.com",
+        "a.b-c_d",
+        "😀",
+        "é",
+    ];
     if let yaml_rust2::Yaml::Hash(top) = &docs[0] {
         for entry in top.values() {
             for group in ["credentials", "connection_config"] {
-                let yaml_rust2::Yaml::Hash(fields) = &entry[group] else { continue };
+                let yaml_rust2::Yaml::Hash(fields) = &entry[group] else {
+                    continue;
+                };
                 for f in fields.values() {
-                    let Some(pattern) = f["pattern"].as_str() else { continue };
+                    let Some(pattern) = f["pattern"].as_str() else {
+                        continue;
+                    };
                     let mut values: Vec<String> = probes.iter().map(|p| p.to_string()).collect();
                     for key in ["example", "default_value"] {
                         if let Some(v) = f[key].as_str() {
@@ -249,7 +292,12 @@ fn the_linters_regexp_engine_agrees_with_node_on_every_corpus_pattern() {
         .spawn()
         .expect("node (installed by scripts/setup.sh) runs the browser's RegExp for this test");
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     let node: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
@@ -262,7 +310,9 @@ fn the_linters_regexp_engine_agrees_with_node_on_every_corpus_pattern() {
             Err(_) => "E",
         };
         if got != expected {
-            differences.push(format!("{pattern:?} on {value:?}: node {expected}, engine {got}"));
+            differences.push(format!(
+                "{pattern:?} on {value:?}: node {expected}, engine {got}"
+            ));
         }
     }
     assert_eq!(differences, Vec::<String>::new());

@@ -10,7 +10,9 @@ use std::path::PathBuf;
 pub fn corpus_path() -> PathBuf {
     match std::env::var_os("CONNECT_UI_NANGO_YAML") {
         Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/nango-providers.yaml"),
+        None => {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/nango-providers.yaml")
+        }
     }
 }
 
@@ -38,7 +40,10 @@ pub fn modes_by_line_scan(text: &str) -> BTreeMap<String, String> {
             continue;
         }
         if !line.starts_with(' ') {
-            let id = line.trim_end().trim_end_matches(':').trim_matches(['\'', '"']);
+            let id = line
+                .trim_end()
+                .trim_end_matches(':')
+                .trim_matches(['\'', '"']);
             own.push((id.to_string(), None, None));
             continue;
         }
@@ -73,5 +78,7 @@ pub fn modes_by_line_scan(text: &str) -> BTreeMap<String, String> {
         }
         "(none)".into()
     };
-    own.iter().map(|(id, _, _)| (id.clone(), mode_of(id))).collect()
+    own.iter()
+        .map(|(id, _, _)| (id.clone(), mode_of(id)))
+        .collect()
 }
