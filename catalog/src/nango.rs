@@ -114,8 +114,15 @@ impl ImportReport {
             self.entries, self.aliases
         ));
         for mode in IMPORTED_MODES {
+            let verified = self
+                .catalog
+                .providers
+                .iter()
+                .filter(|p| p.auth_mode == mode)
+                .filter(|p| p.auth_modes.iter().any(|m| m.verification.is_some()))
+                .count();
             s.push_str(&format!(
-                "  {mode:<10} {:>4}\n",
+                "  {mode:<10} {:>4}  ({verified} with a verification request)\n",
                 self.imported.get(mode).copied().unwrap_or(0)
             ));
         }
