@@ -3,6 +3,8 @@
 //! `providers.yaml`; [`lint()`] reports what the parser and the pattern checks would work around.
 //! The CLI (`src/main.rs`) and the tests of the widget and backend call these.
 
+#![warn(missing_docs)]
+
 mod engine;
 pub mod lint;
 pub mod nango;

@@ -119,6 +119,15 @@ fn a_clean_catalog_and_one_with_warnings_only_pass() {
 }
 
 #[test]
+fn the_builtin_catalog_lints_clean_and_both_engines_agree_on_it() {
+    let report = lint(connect_ui_core::catalog::BUILTIN_CATALOG_JSON);
+    assert_eq!(report.providers.len(), 5);
+    assert_eq!(report.issues, []);
+    assert_eq!(report.engine_differences, []);
+    assert_eq!(report.exit_code(), 0);
+}
+
+#[test]
 fn what_is_not_a_catalog_is_unreadable() {
     for text in ["{", "[]", r#"{"version":2,"providers":[]}"#] {
         let r = lint(text);
