@@ -61,6 +61,7 @@ info "(b) native tests"
 export PROPTEST_RNG_SEED="${PROPTEST_RNG_SEED:-20261122}"
 info "proptest seed $PROPTEST_RNG_SEED"
 run_cargo_tests "native: connect-ui-core" test-core cargo test -p connect-ui-core --all-features --no-fail-fast --locked || true
+run_cargo_tests "native: connect-ui-catalog" test-catalog cargo test -p connect-ui-catalog --no-fail-fast --locked || true
 run_cargo_tests "native: connect-ui-backend" test-backend cargo test -p connect-ui-backend --no-fail-fast --locked || true
 # The widget's logic outside components (FormState), natively: no browser needed.
 run_cargo_tests "native: connect-ui (form state)" test-widget cargo test -p connect-ui --lib --locked || true
