@@ -90,6 +90,12 @@ async fn a_provider_with_two_auth_modes_switches_and_keeps_what_was_typed_in_eac
     web_sys::console::log_1(
         &format!("DEBUG back: {}", input_labelled(&root, "API token").value()).into(),
     );
+    submit_button(&root).click();
+    tick().await;
+    sleep(300).await;
+    web_sys::console::log_1(
+        &format!("DEBUG after submit: {}", root.text_content().unwrap()).into(),
+    );
     basic.click();
     tick().await;
     assert!(
@@ -106,10 +112,8 @@ async fn a_provider_with_two_auth_modes_switches_and_keeps_what_was_typed_in_eac
     // An empty submit in this mode names this mode's fields only.
     submit_button(&root).click();
     tick().await;
-    assert!(root
-        .text_content()
-        .unwrap()
-        .contains("This field is required"));
+    let text = root.text_content().unwrap();
+    assert!(text.contains("This field is required"), "{text}");
     assert_eq!(
         root.query_selector_all("[aria-invalid=true]")
             .unwrap()

@@ -500,6 +500,11 @@ mod tests {
             );
             assert_eq!(form.field("region").unwrap().value.get_untracked(), "eu");
             form.field("username").unwrap().edit("ann".into());
+            let blocked = form.begin_submit(false, &NoPatterns, || "k".into());
+            assert!(
+                matches!(&blocked, Err(SubmitBlocked::Invalid { keys, .. }) if keys == &["password"]),
+                "{blocked:?}"
+            );
             form.field("password").unwrap().edit("pw".into());
             let (request, _) = form
                 .begin_submit(false, &NoPatterns, || "k".into())
