@@ -178,6 +178,7 @@ async fn the_log_never_contains_a_secret_even_at_trace_level() {
     .iter()
     .map(|s| s.to_string())
     .collect();
+    args.push("--verify-allow-private".into());
     for (id, base) in provider.bases() {
         args.push("--verify-base".into());
         args.push(format!("{id}={base}"));
