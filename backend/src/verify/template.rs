@@ -308,7 +308,19 @@ impl Template {
                 strip_port(authority).to_ascii_lowercase()
             }
         };
-        if url.host_str() != Some(expected_host.as_str()) {
+        // An IPv6 literal is compared as an address (`[::ffff:127.0.0.1]` is written
+        // `[::ffff:7f00:1]`); any other host as the text the template made.
+        let host_ok = match url.host() {
+            Some(url::Host::Ipv6(ip)) => {
+                expected_host
+                    .strip_prefix('[')
+                    .and_then(|h| h.strip_suffix(']'))
+                    .and_then(|h| h.parse::<std::net::Ipv6Addr>().ok())
+                    == Some(ip)
+            }
+            _ => url.host_str() == Some(expected_host.as_str()),
+        };
+        if !host_ok {
             return Err(shape());
         }
         let expected_path = match path_at {
@@ -506,6 +518,11 @@ mod tests {
         );
         assert_eq!(url("https://api.test", &[]).unwrap(), "https://api.test/");
         assert_eq!(url("https://[::1]:9/x", &[]).unwrap(), "https://[::1]:9/x");
+        assert_eq!(
+            url("https://[::ffff:127.0.0.1]/x", &[]).unwrap(),
+            "https://[::ffff:7f00:1]/x"
+        );
+        assert_eq!(url("https://127.1/x", &[]), Err(FillError::Shape));
     }
 
     #[test]
