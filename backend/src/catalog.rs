@@ -107,7 +107,7 @@ impl Providers {
     }
 
     /// `GET /catalog`'s body: the merged catalog as version-1 JSON, without what only the
-    /// backend needs (verification requests, token URLs and parameters).
+    /// backend needs (verification requests, token parameters).
     pub fn served_json(&self) -> axum::body::Bytes {
         self.served.clone()
     }
@@ -119,14 +119,13 @@ impl Providers {
 }
 
 /// `catalog` without the data only the backend uses: the widget never needs it, and a host's
-/// verification headers or token parameters are none of a browser's business.
+/// verification headers or token parameters are none of a browser's business. (A token URL
+/// stays: it is public, and an `OAUTH2_CC` mode without one is a catalog issue.)
 pub fn served_catalog(catalog: &Catalog) -> Catalog {
     let mut served = catalog.clone();
     for p in &mut served.providers {
         for m in &mut p.auth_modes {
             m.verification = None;
-            m.token_url = None;
-            m.token_auth = None;
             m.token_params.clear();
         }
     }
