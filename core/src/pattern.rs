@@ -42,23 +42,51 @@ mod lite {
         }
     }
 
-    /// Rewrites the few JavaScript escapes regex-lite spells differently (`\/`, `\-` outside
-    /// classes are identity escapes in JS).
+    /// JavaScript's `\s`: ASCII whitespace and Unicode's space separators, line and paragraph
+    /// separators and the BOM (regex-lite's `\s` is ASCII only), as class members.
+    const JS_SPACE: &str = "\\t\\n\\x0B\\x0C\\r \u{A0}\u{1680}\u{2000}-\u{200A}\u{2028}\u{2029}\u{202F}\u{205F}\u{3000}\u{FEFF}";
+
+    /// Rewrites the JavaScript escapes regex-lite reads differently: `\/` (an identity escape in
+    /// JS), `\s` and `\S` (JS counts Unicode spaces such as U+00A0; only `\S` inside a class keeps
+    /// regex-lite's ASCII meaning) and a `[` inside a class (a literal in JS).
     fn js_to_lite(pattern: &str) -> String {
         let mut out = String::with_capacity(pattern.len());
         let mut chars = pattern.chars();
+        let mut in_class = false;
         while let Some(c) = chars.next() {
-            if c == '\\' {
-                match chars.next() {
+            match c {
+                '\\' => match chars.next() {
                     Some('/') => out.push('/'),
+                    Some('s') if in_class => out.push_str(JS_SPACE),
+                    Some('s') => {
+                        out.push('[');
+                        out.push_str(JS_SPACE);
+                        out.push(']');
+                    }
+                    Some('S') if !in_class => {
+                        out.push_str("[^");
+                        out.push_str(JS_SPACE);
+                        out.push(']');
+                    }
+                    // Inside a class regex-lite has no nesting to exclude the Unicode spaces:
+                    // its ASCII `\S` stays (it also takes U+00A0 and the like).
                     Some(n) => {
                         out.push('\\');
                         out.push(n);
                     }
                     None => out.push('\\'),
+                },
+                '[' if !in_class => {
+                    in_class = true;
+                    out.push(c);
                 }
-            } else {
-                out.push(c);
+                ']' if in_class => {
+                    in_class = false;
+                    out.push(c);
+                }
+                // A `[` inside a class is a literal in JavaScript, a nested class in regex-lite.
+                '[' => out.push_str("\\["),
+                _ => out.push(c),
             }
         }
         out
@@ -95,6 +123,28 @@ mod tests {
         assert_eq!(e.test(r"^\d+$", "١٢٣"), Ok(false)); // Arabic-Indic digits: not \d in JS
         assert_eq!(e.test(r"^\w+$", "é"), Ok(false));
         assert_eq!(e.test(r"^https:\/\/x$", "https://x"), Ok(true));
+    }
+
+    #[test]
+    fn space_classes_include_unicode_spaces_like_javascript() {
+        let e = RegexLiteEngine::new();
+        for (pattern, value, expected) in [
+            (r"^a\sb$", "a\u{A0}b", true),
+            (r"^a\sb$", "a\u{2003}b", true),
+            (r"^a\sb$", "a b", true),
+            (r"^a\sb$", "a_b", false),
+            (r"^[\s\d]+$", "1\u{3000}2 3", true),
+            (r"^[\s\d]+$", "1x", false),
+            (r"^\S+$", "ab\u{A0}", false),
+            (r"^\S+$", "abc", true),
+            (r"^[a\S]+$", "xyz", true),
+            (r"^[a\S]+$", "x y", false),
+            (r"^[a\S]+$", "x\u{A0}y", true), // JavaScript: false; regex-lite cannot nest
+            (r"^[[]+$", "[[", true),
+            (r"^[\[\]]+$", "[]", true),
+        ] {
+            assert_eq!(e.test(pattern, value), Ok(expected), "{pattern} {value:?}");
+        }
     }
 
     #[test]
