@@ -4,7 +4,7 @@
 
 use crate::crypto::{hex, sha256};
 use connect_ui_core::catalog::lint_patterns;
-use connect_ui_core::{builtin_catalog, Catalog, CatalogIssue, ProviderSpec, RegexLiteEngine};
+use connect_ui_core::{builtin_catalog, Catalog, CatalogIssue, JsRegExpEngine, ProviderSpec};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -132,14 +132,15 @@ pub fn served_catalog(catalog: &Catalog) -> Catalog {
     served
 }
 
-/// Reads and parses one catalog file, its patterns checked like the linter does.
+/// Reads and parses one catalog file, its patterns checked like the linter does (JavaScript's
+/// RegExp, the engine requests are validated with).
 fn read_file(file: &Path) -> Result<(Catalog, Vec<CatalogIssue>), String> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read the catalog {}: {e}", file.display()))?;
     let parsed = Catalog::from_json(&text)
         .map_err(|e| format!("the catalog {} cannot be used: {e}", file.display()))?;
     let mut issues = parsed.issues;
-    issues.extend(lint_patterns(&parsed.catalog, &RegexLiteEngine::new()));
+    issues.extend(lint_patterns(&parsed.catalog, &JsRegExpEngine::new()));
     Ok((parsed.catalog, issues))
 }
 

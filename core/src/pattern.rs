@@ -1,5 +1,7 @@
 //! Pattern evaluation behind a trait, so the browser can use its own RegExp and the server a
-//! compatible engine, while the validation rules stay in one place.
+//! compatible engine (`JsRegExpEngine` with the `js-regex` feature: JavaScript's semantics
+//! exactly; `RegexLiteEngine` with `regex`: close), while the validation rules stay in one
+//! place.
 
 /// Evaluates a catalog pattern (JavaScript RegExp source) against a value.
 pub trait PatternEngine {
@@ -111,6 +113,105 @@ mod lite {
 
 #[cfg(feature = "regex")]
 pub use lite::RegexLiteEngine;
+
+#[cfg(feature = "js-regex")]
+mod js {
+    use super::PatternEngine;
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    /// Server-side engine with JavaScript `RegExp` semantics (`new RegExp(pattern).test(value)`:
+    /// no flags, Annex B syntax, UTF-16 code units) on `regress`, an ECMAScript regex engine, so
+    /// the backend judges a value exactly as the widget's browser does (lookaround, back
+    /// references and Unicode `\s` included, which `regex-lite` lacks). Compiled patterns are
+    /// cached.
+    #[derive(Debug, Default)]
+    pub struct JsRegExpEngine {
+        cache: Mutex<HashMap<String, Result<regress::Regex, String>>>,
+    }
+
+    impl JsRegExpEngine {
+        /// An engine with an empty cache of compiled patterns.
+        pub fn new() -> Self {
+            Self::default()
+        }
+    }
+
+    /// The pattern as `regress` must read it to follow JavaScript without the `u` flag:
+    /// `\u{…}` is `u` repeated (an identity escape and a quantifier), which regress reads as a
+    /// code point.
+    fn annex_b(pattern: &str) -> String {
+        let mut out = String::with_capacity(pattern.len());
+        let mut chars = pattern.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c != '\\' {
+                out.push(c);
+                continue;
+            }
+            match chars.next() {
+                Some('u') if chars.peek() == Some(&'{') => out.push('u'),
+                Some(n) => {
+                    out.push('\\');
+                    out.push(n);
+                }
+                None => out.push('\\'),
+            }
+        }
+        out
+    }
+
+    impl PatternEngine for JsRegExpEngine {
+        fn test(&self, pattern: &str, value: &str) -> Result<bool, String> {
+            let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            let compiled = cache.entry(pattern.to_string()).or_insert_with(|| {
+                // Without the `u` flag JavaScript reads pattern and value as UTF-16 code units.
+                let source = annex_b(pattern);
+                regress::Regex::from_unicode(source.encode_utf16().map(u32::from), "")
+                    .map_err(|e| e.to_string())
+            });
+            match compiled {
+                Ok(re) => {
+                    let units: Vec<u16> = value.encode_utf16().collect();
+                    Ok(re.find_from_ucs2(&units, 0).next().is_some())
+                }
+                Err(e) => Err(e.clone()),
+            }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn javascript_syntax_and_semantics() {
+            let e = JsRegExpEngine::new();
+            // Lookaround, backreferences and named groups compile, as in a browser.
+            assert_eq!(e.test(r"^(?!www\.)[a-z.]+$", "acme.test"), Ok(true));
+            assert_eq!(e.test(r"^(?!www\.)[a-z.]+$", "www.acme"), Ok(false));
+            assert_eq!(e.test(r"^(a)\1$", "aa"), Ok(true));
+            // Annex B: a lone `]` or `{` is a literal, `\z` is `z`, `\u{3}` is `uuu`.
+            assert_eq!(e.test(r"^]{$", "]{"), Ok(true));
+            assert_eq!(e.test(r"^\z$", "z"), Ok(true));
+            assert_eq!(e.test(r"^\u{3}$", "uuu"), Ok(true));
+            assert_eq!(e.test(r"^\u0041$", "A"), Ok(true));
+            assert_eq!(e.test(r"^[\w-+]$", "+"), Ok(true));
+            // ASCII \d and \w, Unicode \s; UTF-16 code units: `.` is half of an emoji.
+            assert_eq!(e.test(r"^\d+$", "١٢٣"), Ok(false));
+            assert_eq!(e.test(r"^a\sb$", "a\u{A0}b"), Ok(true));
+            assert_eq!(e.test("^.$", "😀"), Ok(false));
+            assert_eq!(e.test("^..$", "😀"), Ok(true));
+            assert_eq!(e.test("abc", "xxabcxx"), Ok(true), "unanchored like test()");
+            // What a browser refuses.
+            for bad in ["(", "a**", "x{2,1}", "[b-a]", "(?i)a"] {
+                assert!(e.test(bad, "").is_err(), "{bad}");
+            }
+        }
+    }
+}
+
+#[cfg(feature = "js-regex")]
+pub use js::JsRegExpEngine;
 
 #[cfg(all(test, feature = "regex"))]
 mod tests {

@@ -29,7 +29,7 @@ use crate::verify::Verifier;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
-use connect_ui_core::{PatternEngine, RegexLiteEngine};
+use connect_ui_core::{JsRegExpEngine, PatternEngine};
 use limits::IpLimit;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -58,22 +58,29 @@ pub struct AppState {
     pub verifications: Arc<connections::Verifications>,
 }
 
-/// [`RegexLiteEngine`] that logs a catalog pattern that does not compile, so a broken
-/// catalog entry is visible to the operator instead of silently skipping a check.
+/// [`JsRegExpEngine`] (JavaScript's RegExp semantics, so a value is judged as the widget's
+/// browser judges it) that logs a catalog pattern that does not compile, once per pattern, so
+/// a broken catalog entry is visible to the operator instead of silently skipping a check.
 #[derive(Debug, Default)]
-pub struct LoggingEngine(RegexLiteEngine);
+pub struct LoggingEngine {
+    engine: JsRegExpEngine,
+    reported: std::sync::Mutex<std::collections::HashSet<String>>,
+}
 
 impl PatternEngine for LoggingEngine {
     fn test(&self, pattern: &str, value: &str) -> Result<bool, String> {
-        self.0.test(pattern, value)
+        self.engine.test(pattern, value)
     }
 
     fn on_invalid_pattern(&self, pattern: &str, error: &str) {
-        tracing::warn!(
-            pattern,
-            error,
-            "catalog pattern does not compile; check skipped"
-        );
+        let mut reported = self.reported.lock().unwrap_or_else(|e| e.into_inner());
+        if reported.insert(pattern.to_string()) {
+            tracing::warn!(
+                pattern,
+                error,
+                "catalog pattern does not compile; check skipped"
+            );
+        }
     }
 }
 
