@@ -30,8 +30,9 @@ mod lite {
     use std::collections::HashMap;
     use std::sync::Mutex;
 
-    /// Server-side engine on `regex-lite`, whose `\d`, `\w` and `\s` are ASCII like JavaScript's
-    /// `\d` and `\w`; compiled patterns are cached because the catalog is small and fixed.
+    /// Server-side engine on `regex-lite`, close to JavaScript (ASCII `\d` and `\w`; `\s`
+    /// rewritten to JavaScript's) but without lookaround, backreferences or Annex B leniency;
+    /// compiled patterns are cached because the catalog is small and fixed.
     #[derive(Debug, Default)]
     pub struct RegexLiteEngine {
         cache: Mutex<HashMap<String, Result<regex_lite::Regex, String>>>,
