@@ -104,8 +104,14 @@ pub struct Config {
     pub verify: bool,
     /// How long to wait for a provider's verification answer, in milliseconds.
     pub verify_timeout_ms: u64,
-    /// Provider id → base URL replacing the built-in one.
+    /// Provider id → scheme, host and port replacing the catalog's in its verification and
+    /// token URLs (tests).
     pub verify_bases: BTreeMap<String, String>,
+    /// Tests only: let verification reach private, loopback and link-local addresses, and
+    /// plain http.
+    pub verify_allow_private: bool,
+    /// Host catalog files merged over the built-in catalog, in order.
+    pub catalogs: Vec<PathBuf>,
     /// Rate limits.
     pub rate_limits: RateLimits,
     /// Time a client has to send a request's headers (and then its body); also the keep-alive
@@ -142,6 +148,8 @@ impl Config {
             verify: false,
             verify_timeout_ms: DEFAULT_VERIFY_TIMEOUT_MS,
             verify_bases: BTreeMap::new(),
+            verify_allow_private: false,
+            catalogs: Vec::new(),
             rate_limits: RateLimits {
                 enabled: false,
                 ..RateLimits::default()
@@ -205,8 +213,9 @@ pub struct Cli {
     /// How long to wait for the provider, in milliseconds
     #[arg(long, env = "CONNECT_UI_VERIFY_TIMEOUT_MS", value_name = "N", default_value_t = DEFAULT_VERIFY_TIMEOUT_MS, value_parser = positive::<u64>)]
     pub verify_timeout_ms: u64,
-    /// Provider base URL instead of the real one (tests); {subdomain} and other
-    /// connection_config keys are filled in; repeatable (comma-separated in the variable)
+    /// Scheme, host and port instead of the catalog's in a provider's verification and token
+    /// URLs (tests); {subdomain} and other connection_config keys are filled in; repeatable
+    /// (comma-separated in the variable)
     #[arg(
         long = "verify-base",
         env = "CONNECT_UI_VERIFY_BASES",
@@ -214,6 +223,20 @@ pub struct Cli {
         value_delimiter = ','
     )]
     pub verify_bases: Vec<String>,
+    /// Tests only: let verification reach private, loopback and link-local addresses, and
+    /// plain http:// (a fake provider on loopback); never in production
+    #[arg(long, env = "CONNECT_UI_VERIFY_ALLOW_PRIVATE", value_name = "on|off", default_value = "off", default_missing_value = "on", num_args = 0..=1, require_equals = false, value_parser = on_off, action = ArgAction::Set)]
+    pub verify_allow_private: bool,
+    /// A host catalog (JSON, version 1) merged over the built-in providers: POST /sessions,
+    /// POST /connections and GET /catalog then know its providers; repeatable, a later file's
+    /// provider replaces an earlier one of the same id (comma-separated in the variable)
+    #[arg(
+        long = "catalog",
+        env = "CONNECT_UI_CATALOGS",
+        value_name = "FILE",
+        value_delimiter = ','
+    )]
+    pub catalogs: Vec<String>,
     /// 429 with Retry-After when a limit is hit
     #[arg(long, env = "CONNECT_UI_RATE_LIMIT", value_name = "on|off", default_value = "on", value_parser = on_off, action = ArgAction::Set)]
     pub rate_limit: bool,
@@ -339,11 +362,6 @@ fn verify_base(value: &str) -> Result<(String, String), String> {
         .map(|(i, u)| (i.trim(), u.trim()))
         .filter(|(i, u)| !i.is_empty() && !u.is_empty())
         .ok_or_else(|| format!("invalid --verify-base {value:?}; expected PROVIDER=URL"))?;
-    if !crate::verify::is_known_provider(id) {
-        return Err(format!(
-            "invalid --verify-base {value:?}: no verification request for provider {id:?}"
-        ));
-    }
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err(format!(
             "invalid --verify-base {value:?}; the URL must start with http:// or https://"
@@ -488,6 +506,14 @@ impl Cli {
             verify: self.verify.unwrap_or(mode == Mode::Production),
             verify_timeout_ms: self.verify_timeout_ms,
             verify_bases,
+            verify_allow_private: self.verify_allow_private,
+            catalogs: self
+                .catalogs
+                .iter()
+                .map(|c| c.trim())
+                .filter(|c| !c.is_empty())
+                .map(PathBuf::from)
+                .collect(),
             rate_limits: RateLimits {
                 enabled: self.rate_limit,
                 per_token: self.rate_limit_per_token,
@@ -669,13 +695,48 @@ mod tests {
         let err = |args: &[&str], env: &[(&str, &str)]| run(args, env).unwrap_err();
         assert!(err(&["--host-api-key", "short"], &[]).contains("too short"));
         assert!(run(&["--mode", "dev", "--host-api-key", "short"], &[]).is_ok());
-        assert!(err(&["--verify-base", "github=http://x"], &[]).contains("github"));
         assert!(err(&["--verify-base", "workos=ftp://x"], &[]).contains("http://"));
         assert!(err(&["--verify-base", "workos"], &[]).contains("PROVIDER=URL"));
         assert!(err(&["--verify", "maybe"], &[]).contains("on or off"));
         assert!(err(&["--rate-limit-per-ip", "0"], &[]).contains("positive"));
         let bad_key = err(&[], &[("CONNECT_UI_ENCRYPTION_KEY", "xyz")]);
         assert!(bad_key.contains("CONNECT_UI_ENCRYPTION_KEY") && !bad_key.contains("xyz"));
+    }
+
+    #[test]
+    fn catalogs_and_the_private_address_test_flag() {
+        let c = run(
+            &[
+                "--catalog",
+                "a.json",
+                "--catalog=b.json",
+                "--verify-allow-private",
+            ],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            c.catalogs,
+            [PathBuf::from("a.json"), PathBuf::from("b.json")]
+        );
+        assert!(c.verify_allow_private);
+        let c = run(&["--verify-allow-private", "off"], &[]).unwrap();
+        assert!(!c.verify_allow_private);
+        let c = run(
+            &[],
+            &[
+                ("CONNECT_UI_CATALOGS", "x.json, y.json,"),
+                ("CONNECT_UI_VERIFY_ALLOW_PRIVATE", "on"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            c.catalogs,
+            [PathBuf::from("x.json"), PathBuf::from("y.json")]
+        );
+        assert!(c.verify_allow_private);
+        let c = run(&[], &[]).unwrap();
+        assert!(c.catalogs.is_empty() && !c.verify_allow_private);
     }
 
     #[test]
@@ -836,6 +897,8 @@ mod tests {
             "--cors-origin",
             "CONNECT_UI_HOST_API_KEY",
             "CONNECT_UI_VERIFY_BASES",
+            "--catalog",
+            "--verify-allow-private",
         ] {
             assert!(help.contains(needle), "{needle} missing from:\n{help}");
         }

@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod catalog;
 pub mod clock;
 pub mod config;
 pub mod crypto;
@@ -21,6 +22,7 @@ use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
+use catalog::Providers;
 use config::{Config, Mode};
 use crypto::{Cipher, KeySource};
 use std::future::Future;
@@ -162,22 +164,59 @@ impl Backend {
                 crypto::load_or_create_key_file(&path)?
             }
         };
-        let store = Store::open(&config.db, Cipher::new(&key))
-            .map_err(|e| format!("cannot open the database {}: {e}", config.db.display()))?;
+        let (providers, issues) = Providers::load(&config.catalogs)?;
+        for found in &issues {
+            // Where and what kind, never a value from the file.
+            tracing::warn!(
+                file = %found.file.display(),
+                provider = %found.issue.provider,
+                at = %found.issue.path,
+                kind = found.issue.kind.code(),
+                "catalog issue"
+            );
+        }
+        if !config.catalogs.is_empty() {
+            tracing::info!(
+                files = config.catalogs.len(),
+                providers = providers.catalog().providers.len(),
+                issues = issues.len(),
+                "catalog loaded"
+            );
+        }
         let verifier = if config.verify {
-            Some(Arc::new(Verifier::new(
+            let (verifier, problems) = Verifier::new(
                 Duration::from_millis(config.verify_timeout_ms),
-                config.verify_bases.clone(),
-            )?))
+                config.verify_allow_private,
+                &config.verify_bases,
+                providers.catalog(),
+            )?;
+            for p in &problems {
+                tracing::warn!(
+                    provider = %p.provider,
+                    mode = %p.mode,
+                    "verification cannot run ({}); its connections answer provider_unreachable",
+                    p.message
+                );
+            }
+            if config.verify_allow_private {
+                tracing::warn!(
+                    "--verify-allow-private is on: verification may reach private and loopback \
+                     addresses over http; for tests only"
+                );
+            }
+            Some(Arc::new(verifier))
         } else {
             None
         };
+        let store = Store::open(&config.db, Cipher::new(&key))
+            .map_err(|e| format!("cannot open the database {}: {e}", config.db.display()))?;
         let state = AppState {
             store,
             engine: Arc::new(LoggingEngine::default()),
             mode: config.mode,
             host_api_key: host_api_key.into(),
             verifier,
+            providers: Arc::new(providers),
             limiters: Limiters::new(
                 &config.rate_limits,
                 config.failed_auth_per_ip,

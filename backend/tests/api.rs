@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use connect_ui_core::{builtin_catalog, validate_request, ConnectionRequest, RegexLiteEngine};
+use connect_ui_core::{builtin_catalog, validate_request, ConnectionRequest, JsRegExpEngine};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 fn core_messages(body: &Value) -> BTreeMap<String, String> {
     let req: ConnectionRequest = serde_json::from_value(body.clone()).unwrap();
     let provider = builtin_catalog().find(&req.provider).unwrap();
-    validate_request(provider, &req, &RegexLiteEngine::new())
+    validate_request(provider, &req, &JsRegExpEngine::new())
         .unwrap_err()
         .into_iter()
         .map(|(k, e)| (k, e.message()))

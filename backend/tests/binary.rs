@@ -178,6 +178,7 @@ async fn the_log_never_contains_a_secret_even_at_trace_level() {
     .iter()
     .map(|s| s.to_string())
     .collect();
+    args.push("--verify-allow-private".into());
     for (id, base) in provider.bases() {
         args.push("--verify-base".into());
         args.push(format!("{id}={base}"));
@@ -345,4 +346,87 @@ fn a_wildcard_cors_origin_stops_the_start_with_a_clear_message() {
         );
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
+}
+
+#[test]
+fn a_catalog_that_cannot_be_read_stops_the_start_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db.sqlite3");
+    let missing = dir.path().join("missing-catalog.json");
+    let not_json = dir.path().join("not-json.json");
+    std::fs::write(&not_json, "providers: []").unwrap();
+    for (file, needle) in [
+        (&missing, "cannot read the catalog"),
+        (&not_json, "is not JSON"),
+    ] {
+        let out = binary_command(&db, "info")
+            .args(["--mode", "dev", "--catalog", file.to_str().unwrap()])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(needle) && err.contains(file.to_str().unwrap()),
+            "{err}"
+        );
+        assert!(out.stdout.is_empty(), "never says it is listening");
+    }
+}
+
+#[tokio::test]
+async fn catalog_issues_are_logged_one_line_each_without_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("host.json");
+    std::fs::write(
+        &file,
+        r#"{"version":1,"providers":[
+        {"id":"acme","name":"Acme","colour":"SECRET-LOOKING-VALUE",
+         "docs_url":"javascript:SECRET-LINK",
+         "credentials":[{"key":"apiKey","title":"Key","pattern":"^(a","example":"SECRET-EXAMPLE"}],
+         "verification":{"url":"https://acme.example/${random}","headers":{"X-Key":"SECRET-HEADER ${apiKey}"}}}]}"#,
+    )
+    .unwrap();
+    let mut b = spawn_binary(
+        &[
+            "--mode",
+            "dev",
+            "--verify",
+            "on",
+            "--catalog",
+            file.to_str().unwrap(),
+        ],
+        "info",
+    );
+    let (status, body) = get(&b.url, "/catalog").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["providers"][5]["id"], "acme");
+    assert!(b.terminate());
+    let log = b.log();
+    let issues: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("catalog issue"))
+        .collect();
+    for (at, kind) in [
+        ("colour", "unknown_attribute"),
+        ("docs_url", "unsafe_link"),
+        ("credentials.apiKey.pattern", "invalid_pattern"),
+    ] {
+        assert!(
+            issues.iter().any(|l| l.contains(&format!("at={at}"))
+                && l.contains(kind)
+                && l.contains("provider=acme")),
+            "{at} {kind} not in {issues:#?}"
+        );
+    }
+    assert!(log.contains("catalog loaded"), "{log}");
+    assert!(
+        log.lines()
+            .any(|l| l.contains("verification cannot run") && l.contains("provider=acme")),
+        "{log}"
+    );
+    assert!(
+        !log.contains("SECRET"),
+        "no value from the file is logged:\n{log}"
+    );
 }

@@ -16,6 +16,7 @@ async fn verifying(provider: &FakeProvider) -> Server {
         c.verify = true;
         c.verify_timeout_ms = 500;
         c.verify_bases = bases;
+        c.verify_allow_private = true;
     })
     .await
 }
@@ -163,6 +164,7 @@ async fn a_slow_failing_or_absent_provider_is_provider_unreachable() {
     let s2 = start(|c| {
         c.verify = true;
         c.verify_bases = [("workos".to_string(), format!("http://{closed}"))].into();
+        c.verify_allow_private = true;
     })
     .await;
     let (status, err) = s2.connect(&good_requests()[3]).await;
@@ -229,6 +231,7 @@ async fn one_verification_at_a_time_per_session_token() {
         c.verify = true;
         c.verify_timeout_ms = 5000;
         c.verify_bases = bases;
+        c.verify_allow_private = true;
     })
     .await;
     let token = s.session().await;

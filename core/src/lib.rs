@@ -30,3 +30,6 @@ pub use value::Value;
 
 #[cfg(feature = "regex")]
 pub use pattern::RegexLiteEngine;
+
+#[cfg(feature = "js-regex")]
+pub use pattern::JsRegExpEngine;

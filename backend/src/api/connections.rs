@@ -4,7 +4,7 @@
 use super::error::ApiError;
 use super::extract::{body_bytes, require_json, HostKey, IdempotencyKey, SessionToken};
 use super::strict::{self, StrictError};
-use super::{unknown_provider_message, AppState};
+use super::{shorten, unknown_provider_message, AppState};
 use crate::clock::now_unix;
 use crate::config::Mode;
 use crate::store::{CreateOutcome, Idempotency, Refusal, Submission};
@@ -15,7 +15,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use connect_ui_core::{builtin_catalog, validate_request, ConnectionRequest, ProviderSpec};
+use connect_ui_core::{validate_request, ConnectionRequest, ProviderSpec};
 use std::collections::HashSet;
 use std::sync::Mutex;
 
@@ -125,9 +125,21 @@ pub async fn create_connection(
     })?;
     let request: ConnectionRequest =
         serde_json::from_slice(&body).map_err(|e| ApiError::InvalidJson(json_error_message(&e)))?;
-    let provider = builtin_catalog()
-        .find(&request.provider)
-        .ok_or_else(|| ApiError::UnknownProvider(unknown_provider_message(&request.provider)))?;
+    // The provider in the request's auth mode (its first when none is named).
+    let provider = state
+        .providers
+        .with_mode(&request.provider, request.auth_mode.as_deref())
+        .map_err(|modes| match modes {
+            None => ApiError::UnknownProvider(unknown_provider_message(
+                &state.providers,
+                &request.provider,
+            )),
+            Some(modes) => ApiError::UnknownAuthMode(format!(
+                "Unknown auth mode \"{}\" for this provider; expected one of: {}",
+                shorten(request.auth_mode.as_deref().unwrap_or_default()),
+                modes.join(", ")
+            )),
+        })?;
     let normalized =
         validate_request(provider, &request, state.engine.as_ref()).map_err(|errors| {
             ApiError::ValidationFailed(errors.into_iter().map(|(k, e)| (k, e.message())).collect())

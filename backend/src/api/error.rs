@@ -46,6 +46,9 @@ pub enum ApiError {
     InvalidRequest(String),
     /// A provider id the catalog does not know; the message names it (400 `unknown_provider`).
     UnknownProvider(String),
+    /// The request names an auth mode its provider does not have; the message names the ones it
+    /// has, also under `auth_mode` (400 `unknown_auth_mode`).
+    UnknownAuthMode(String),
     /// Core's validation failed; its message per field (400 `validation_failed`).
     ValidationFailed(BTreeMap<String, String>),
     /// The key was used before with another request (422 `idempotency_key_reused`).
@@ -81,7 +84,7 @@ impl ApiError {
             ApiError::NotFound => plain(
                 StatusCode::NOT_FOUND,
                 "not_found",
-                "No such endpoint; the API has POST /sessions, POST /connections, GET /connections and GET /health",
+                "No such endpoint; the API has POST /sessions, POST /connections, GET /connections, GET /catalog and GET /health",
             ),
             ApiError::MethodNotAllowed => plain(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -129,6 +132,12 @@ impl ApiError {
             }
             ApiError::InvalidRequest(m) => plain(StatusCode::BAD_REQUEST, "invalid_request", m),
             ApiError::UnknownProvider(m) => plain(StatusCode::BAD_REQUEST, "unknown_provider", m),
+            ApiError::UnknownAuthMode(m) => (
+                StatusCode::BAD_REQUEST,
+                "unknown_auth_mode",
+                m.clone(),
+                BTreeMap::from([("auth_mode".to_string(), m.clone())]),
+            ),
             ApiError::ValidationFailed(fields) => (
                 StatusCode::BAD_REQUEST,
                 "validation_failed",

@@ -1,8 +1,9 @@
 //! The HTTP API: routes, shared state, and one module per concern — [`error`] (the JSON error
 //! answer), [`extract`] (host key, session token, `Idempotency-Key`, JSON body), [`limits`]
 //! (per-IP limits as middleware), [`dev`] (loopback `Host` names only in dev mode), [`strict`] (one JSON object, no key twice), [`sessions`],
-//! [`connections`] and [`health`].
+//! [`connections`], [`catalog`] and [`health`].
 
+pub mod catalog;
 pub mod connections;
 pub mod dev;
 pub mod error;
@@ -20,6 +21,7 @@ pub use sessions::{
     MAX_SESSION_TTL_SECS, SESSION_TOKEN_PREFIX,
 };
 
+use crate::catalog::Providers;
 use crate::config::Mode;
 use crate::ratelimit::RateLimiter;
 use crate::store::Store;
@@ -27,7 +29,7 @@ use crate::verify::Verifier;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
-use connect_ui_core::{builtin_catalog, PatternEngine, RegexLiteEngine};
+use connect_ui_core::{JsRegExpEngine, PatternEngine};
 use limits::IpLimit;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -48,28 +50,37 @@ pub struct AppState {
     pub host_api_key: Arc<str>,
     /// Provider verification, when on.
     pub verifier: Option<Arc<Verifier>>,
+    /// The built-in catalog with the host's merged over it.
+    pub providers: Arc<Providers>,
     /// Rate limiters, when on.
     pub limiters: Option<Arc<Limiters>>,
     /// Sessions with a key being checked by its provider (one at a time per session).
     pub verifications: Arc<connections::Verifications>,
 }
 
-/// [`RegexLiteEngine`] that logs a catalog pattern that does not compile, so a broken
-/// catalog entry is visible to the operator instead of silently skipping a check.
+/// [`JsRegExpEngine`] (JavaScript's RegExp semantics, so a value is judged as the widget's
+/// browser judges it) that logs a catalog pattern that does not compile, once per pattern, so
+/// a broken catalog entry is visible to the operator instead of silently skipping a check.
 #[derive(Debug, Default)]
-pub struct LoggingEngine(RegexLiteEngine);
+pub struct LoggingEngine {
+    engine: JsRegExpEngine,
+    reported: std::sync::Mutex<std::collections::HashSet<String>>,
+}
 
 impl PatternEngine for LoggingEngine {
     fn test(&self, pattern: &str, value: &str) -> Result<bool, String> {
-        self.0.test(pattern, value)
+        self.engine.test(pattern, value)
     }
 
     fn on_invalid_pattern(&self, pattern: &str, error: &str) {
-        tracing::warn!(
-            pattern,
-            error,
-            "catalog pattern does not compile; check skipped"
-        );
+        let mut reported = self.reported.lock().unwrap_or_else(|e| e.into_inner());
+        if reported.insert(pattern.to_string()) {
+            tracing::warn!(
+                pattern,
+                error,
+                "catalog pattern does not compile; check skipped"
+            );
+        }
     }
 }
 
@@ -105,6 +116,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             post(sessions::create_session)
                 .layer(from_fn_with_state(state.clone(), limits::limit_sessions)),
         )
+        .route("/catalog", get(catalog::get_catalog))
         .route("/health", get(health::health));
     if state.mode == Mode::Dev {
         routes = routes.route(
@@ -117,19 +129,34 @@ pub fn routes(state: &AppState) -> Router<AppState> {
     routes.method_not_allowed_fallback(health::method_not_allowed)
 }
 
-/// Names the unknown id (shortened) and the ids that would work.
-fn unknown_provider_message(id: &str) -> String {
+/// How many known ids an unknown-provider message lists.
+const MAX_LISTED_IDS: usize = 10;
+
+/// `id` shortened to [`MAX_ECHOED_ID_CHARS`], for messages.
+fn shorten(id: &str) -> String {
     let mut shown: String = id.chars().take(MAX_ECHOED_ID_CHARS).collect();
     if id.chars().nth(MAX_ECHOED_ID_CHARS).is_some() {
         shown.push('…');
     }
-    let known: Vec<&str> = builtin_catalog()
-        .providers
+    shown
+}
+
+/// Names the unknown id (shortened) and the ids that would work (the first few of a long
+/// catalog, and how many more).
+fn unknown_provider_message(providers: &Providers, id: &str) -> String {
+    let all = &providers.catalog().providers;
+    let known: Vec<&str> = all
         .iter()
+        .take(MAX_LISTED_IDS)
         .map(|p| p.id.as_str())
         .collect();
+    let more = match all.len().saturating_sub(MAX_LISTED_IDS) {
+        0 => String::new(),
+        n => format!(" and {n} more (GET /catalog lists them)"),
+    };
     format!(
-        "Unknown provider \"{shown}\"; expected one of: {}",
+        "Unknown provider \"{}\"; expected one of: {}{more}",
+        shorten(id),
         known.join(", ")
     )
 }
@@ -140,8 +167,22 @@ mod tests {
 
     #[test]
     fn unknown_provider_ids_are_named_but_shortened() {
-        assert!(unknown_provider_message("nope").starts_with("Unknown provider \"nope\""));
-        let long = unknown_provider_message(&"x".repeat(1000));
+        let (builtin, _) = Providers::load(&[]).unwrap();
+        assert!(unknown_provider_message(&builtin, "nope").starts_with("Unknown provider \"nope\""));
+        let long = unknown_provider_message(&builtin, &"x".repeat(1000));
         assert!(long.len() < 200 && long.contains('…'));
+        assert!(
+            long.ends_with("torii, tally, ordinal, workos, kandji"),
+            "{long}"
+        );
+        let many = connect_ui_core::Catalog {
+            version: 1,
+            providers: connect_ui_core::catalog::demo_catalog(300),
+        };
+        let m = unknown_provider_message(&Providers::new(many), "nope");
+        assert!(
+            m.ends_with("demo-0009 and 290 more (GET /catalog lists them)"),
+            "{m}"
+        );
     }
 }

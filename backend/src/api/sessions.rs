@@ -14,7 +14,6 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use connect_ui_core::builtin_catalog;
 use serde::{Deserialize, Serialize};
 
 /// Longest accepted `end_user_id`.
@@ -35,7 +34,7 @@ pub const SESSION_TOKEN_PREFIX: &str = "cus_";
 pub struct SessionRequest {
     /// The host's id of the end user.
     pub end_user_id: Option<String>,
-    /// Providers the session may connect; all built-in ones when absent.
+    /// Providers the session may connect; every provider of the catalog when absent.
     pub allowed_providers: Option<Vec<String>>,
     /// Lifetime in seconds (default 1800, at most 86400).
     pub ttl_seconds: Option<u64>,
@@ -142,16 +141,24 @@ fn is_invisible(c: char) -> bool {
         )
 }
 
-/// The providers a session may connect: the list given (duplicates dropped) or all built-in.
-fn allowed_providers(list: Option<Vec<String>>) -> Result<Vec<String>, ApiError> {
-    let catalog = builtin_catalog();
+/// The providers a session may connect: the list given (duplicates dropped) or every one of
+/// the merged catalog.
+fn allowed_providers(state: &AppState, list: Option<Vec<String>>) -> Result<Vec<String>, ApiError> {
+    let providers = &state.providers;
     let Some(list) = list else {
-        return Ok(catalog.providers.iter().map(|p| p.id.clone()).collect());
+        return Ok(providers
+            .catalog()
+            .providers
+            .iter()
+            .map(|p| p.id.clone())
+            .collect());
     };
     let mut out: Vec<String> = Vec::new();
     for id in list {
-        if catalog.find(&id).is_none() {
-            return Err(ApiError::UnknownProvider(unknown_provider_message(&id)));
+        if !providers.contains(&id) {
+            return Err(ApiError::UnknownProvider(unknown_provider_message(
+                providers, &id,
+            )));
         }
         if !out.contains(&id) {
             out.push(id);
@@ -173,7 +180,7 @@ async fn new_session(
     end_user_default: Option<&str>,
 ) -> Result<Response, ApiError> {
     let end_user_id = end_user_id(&request, end_user_default)?;
-    let allowed = allowed_providers(request.allowed_providers)?;
+    let allowed = allowed_providers(state, request.allowed_providers)?;
     let ttl = request.ttl_seconds.unwrap_or(DEFAULT_SESSION_TTL_SECS);
     if ttl == 0 || ttl > MAX_SESSION_TTL_SECS {
         return Err(ApiError::InvalidRequest(format!(

@@ -416,3 +416,200 @@ pub async fn fake_provider() -> FakeProvider {
         stop: Some(tx),
     }
 }
+
+/// One request a [`FakeApi`] received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiRequest {
+    /// `GET`, `POST`…
+    pub method: String,
+    /// Path and query, as sent.
+    pub path: String,
+    /// The `Authorization` header.
+    pub authorization: Option<String>,
+    /// The `X-Api-Key` header.
+    pub api_key: Option<String>,
+    /// The body as text.
+    pub body: String,
+}
+
+/// A fake provider API on loopback for catalog-driven verification:
+/// - `GET /basic/me`: 200 for HTTP Basic `alice:correct horse`, else 401;
+/// - `GET /acme/{subdomain}/api/me`: `X-Api-Key` containing `bad` → 401; subdomain `nobody` →
+///   404; else 200;
+/// - `POST /oauth/token`: client `cid` with secret `right-secret` (HTTP Basic or form body) →
+///   an access token `at-123`; scope `forbidden` → 400 `invalid_scope`; else 401
+///   `invalid_client`;
+/// - `GET /oauth/me`: 200 for `Bearer at-123`, else 401;
+/// - `GET /redirect/me`: 302 to `/landing` (200);
+/// - anything else: 200.
+pub struct FakeApi {
+    pub url: String,
+    pub seen: std::sync::Arc<std::sync::Mutex<Vec<ApiRequest>>>,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for FakeApi {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl FakeApi {
+    /// Requests received so far.
+    pub fn seen(&self) -> Vec<ApiRequest> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.url.rsplit(':').next().unwrap().parse().unwrap()
+    }
+}
+
+/// Starts a [`FakeApi`] on a free loopback port.
+pub async fn fake_api() -> FakeApi {
+    use axum::extract::Request;
+    use axum::http::{header, StatusCode};
+    use axum::response::IntoResponse;
+    use base64::Engine as _;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let app = axum::Router::new().fallback(move |req: Request| {
+        let record = record.clone();
+        async move {
+            let (parts, body) = req.into_parts();
+            let header_of = |name: &str| {
+                parts
+                    .headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            let seen = ApiRequest {
+                method: parts.method.to_string(),
+                path: parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.to_string())
+                    .unwrap_or_default(),
+                authorization: header_of("authorization"),
+                api_key: header_of("x-api-key"),
+                body: String::new(),
+            };
+            let body = axum::body::to_bytes(body, 1 << 16)
+                .await
+                .unwrap_or_default();
+            let seen = ApiRequest {
+                body: String::from_utf8_lossy(&body).into_owned(),
+                ..seen
+            };
+            record.lock().unwrap().push(seen.clone());
+            let auth = seen.authorization.clone().unwrap_or_default();
+            let path = seen.path.split('?').next().unwrap_or("").to_string();
+            let basic = |user: &str, password: &str| {
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+                )
+            };
+            let json = |status: StatusCode, body: &str| {
+                (
+                    status,
+                    [(header::CONTENT_TYPE, "application/json")],
+                    body.to_string(),
+                )
+                    .into_response()
+            };
+            match path.as_str() {
+                "/basic/me" if auth == basic("alice", "correct horse") => {
+                    json(StatusCode::OK, "{}")
+                }
+                "/basic/me" => json(StatusCode::UNAUTHORIZED, "{}"),
+                p if p.starts_with("/acme/") => {
+                    if p.starts_with("/acme/nobody/") {
+                        json(StatusCode::NOT_FOUND, "{}")
+                    } else if seen.api_key.unwrap_or_default().contains("bad") {
+                        json(StatusCode::UNAUTHORIZED, "{}")
+                    } else {
+                        json(StatusCode::OK, "{}")
+                    }
+                }
+                "/oauth/token" => {
+                    let form: std::collections::HashMap<String, String> =
+                        form_urlencoded::parse(seen.body.as_bytes())
+                            .into_owned()
+                            .collect();
+                    let (id, secret) = match auth.strip_prefix("Basic ") {
+                        Some(b64) => {
+                            let plain = base64::engine::general_purpose::STANDARD
+                                .decode(b64)
+                                .unwrap_or_default();
+                            let plain = String::from_utf8_lossy(&plain).into_owned();
+                            let (id, secret) = plain.split_once(':').unwrap_or(("", ""));
+                            let dec = |s: &str| {
+                                form_urlencoded::parse(format!("x={s}").as_bytes())
+                                    .next()
+                                    .map(|(_, v)| v.into_owned())
+                                    .unwrap_or_default()
+                            };
+                            (dec(id), dec(secret))
+                        }
+                        None => (
+                            form.get("client_id").cloned().unwrap_or_default(),
+                            form.get("client_secret").cloned().unwrap_or_default(),
+                        ),
+                    };
+                    if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
+                        json(
+                            StatusCode::BAD_REQUEST,
+                            r#"{"error":"unsupported_grant_type"}"#,
+                        )
+                    } else if form.get("scope").map(String::as_str) == Some("forbidden") {
+                        json(StatusCode::BAD_REQUEST, r#"{"error":"invalid_scope"}"#)
+                    } else if id == "cid" && secret == "right-secret" {
+                        json(
+                            StatusCode::OK,
+                            r#"{"access_token":"at-123","token_type":"Bearer","expires_in":3600}"#,
+                        )
+                    } else {
+                        json(StatusCode::UNAUTHORIZED, r#"{"error":"invalid_client"}"#)
+                    }
+                }
+                "/oauth/me" if auth == "Bearer at-123" => json(StatusCode::OK, "{}"),
+                "/oauth/me" => json(StatusCode::UNAUTHORIZED, "{}"),
+                "/redirect/me" => (
+                    StatusCode::FOUND,
+                    [(header::LOCATION, "/landing")],
+                    String::new(),
+                )
+                    .into_response(),
+                _ => json(StatusCode::OK, "{}"),
+            }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+    });
+    FakeApi {
+        url,
+        seen,
+        stop: Some(tx),
+    }
+}
+
+/// Writes `catalog` into `dir` as `name` and returns its path.
+pub fn write_catalog(dir: &Path, name: &str, catalog: &Value) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_vec_pretty(catalog).unwrap()).unwrap();
+    path
+}

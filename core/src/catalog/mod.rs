@@ -123,28 +123,77 @@ impl From<AuthKind> for String {
 }
 
 /// One way to authenticate with a provider, with the credential fields it asks for.
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AuthModeSpec {
     /// The kind (`API_KEY`, `BASIC`, `OAUTH2_CC`).
     pub mode: AuthKind,
     /// Name shown in the form's choice of modes (default: the kind's translated name).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// The secret values this mode asks for, sent as `credentials` (defaults by kind when the
     /// catalog lists none: `apiKey`; `username` + `password`; `client_id` + `client_secret`).
     pub credentials: Vec<FieldSpec>,
     /// How the backend checks a credential of this mode (none: not checked).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub verification: Option<Verification>,
     /// `OAUTH2_CC`: where the backend exchanges the client credentials for a token.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_url: Option<String>,
     /// `OAUTH2_CC`: how the client authenticates at the token URL (`basic` default, or `body`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_auth: Option<String>,
     /// `OAUTH2_CC`: extra form parameters of the token request.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub token_params: BTreeMap<String, String>,
+}
+
+/// Written as the catalog format has it, so a written catalog reads back the same (and without
+/// new issues): the kind's default fields are left out as a catalog would, and a verification
+/// turned off with `"verification": false` is written so.
+impl Serialize for AuthModeSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Written<'a> {
+            mode: &'a AuthKind,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            label: Option<&'a String>,
+            #[serde(skip_serializing_if = "<[FieldSpec]>::is_empty")]
+            credentials: &'a [FieldSpec],
+            #[serde(
+                skip_serializing_if = "Option::is_none",
+                serialize_with = "verification_or_false"
+            )]
+            verification: &'a Option<Verification>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            token_url: Option<&'a String>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            token_auth: Option<&'a String>,
+            #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+            token_params: &'a BTreeMap<String, String>,
+        }
+        let defaults = parse::default_mode(self.mode.clone()).credentials;
+        Written {
+            mode: &self.mode,
+            label: self.label.as_ref(),
+            credentials: if self.credentials == defaults {
+                &[]
+            } else {
+                &self.credentials
+            },
+            verification: &self.verification,
+            token_url: self.token_url.as_ref(),
+            token_auth: self.token_auth.as_ref(),
+            token_params: &self.token_params,
+        }
+        .serialize(s)
+    }
+}
+
+/// Writes a verification the host turned off with `"verification": false` (no URL) as `false`,
+/// the way it was read, so a written catalog reads back the same.
+fn verification_or_false<S: serde::Serializer>(
+    v: &&Option<Verification>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match *v {
+        Some(v) if !v.enabled && v.url.is_empty() => s.serialize_bool(false),
+        v => v.serialize(s),
+    }
 }
 
 /// How the backend checks a credential before storing it: one HTTP request whose URL and headers

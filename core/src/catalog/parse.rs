@@ -684,7 +684,7 @@ fn read_guide(r: &mut Reader, entry: &Value) -> Vec<GuideSection> {
 }
 
 /// The fields a mode asks for when the catalog lists none.
-fn default_mode(mode: AuthKind) -> AuthModeSpec {
+pub(super) fn default_mode(mode: AuthKind) -> AuthModeSpec {
     let field = |key: &str, secret: bool, optional: bool, order: i32| FieldSpec {
         key: key.into(),
         secret,
@@ -1242,6 +1242,29 @@ mod tests {
             p.builtin = true;
         }
         assert_eq!(&again.catalog, builtin_catalog());
+    }
+
+    #[test]
+    fn a_written_catalog_reads_back_the_same_without_issues() {
+        let c = parse(
+            r#"{"providers":[{"id":"off","name":"Off","verification":false},
+            {"id":"paused","name":"Paused","verification":{"enabled":false,"url":"https://p.test/me"}},
+            {"id":"two","name":"Two","auth_modes":[{"mode":"BASIC"},
+             {"mode":"OAUTH2_CC","token_url":"https://t.test/token","credentials":[{"key":"id","title":"Id"}]}]}]}"#,
+        )
+        .catalog;
+        let json = serde_json::to_value(&c).unwrap();
+        assert_eq!(json["providers"][0]["auth_modes"][0]["verification"], false);
+        assert_eq!(
+            json["providers"][1]["auth_modes"][0]["verification"]["enabled"],
+            false
+        );
+        let two = &json["providers"][2]["auth_modes"];
+        assert!(two[0].get("credentials").is_none(), "defaults are left out");
+        assert_eq!(two[1]["credentials"][0]["key"], "id");
+        let again = Catalog::from_json(&json.to_string()).unwrap();
+        assert_eq!(again.issues, []);
+        assert_eq!(again.catalog, c);
     }
 
     #[test]
