@@ -81,21 +81,12 @@ async fn a_provider_with_two_auth_modes_switches_and_keeps_what_was_typed_in_eac
     let token = input_labelled(&root, "API token");
     assert_eq!(token.type_(), "password");
     type_into(&token, "acme_1234abcd");
-    tick().await;
-    web_sys::console::log_1(&format!("DEBUG typed: {}", token.value()).into());
+    // Away and straight back: the value is still in the (new) input.
     basic.click();
     tick().await;
     input_labelled(&root, "API key").click();
     tick().await;
-    web_sys::console::log_1(
-        &format!("DEBUG back: {}", input_labelled(&root, "API token").value()).into(),
-    );
-    submit_button(&root).click();
-    tick().await;
-    sleep(300).await;
-    web_sys::console::log_1(
-        &format!("DEBUG after submit: {}", root.text_content().unwrap()).into(),
-    );
+    assert_eq!(input_labelled(&root, "API token").value(), "acme_1234abcd");
     basic.click();
     tick().await;
     assert!(
