@@ -81,7 +81,7 @@ function backendFlags() {
  * build has modes (so POST /dev/sessions issues tokens). Returns { url, dev, logFile, stop(),
  * connections(), session() }.
  */
-export async function startBackend({ name, port, origins }) {
+export async function startBackend({ name, port, origins, extraArgs = [] }) {
   if (!fs.existsSync(BACKEND_BIN)) throw new Error(`backend binary missing: ${BACKEND_BIN} (run scripts/embed-test.sh)`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'connect-ui-embed-'));
   const url = `http://127.0.0.1:${port}`;
@@ -92,6 +92,7 @@ export async function startBackend({ name, port, origins }) {
   if (flags.verify) args.push('--verify', 'off');
   // The suite connects a few times a minute from one address; limits are tested elsewhere.
   if (flags.rateLimit) args.push('--rate-limit', 'off');
+  args.push(...extraArgs);
   fs.mkdirSync(path.join(ROOT, 'target', 'logs'), { recursive: true });
   const logFile = path.join(ROOT, 'target', 'logs', `embed-backend-${name}.log`);
   const log = fs.openSync(logFile, 'w');
@@ -141,11 +142,11 @@ export async function startBackend({ name, port, origins }) {
  * host (pages and package), widget (the iframe page) and third (a stranger's page), each on its
  * own loopback port, all under the strict CSP; the backend allows host and widget by CORS.
  */
-export async function startWorld(name) {
+export async function startWorld(name, { backendArgs = [] } = {}) {
   const [hostPort, widgetPort, thirdPort, backendPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const origin = (p) => `http://127.0.0.1:${p}`;
   const o = { host: origin(hostPort), widget: origin(widgetPort), third: origin(thirdPort) };
-  const backend = await startBackend({ name, port: backendPort, origins: [o.host, o.widget] });
+  const backend = await startBackend({ name, port: backendPort, origins: [o.host, o.widget], extraArgs: backendArgs });
   const servers = {
     host: await startStaticServer({
       port: hostPort,

@@ -138,3 +138,23 @@ test('unmount while a submission is pending does not panic', () =>
     assert.equal(state.panics, 0, `panics: ${[...new Set(page.problems)].join(' | ')}`);
     assert.deepEqual(state.events, ['ready', 'submitted'], 'no event after unmount');
   }));
+
+test('a widget whose handle the host dropped stays after garbage collection', () =>
+  h.withPage(browser, 'memory-dropped-handle', async (page) => {
+    await page.goto(`${world.origins.host}/lab.html`);
+    await page.waitFor(() => !!window.connectUiModule, undefined, 'the module');
+    await page.raw.evaluate(async (backendUrl) => {
+      await window.connectUiModule.default();
+      // The return value ignored, as hosts often do.
+      window.connectUiModule.mount(document.getElementById('connect'), { provider: 'workos', backendUrl });
+    }, world.backend.url);
+    await page.waitFor(() => !!document.querySelector('#connect input[name=apiKey]'), undefined, 'the form');
+    const stays = await page.raw.evaluate(async () => {
+      for (let i = 0; i < 5; i++) {
+        window.gc();
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return !!document.querySelector('#connect input[name=apiKey]');
+    });
+    assert.ok(stays, 'the form is still there');
+  }));

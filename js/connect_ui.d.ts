@@ -108,7 +108,7 @@ export interface MountHandle {
   update(options: Partial<Omit<MountOptions, 'onEvent'>>): void;
   /** Removes the widget and frees what it held; safe to call twice. */
   unmount(): void;
-  /** Frees the Rust object (done by `unmount()` and by garbage collection too). */
+  /** Frees the handle object only (garbage collection does the same): the widget stays until `unmount()`. */
   free(): void;
 }
 

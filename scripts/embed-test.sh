@@ -72,6 +72,9 @@ for browser in ${EMBED_BROWSERS:-chromium firefox}; do
 done
 node_suite "embed: memory (chromium)" embed-memory EMBED_BROWSER=chromium EMBED_LEPTOS_DIST="$EXAMPLE_DIST" \
   -- e2e/embed-memory.mjs || status=1
+# (g) every provider of Nango's catalog through mount({ catalog }), and a two-mode provider.
+NODE_SUITE_TIMEOUT=1200 node_suite "embed: host catalog (chromium)" embed-catalog EMBED_BROWSER=chromium \
+  EMBED_LEPTOS_DIST="$EXAMPLE_DIST" -- e2e/embed-catalog.mjs || status=1
 
 if $OWN_SUMMARY; then
   print_summary || exit 1

@@ -22,12 +22,21 @@ struct LiveOptions {
     catalog_url: RwSignal<Option<String>>,
 }
 
-/// A mounted widget; `unmount()` (or dropping it) removes it and frees its state.
+/// A mounted widget; `unmount()` removes it and frees its state. The widget does not depend on
+/// the handle: a host that drops it (JavaScript garbage-collects it) keeps its widget.
 #[wasm_bindgen]
 pub struct MountHandle {
     element: web_sys::HtmlElement,
     live: Option<LiveOptions>,
-    mounted: Option<Box<dyn Any>>,
+    id: u32,
+}
+
+thread_local! {
+    /// Every mounted widget until its `unmount()`, by handle id: a garbage-collected handle must
+    /// not take the widget with it (hosts often ignore `mount()`'s return value).
+    static MOUNTED: std::cell::RefCell<std::collections::HashMap<u32, Box<dyn Any>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+    static NEXT_ID: std::cell::Cell<u32> = const { std::cell::Cell::new(1) };
 }
 
 /// The ids a `provider` option may name: the built-in ones and the mounted widget's catalog;
@@ -147,10 +156,16 @@ pub fn mount(element: web_sys::HtmlElement, options: JsValue) -> Result<MountHan
             />
         }
     });
+    let id = NEXT_ID.with(|n| {
+        let id = n.get();
+        n.set(id.wrapping_add(1));
+        id
+    });
+    MOUNTED.with(|m| m.borrow_mut().insert(id, Box::new(handle)));
     Ok(MountHandle {
         element,
         live: slot.take(),
-        mounted: Some(Box::new(handle)),
+        id,
     })
 }
 
@@ -194,6 +209,9 @@ impl MountHandle {
     /// Removes the widget and frees everything it held; safe to call twice.
     pub fn unmount(&mut self) {
         self.live = None;
-        self.mounted.take();
+        // Taken out before it drops: dropping runs the widget's cleanup, which must not find
+        // the registry borrowed.
+        let mounted = MOUNTED.with(|m| m.borrow_mut().remove(&self.id));
+        drop(mounted);
     }
 }
