@@ -151,6 +151,7 @@ fn main() {
                     provider=provider_from_url()
                     session_token=token
                     catalog=catalog.clone()
+                    catalog_url=url_param("catalog_url")
                     locale=Signal::derive(move || Some(locale.get()).filter(|l| !l.is_empty()))
                     theme=theme
                     accent=Signal::derive(move || Some(accent.get()).filter(|a| !a.is_empty()))

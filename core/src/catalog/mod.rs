@@ -43,12 +43,17 @@ impl Catalog {
     }
 
     /// This catalog over `base`: a provider of this catalog replaces the base's provider of the
-    /// same id entirely (in the base's position); the others follow in their own order.
+    /// same id entirely (in the base's position); the others follow in their own order. A
+    /// provider that shows the same form as the base's (a backend's `GET /catalog` serves the
+    /// built-in ones too) keeps the base's, with its translations.
     pub fn merged_over(&self, base: &Catalog) -> Catalog {
         let mut providers: Vec<ProviderSpec> = base
             .providers
             .iter()
-            .map(|p| self.find(&p.id).unwrap_or(p).clone())
+            .map(|p| match self.find(&p.id) {
+                Some(ours) if !ours.same_form(p) => ours.clone(),
+                _ => p.clone(),
+            })
             .collect();
         providers.extend(
             self.providers
@@ -282,6 +287,23 @@ pub enum FieldGroup {
 }
 
 impl ProviderSpec {
+    /// Whether `other` shows the same form: equal but for what only the backend reads
+    /// (verification and token settings) and the built-in mark.
+    pub fn same_form(&self, other: &ProviderSpec) -> bool {
+        let form = |p: &ProviderSpec| {
+            let mut p = p.clone();
+            p.builtin = false;
+            for m in &mut p.auth_modes {
+                m.verification = None;
+                m.token_url = None;
+                m.token_auth = None;
+                m.token_params.clear();
+            }
+            p
+        };
+        form(self) == form(other)
+    }
+
     /// The category shown beside the name (the first one; empty when none).
     pub fn category(&self) -> &str {
         self.categories.first().map_or("", String::as_str)

@@ -1207,6 +1207,19 @@ mod tests {
         assert_eq!(workos.name, "WorkOS (ours)");
         assert_eq!(workos.text_id(), None);
         assert_eq!(merged.find("torii").unwrap().text_id(), Some("torii"));
+        // A backend's GET /catalog serves the built-in providers without their verification:
+        // read back, they keep the built-in ones (and so their translations).
+        let served = serde_json::to_value(builtin_catalog()).unwrap();
+        let mut served: serde_json::Value = served;
+        for p in served["providers"].as_array_mut().unwrap() {
+            p.as_object_mut().unwrap().remove("verification");
+            for m in p["auth_modes"].as_array_mut().unwrap() {
+                m.as_object_mut().unwrap().remove("verification");
+            }
+        }
+        let fetched = Catalog::from_json(&served.to_string()).unwrap().catalog;
+        let merged = fetched.merged_over(builtin_catalog());
+        assert!(merged.providers.iter().all(|p| p.builtin), "{merged:?}");
     }
 
     #[test]
