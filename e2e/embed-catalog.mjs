@@ -4,7 +4,9 @@
 // turn by handle.update({ provider }). For every visible field: its example and a wrong value
 // are typed; the page must show no panic and no page error, every message must be specific
 // (never blank, never a bare "Invalid input"), and every input must have an accessible name.
-// Also photographs a provider with two auth modes (target/screenshots/two-auth-modes.png).
+// Also photographs a provider with two auth modes (target/screenshots/two-auth-modes.png), and
+// prints time to form from a host catalog (inline and by URL), picker keystrokes over it and a
+// 10 MB catalog's time to form.
 // Run through scripts/embed-test.sh (Chromium).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,7 +33,9 @@ before(async () => {
   });
   catalog = JSON.parse(fs.readFileSync(IMPORTED, 'utf8'));
   // The backend knows the host's providers too (--catalog), so a host provider connects.
-  world = await h.startWorld('catalog', { backendArgs: ['--catalog', path.join(ROOT, 'tests/fixtures/host-catalog.json')] });
+  world = await h.startWorld('catalog', {
+    backendArgs: ['--catalog', path.join(ROOT, 'tests/fixtures/host-catalog.json'), '--catalog', IMPORTED],
+  });
   browser = await h.launchBrowser('chromium');
 });
 
@@ -197,4 +201,77 @@ test('a provider with two auth modes: the choice, each mode keeps its values, an
     assert.equal(stored.provider, 'acme-crm');
     assert.deepEqual([...stored.credential_keys].sort(), ['password', 'username']);
     assert.deepEqual(page.problems, [], 'no page error');
+  }));
+
+test('a 10 MB catalog, a catalog swapped by update(), and time to form from a host catalog (printed)', { timeout: 300_000 }, () =>
+  h.withPage(browser, 'catalog-figures', async (page) => {
+    await page.goto(`${world.origins.host}/lab.html`);
+    await page.waitFor(() => !!window.connectUiModule, undefined, 'the module');
+    await page.raw.evaluate(() => window.connectUiModule.default());
+    const figures = await page.raw.evaluate(
+      async ({ catalog, backendUrl, runs }) => {
+        const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+        const el = document.getElementById('connect');
+        const until = async (cond) => {
+          for (let i = 0; i < 2000 && !cond(); i++) await frame();
+          return cond();
+        };
+        const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+        const target = catalog.providers[Math.floor(catalog.providers.length / 2)].id;
+        const timeToForm = async (options) => {
+          const times = [];
+          for (let i = 0; i < runs; i++) {
+            const t0 = performance.now();
+            const handle = window.connectUiModule.mount(el, { backendUrl, provider: target, ...options(i) });
+            await until(() => !!el.querySelector(`.cu-form[data-provider="${target}"] .cu-field__input`));
+            times.push(performance.now() - t0);
+            handle.unmount();
+          }
+          return { median: median(times), min: Math.min(...times), max: Math.max(...times) };
+        };
+        const inline = await timeToForm(() => ({ catalog }));
+        // The backend's GET /catalog (it was started with this catalog); a fresh URL per run, so
+        // each run pays the request (the widget caches per page and URL).
+        const byUrl = await timeToForm((i) => ({ catalogUrl: `${backendUrl}/catalog?run=${i}` }));
+        // Picker keystrokes over the whole catalog.
+        const handle = window.connectUiModule.mount(el, { backendUrl, catalog });
+        await until(() => !!el.querySelector('.cu-picker__search'));
+        const search = el.querySelector('.cu-picker__search');
+        const keys = [];
+        for (const q of ['s', 'sa', 'sal', 'sale', 'sales', 'salesf', 'c', 'cr', 'crm', '', 'a', 'ap', 'api', 'x', 'xy', '']) {
+          const t0 = performance.now();
+          search.value = q;
+          search.dispatchEvent(new Event('input', { bubbles: true }));
+          await new Promise((r) => requestAnimationFrame(r));
+          keys.push(performance.now() - t0);
+        }
+        keys.sort((a, b) => a - b);
+        const p99 = keys[Math.min(keys.length - 1, Math.ceil(keys.length * 0.99) - 1)];
+        // update() swaps the catalog: a provider of the new one opens.
+        handle.update({ catalog: { version: 1, providers: [{ id: 'swapped-in', name: 'Swapped In' }] }, provider: 'swapped-in' });
+        const swapped = await until(() => !!el.querySelector('.cu-form[data-provider="swapped-in"] input[name=apiKey]'));
+        handle.unmount();
+        // A 10 MB catalog: the providers repeated under new ids, and oversized text.
+        const big = { version: 1, providers: [] };
+        for (let i = 0; big.providers.length < 4000; i++) {
+          for (const p of catalog.providers) big.providers.push({ ...p, id: `${p.id}-${i}`, name: `${p.name} ${i}`, prerequisites: ['x'.repeat(1500)] });
+        }
+        const bytes = JSON.stringify(big).length;
+        const t0 = performance.now();
+        const h2 = window.connectUiModule.mount(el, { backendUrl, catalog: big, provider: big.providers[3999].id });
+        const bigRendered = await until(() => !!el.querySelector('.cu-form .cu-field__input'));
+        const bigMs = performance.now() - t0;
+        h2.unmount();
+        return { inline, byUrl, p99, keystrokes: keys.length, providers: catalog.providers.length, swapped, bytes, bigRendered, bigMs };
+      },
+      { catalog, backendUrl: world.backend.url, runs: 10 },
+    );
+    const f = (x) => `${x.median.toFixed(1)} ms (${x.min.toFixed(1)}–${x.max.toFixed(1)})`;
+    console.log(`» host catalog (${figures.providers} providers), mount → first input, median of 10: inline ${f(figures.inline)}, by catalogUrl ${f(figures.byUrl)}`);
+    console.log(`» picker over ${figures.providers} providers: keystroke → next frame p99 ${figures.p99.toFixed(1)} ms (${figures.keystrokes} keystrokes)`);
+    console.log(`» a ${(figures.bytes / 1e6).toFixed(1)} MB catalog (4,000 providers): form shown in ${figures.bigMs.toFixed(0)} ms`);
+    assert.ok(figures.swapped, 'update({ catalog, provider }) opens a provider of the new catalog');
+    assert.ok(figures.bytes > 10e6, `${figures.bytes} bytes`);
+    assert.ok(figures.bigRendered, 'the form renders from a 10 MB catalog');
+    assert.deepEqual(page.problems.filter((p) => !/catalog .*issue/.test(p)), [], 'no page error');
   }));

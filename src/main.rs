@@ -151,6 +151,10 @@ fn main() {
                     provider=provider_from_url()
                     session_token=token
                     catalog=catalog.clone()
+                    // The demo catalog alone, as a host that offers only its own services.
+                    allow=catalog
+                        .as_ref()
+                        .map(|c| c.iter().map(|p| p.id.clone()).collect::<Vec<_>>())
                     catalog_url=url_param("catalog_url")
                     locale=Signal::derive(move || Some(locale.get()).filter(|l| !l.is_empty()))
                     theme=theme
