@@ -89,10 +89,10 @@ async fn a_provider_with_two_auth_modes_switches_and_keeps_what_was_typed_in_eac
     assert_eq!(input_labelled(&root, "API token").value(), "acme_1234abcd");
     basic.click();
     tick().await;
-    assert!(
-        query(&root, "input[name=apiKey]").is_none(),
-        "the other mode's field is gone"
-    );
+    // The other mode's field is hidden (out of sight, tab order and accessibility tree).
+    let other = query(&root, "input[name=apiKey]").unwrap();
+    assert!(other.closest("[hidden]").unwrap().is_some());
+    assert_eq!(other.offset_height(), 0);
     let user = input_labelled(&root, "Username");
     let password = input_labelled(&root, "Password");
     assert_eq!(

@@ -77,28 +77,9 @@ pub fn Field(
             })
         })
     };
-    // A field shown again (the user switched auth modes and back) gets a fresh input: put the
-    // kept value in once it is in the document (the reactive `value` property alone left a
-    // re-created input empty in Chromium and Firefox).
-    let input_ref = NodeRef::<leptos::html::Input>::new();
-    let select_ref = NodeRef::<leptos::html::Select>::new();
-    Effect::new(move |_| {
-        let kept = value.get_untracked();
-        if let Some(input) = input_ref.get() {
-            if input.value() != kept {
-                input.set_value(&kept);
-            }
-        }
-        if let Some(select) = select_ref.get() {
-            if select.value() != kept {
-                select.set_value(&kept);
-            }
-        }
-    });
     let control = if spec.options.is_empty() {
         view! {
             <input
-                node_ref=input_ref
                 id=input_id.clone()
                 class="cu-field__input"
                 part="input"
@@ -120,7 +101,6 @@ pub fn Field(
         let options = spec.options.clone();
         view! {
             <select
-                node_ref=select_ref
                 id=input_id.clone()
                 class="cu-field__input"
                 part="input"

@@ -326,26 +326,26 @@ pub fn ConnectForm(
         }
     };
 
-    // The chosen auth mode's visible fields. Keyed, so a switch of modes makes fresh inputs
-    // (a reused input would show another field's value); the state keeps every mode's values.
-    let active = {
-        let form = form.clone();
-        Memo::new(move |_| {
-            form.active_fields()
-                .into_iter()
-                .filter(|&i| !form.fields[i].spec.hidden)
-                .collect::<Vec<usize>>()
-        })
-    };
+    // Every mode's fields are rendered once; the ones of the other modes are `hidden` (out of
+    // sight, of the tab order and of the accessibility tree). Switching modes only flips that,
+    // so what the user typed stays in its own input.
     let fields = {
         let form = form.clone();
         move || {
-            let form = form.clone();
-            view! {
-                <For each=move || active.get() key=|index| *index let(index)>
-                    <Field form=form.clone() index=index />
-                </For>
-            }
+            form.fields
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| !f.spec.hidden)
+                .map(|(index, f)| {
+                    let (mode, chosen) = (f.mode.clone(), form.mode);
+                    let shown = move || mode.as_ref().is_none_or(|m| chosen.with(|c| c == m));
+                    view! {
+                        <div class="cu-form__slot" hidden=move || !shown()>
+                            <Field form=form.clone() index=index />
+                        </div>
+                    }
+                })
+                .collect_view()
         }
     };
     let (connected, announcement) = (form.connected, form.announcement);
