@@ -18,6 +18,10 @@ pub struct ConnectionRequest {
     /// The auth mode the credentials are for (`BASIC`…); absent means the provider's first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_mode: Option<String>,
+    /// The end user's name for this account ("Production", "EU workspace"), so several
+    /// connections of one provider can be told apart; see [`validate_label`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// Body of a `201 Created` answer.
@@ -27,6 +31,9 @@ pub struct ConnectionCreated {
     pub connection_id: String,
     /// Provider id, echoed back.
     pub provider: String,
+    /// The connection's label, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// Body of every error answer: `{"error":{…}}`.
@@ -63,6 +70,9 @@ impl ConnectionRequest {
         if let Some(mode) = &self.auth_mode {
             members.push(("auth_mode", Value::from(mode.as_str())));
         }
+        if let Some(label) = &self.label {
+            members.push(("label", Value::from(label.as_str())));
+        }
         Value::object(members)
     }
 }
@@ -73,6 +83,10 @@ impl ConnectionCreated {
         Some(ConnectionCreated {
             connection_id: v.get("connection_id")?.as_str()?.to_string(),
             provider: v.get("provider")?.as_str()?.to_string(),
+            label: match v.get("label") {
+                None | Some(Value::Null) => None,
+                Some(l) => Some(l.as_str()?.to_string()),
+            },
         })
     }
 }
@@ -107,6 +121,61 @@ pub struct ConnectionSummary {
     pub credential_keys: Vec<String>,
     /// Creation time, RFC 3339 UTC.
     pub created_at: String,
+    /// The end user's label for it, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The auth mode its credentials are for, when the request named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_mode: Option<String>,
+    /// Last change by a reconnect (`PATCH`), RFC 3339 UTC; absent if never changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+}
+
+/// Longest label, in characters: a name, not a note.
+pub const LABEL_MAX_CHARS: usize = 100;
+
+/// Whether a session's form asks for a label (`POST /sessions` `label`, mount option `label`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LabelPolicy {
+    /// No label field (the default: one account per provider needs no name).
+    #[default]
+    Hidden,
+    /// A label field the end user may leave empty.
+    Optional,
+    /// A label field that must be filled in.
+    Required,
+}
+
+impl LabelPolicy {
+    /// Reads the option's text (`hidden`, `optional`, `required`).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "hidden" => Some(LabelPolicy::Hidden),
+            "optional" => Some(LabelPolicy::Optional),
+            "required" => Some(LabelPolicy::Required),
+            _ => None,
+        }
+    }
+}
+
+/// Body of `GET /session` (session token as bearer): what the widget needs before it renders a
+/// reconnect form or the end user's existing accounts. Never any credential value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    /// Provider ids the session may connect.
+    pub allowed_providers: Vec<String>,
+    /// Whether the form asks for a label.
+    #[serde(default)]
+    pub label: LabelPolicy,
+    /// For a reconnect session: the connection it may change (config prefilled, which
+    /// credentials are stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<ConnectionSummary>,
+    /// The end user's connections, when the session was made with `list_connections`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub connections: Vec<ConnectionSummary>,
 }
 
 #[cfg(test)]
@@ -261,6 +330,9 @@ mod interpret_tests {
             r#"{"provider":"workos","connection_id":"c\u00e9","extra":[1,{"x":null}]}"#,
             r#"{"connection_id":"c1"}"#,
             r#"{"connection_id":1,"provider":"p"}"#,
+            r#"{"connection_id":"c1","provider":"p","label":"Prod"}"#,
+            r#"{"connection_id":"c1","provider":"p","label":null}"#,
+            r#"{"connection_id":"c1","provider":"p","label":3}"#,
             r#"{"error":{"code":"c","message":"m"}}"#,
         ] {
             let v = crate::value::parse(body).unwrap();
@@ -292,6 +364,12 @@ mod interpret_tests {
             .insert("apiKey".into(), "k\"\u{2028}".into());
         req.connection_config
             .insert("subdomain".into(), "acme".into());
+        assert_eq!(
+            req.to_value(),
+            Value::from(serde_json::to_value(&req).unwrap())
+        );
+        req.label = Some("EU \"prod\"".into());
+        req.auth_mode = Some("BASIC".into());
         assert_eq!(
             req.to_value(),
             Value::from(serde_json::to_value(&req).unwrap())

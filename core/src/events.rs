@@ -39,6 +39,17 @@ pub enum ConnectEvent {
         connection_id: String,
         /// Provider id.
         provider: String,
+        /// The end user's label for it (`null` when none).
+        label: Option<String>,
+    },
+    /// A reconnect changed a stored connection (new keys, config or label).
+    Updated {
+        /// Id of the changed connection.
+        connection_id: String,
+        /// Provider id.
+        provider: String,
+        /// Its label after the change (`null` when none).
+        label: Option<String>,
     },
     /// A submission failed; the message is what the user was shown.
     Error {
@@ -87,9 +98,16 @@ impl ConnectEvent {
             ConnectEvent::Connected {
                 connection_id,
                 provider,
+                label,
+            }
+            | ConnectEvent::Updated {
+                connection_id,
+                provider,
+                label,
             } => Some(Value::object([
                 ("connection_id", s(connection_id)),
                 ("provider", s(provider)),
+                ("label", label.as_deref().map_or(Value::Null, s)),
             ])),
             ConnectEvent::Error {
                 provider,
@@ -119,6 +137,7 @@ impl ConnectEvent {
             ConnectEvent::ValidationFailed { .. } => "validation_failed",
             ConnectEvent::Submitted { .. } => "submitted",
             ConnectEvent::Connected { .. } => "connected",
+            ConnectEvent::Updated { .. } => "updated",
             ConnectEvent::Error { .. } => "error",
             ConnectEvent::Closed => "closed",
         }
@@ -142,10 +161,11 @@ mod tests {
         let e = ConnectEvent::Connected {
             connection_id: "conn_1".into(),
             provider: "kandji".into(),
+            label: None,
         };
         assert_eq!(
             as_json(&e).to_string(),
-            r#"{"payload":{"connection_id":"conn_1","provider":"kandji"},"type":"connected","version":1}"#
+            r#"{"payload":{"connection_id":"conn_1","label":null,"provider":"kandji"},"type":"connected","version":1}"#
         );
         assert_eq!(
             ConnectEvent::Closed.to_value(),
@@ -190,6 +210,12 @@ mod tests {
             ConnectEvent::Connected {
                 connection_id: odd.into(),
                 provider: "".into(),
+                label: None,
+            },
+            ConnectEvent::Updated {
+                connection_id: "c".into(),
+                provider: "p".into(),
+                label: Some(odd.into()),
             },
             ConnectEvent::Error {
                 provider: "p".into(),

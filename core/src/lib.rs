@@ -19,13 +19,13 @@ pub use catalog::{
 };
 pub use contract::{
     interpret_response, ApiError, ConnectionCreated, ConnectionRequest, ConnectionSummary,
-    ErrorBody, SubmitError,
+    ErrorBody, LabelPolicy, SessionView, SubmitError, LABEL_MAX_CHARS,
 };
 pub use events::{ConnectEvent, EVENT_VERSION};
 pub use i18n::Messages;
 pub use options::{parse_mount_options, MountOptions, Theme};
 pub use pattern::{NoPatterns, PatternEngine};
-pub use validate::{normalize_value, validate_field, validate_request, FieldError};
+pub use validate::{normalize_value, validate_field, validate_label, validate_request, FieldError};
 pub use value::Value;
 
 #[cfg(feature = "regex")]

@@ -268,6 +268,32 @@ pub fn validate_field(
     Ok(())
 }
 
+/// Normalises (trims) and checks a connection's label under POLICY: `Ok(None)` when there is
+/// none (allowed unless required), the trimmed label otherwise. The same rule on both ends.
+pub fn validate_label(
+    label: Option<&str>,
+    policy: crate::contract::LabelPolicy,
+) -> Result<Option<String>, FieldError> {
+    use crate::contract::{LabelPolicy, LABEL_MAX_CHARS};
+    let label = label.map(str::trim).unwrap_or("");
+    if label.is_empty() {
+        return if policy == LabelPolicy::Required {
+            Err(FieldError::Required)
+        } else {
+            Ok(None)
+        };
+    }
+    if label.chars().nth(LABEL_MAX_CHARS).is_some() {
+        return Err(FieldError::TooLong {
+            max: LABEL_MAX_CHARS,
+        });
+    }
+    if label.chars().any(is_forbidden) {
+        return Err(FieldError::InvalidCharacters);
+    }
+    Ok(Some(label.to_string()))
+}
+
 /// Normalises and validates a whole request against its provider: every field of the provider
 /// is checked (defaults filled in), unknown keys are refused, and on success the normalised
 /// request is returned, ready to store or send.
@@ -280,6 +306,8 @@ pub fn validate_request(
     let mut out = ConnectionRequest {
         provider: provider.id.clone(),
         auth_mode: request.auth_mode.clone(),
+        // The label is checked against the session's policy by [`validate_label`].
+        label: request.label.clone(),
         ..Default::default()
     };
     for (group, field) in provider.fields() {
@@ -326,6 +354,34 @@ pub fn validate_request(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_label_is_trimmed_bounded_and_required_only_when_the_policy_says_so() {
+        use crate::contract::LabelPolicy::*;
+        assert_eq!(
+            validate_label(Some("  Prod EU "), Optional),
+            Ok(Some("Prod EU".into()))
+        );
+        assert_eq!(validate_label(Some("   "), Optional), Ok(None));
+        assert_eq!(validate_label(None, Hidden), Ok(None));
+        assert_eq!(validate_label(None, Required), Err(FieldError::Required));
+        assert_eq!(
+            validate_label(Some(" "), Required),
+            Err(FieldError::Required)
+        );
+        let long = "é".repeat(crate::contract::LABEL_MAX_CHARS + 1);
+        assert_eq!(
+            validate_label(Some(&long), Optional),
+            Err(FieldError::TooLong { max: 100 })
+        );
+        assert!(validate_label(Some(&long[2..]), Required)
+            .unwrap()
+            .is_some());
+        assert_eq!(
+            validate_label(Some("a\u{202e}b"), Optional),
+            Err(FieldError::InvalidCharacters)
+        );
+    }
     use crate::catalog::builtin_catalog;
     use crate::pattern::NoPatterns;
 

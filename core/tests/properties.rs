@@ -138,7 +138,7 @@ proptest! {
     ) {
         let engine = engine();
         let spec = builtin_catalog().find(&provider).unwrap();
-        let request = ConnectionRequest { provider, credentials, connection_config, auth_mode: None };
+        let request = ConnectionRequest { provider, credentials, connection_config, auth_mode: None, label: None };
         match validate_request(spec, &request, engine.as_ref()) {
             Ok(normalised) => {
                 let again = validate_request(spec, &normalised, engine.as_ref());

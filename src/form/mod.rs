@@ -241,6 +241,7 @@ pub fn ConnectForm(
                             emit(ConnectEvent::Connected {
                                 connection_id: created.connection_id.clone(),
                                 provider: created.provider.clone(),
+                                label: created.label.clone(),
                             });
                             if let Some(cb) = on_success {
                                 cb.run(created);

@@ -621,6 +621,7 @@ mod tests {
             let created = ConnectionCreated {
                 connection_id: "c1".into(),
                 provider: "kandji".into(),
+                label: None,
             };
             assert_eq!(
                 form.apply_outcome(&Ok(created.clone())),

@@ -128,6 +128,7 @@ pub(super) fn create_on(
     let created = ConnectionCreated {
         connection_id: new_connection_id(),
         provider: request.provider.clone(),
+        label: None,
     };
     if !sessions::spend(tx, &sub.token_hash, sub.now)? {
         return Ok(CreateOutcome::Refused(Refusal::Spent));
@@ -179,6 +180,9 @@ pub(super) fn list_in(conn: &mut Connection) -> Result<Vec<ListedConnection>, St
                 connection_config: serde_json::from_str(&config)?,
                 credential_keys: serde_json::from_str(&keys)?,
                 created_at,
+                label: None,
+                auth_mode: None,
+                updated_at: None,
             },
             end_user_id,
         });

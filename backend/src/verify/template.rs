@@ -403,6 +403,7 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             auth_mode: None,
+            label: None,
         }
     }
 
