@@ -1,0 +1,150 @@
+//! Layer (d2): the embedding tests, the four ways into a host page against the real backend:
+//! the package (`cargo xtask package`), the Leptos host example (check, fmt, trunk build), then
+//! e2e/embed-suite.mjs in Chromium (Playwright) and Firefox (puppeteer-core, WebDriver BiDi) and
+//! e2e/embed-memory.mjs in Chromium, every page under a strict CSP (e2e/embed-server.mjs).
+
+use crate::ctx::{Ctx, Profile};
+use crate::layers::lint::check;
+use crate::node::{self, Suite};
+use crate::process::cmd;
+use crate::tally::Tally;
+use anyhow::{Context, Result};
+use std::ffi::OsString;
+
+/// What the embedding layer may be told.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Reuse target/pkg, the backend and the example's dist (EMBED_SKIP_BUILD=1).
+    pub skip_build: bool,
+    /// The browsers for embed-suite.mjs (EMBED_BROWSERS, default `chromium firefox`).
+    pub browsers: Vec<String>,
+    /// Arguments for `node --test`.
+    pub node_args: Vec<String>,
+}
+
+/// Builds (each build a one-test check; the suites then run with whatever is there and fail
+/// clearly if something is missing) and runs the suites.
+pub fn run(ctx: &Ctx, tally: &mut Tally, opts: &Options) -> Result<()> {
+    let example = "examples/leptos-host";
+    let example_dist = ctx.out.join("embed/leptos-host");
+    let backend_bin: OsString = std::env::var_os("EMBED_BACKEND_BIN")
+        .unwrap_or_else(|| ctx.backend_bin(Profile::Debug).into());
+
+    if !opts.skip_build {
+        let exe = std::env::current_exe().context("finding the xtask binary")?;
+        let mut package = cmd(exe, ["package"]);
+        package.env("SKIP_SETUP", "1");
+        check(ctx, tally, "embed: package", "embed-package", &mut package);
+        // The package's size listing, from its log.
+        let log = std::fs::read_to_string(ctx.log("embed-package")).unwrap_or_default();
+        let mut listing = false;
+        for line in log.lines() {
+            listing |= line.contains("target/pkg/");
+            if listing {
+                println!("  {line}");
+            }
+        }
+        // A debug build, like the other test layers: no fat-LTO release build just for tests.
+        check(
+            ctx,
+            tally,
+            "embed: backend build",
+            "embed-backend-build",
+            &mut cmd("cargo", ["build", "-p", "connect-ui-backend", "--locked"]),
+        );
+        // The example is its own workspace (the repository's stays as it is). Its lockfile is
+        // the repository's, pruned by cargo offline: exactly the versions the widget is tested
+        // with. It shares the target directory, so dependencies built for other layers are reused.
+        std::fs::copy(
+            ctx.root.join("Cargo.lock"),
+            ctx.root.join(example).join("Cargo.lock"),
+        )
+        .context("copying Cargo.lock into the example")?;
+        let mut check_example = cmd(
+            "cargo",
+            [
+                "check",
+                "--manifest-path",
+                &format!("{example}/Cargo.toml"),
+                "--target",
+                "wasm32-unknown-unknown",
+            ],
+        );
+        check_example
+            .arg("--target-dir")
+            .arg(&ctx.target)
+            .env("CARGO_NET_OFFLINE", "true");
+        check(
+            ctx,
+            tally,
+            "embed: leptos example check",
+            "embed-example-check",
+            &mut check_example,
+        );
+        check(
+            ctx,
+            tally,
+            "embed: leptos example fmt",
+            "embed-example-fmt",
+            &mut cmd(
+                "cargo",
+                [
+                    "fmt",
+                    "--manifest-path",
+                    &format!("{example}/Cargo.toml"),
+                    "--",
+                    "--check",
+                ],
+            ),
+        );
+        let mut trunk = cmd(
+            "trunk",
+            [
+                "build",
+                "--config",
+                &format!("{example}/Trunk.toml"),
+                "--dist",
+            ],
+        );
+        trunk
+            .arg(&example_dist)
+            .args(["--public-url", "/leptos/"])
+            .env("CARGO_NET_OFFLINE", "true")
+            .env("CARGO_TARGET_DIR", &ctx.target);
+        check(
+            ctx,
+            tally,
+            "embed: leptos example trunk build",
+            "embed-example-trunk",
+            &mut trunk,
+        );
+    }
+
+    std::fs::create_dir_all(ctx.out.join("screenshots"))?;
+    let env = |browser: &str| -> Vec<(&'static str, OsString)> {
+        vec![
+            ("EMBED_BROWSER", browser.into()),
+            ("EMBED_LEPTOS_DIST", example_dist.clone().into()),
+            ("EMBED_BACKEND_BIN", backend_bin.clone()),
+        ]
+    };
+    for browser in &opts.browsers {
+        let layer = format!("embed ({browser})");
+        let name = format!("embed-{browser}");
+        let mut suite = Suite::new(&layer, &name, vec!["e2e/embed-suite.mjs"]);
+        suite.env = env(browser);
+        suite.node_args = &opts.node_args;
+        suite.test_timeout_ms = 180_000;
+        node::run(ctx, tally, &suite);
+    }
+    let mut memory = Suite::new(
+        "embed: memory (chromium)",
+        "embed-memory",
+        vec!["e2e/embed-memory.mjs"],
+    );
+    memory.env = env("chromium");
+    memory.node_args = &opts.node_args;
+    memory.test_timeout_ms = 180_000;
+    node::run(ctx, tally, &memory);
+    Ok(())
+}
