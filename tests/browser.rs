@@ -1,6 +1,6 @@
 //! Browser tests of the widget: mounted into a fresh element, driven by real DOM events, posting
-//! to the real reference backend (started by scripts/test.sh; its URL is baked in at compile
-//! time as CONNECT_UI_TEST_BACKEND).
+//! to the real reference backend (started by `cargo xtask wasm-test`; the tests read its URL at
+//! run time, see `common::backend`).
 #![cfg(target_arch = "wasm32")]
 
 use connect_ui::core::{ConnectionCreated, ConnectionSummary, ProviderSpec, SubmitError};
@@ -49,7 +49,7 @@ fn error_of(input: &HtmlInputElement) -> String {
 
 /// A fresh session token from the backend's development-mode route, as the preview gets one.
 async fn dev_token() -> String {
-    let response = gloo_net::http::Request::post(&format!("{}/dev/sessions", backend()))
+    let response = gloo_net::http::Request::post(&format!("{}/dev/sessions", backend().await))
         .header("Content-Type", "application/json")
         .body("{}")
         .unwrap()
@@ -66,7 +66,7 @@ async fn dev_token() -> String {
 }
 
 async fn stored_connections() -> Vec<ConnectionSummary> {
-    gloo_net::http::Request::get(&format!("{}/connections", backend()))
+    gloo_net::http::Request::get(&format!("{}/connections", backend().await))
         .send()
         .await
         .expect("backend reachable")
@@ -86,13 +86,14 @@ fn mount_form(provider: &str, backend_url: &str) -> (HtmlElement, impl Drop) {
 
 #[wasm_bindgen_test]
 async fn widgets_side_by_side_each_keep_their_own_state_and_settings() {
+    let backend = backend().await;
     let root = fresh_container();
     let _h = DropGuard(Some(mount_to(root.clone(), move || {
         view! {
-            <section id="a"><ConnectForm provider="kandji" backend_url=backend() /></section>
-            <section id="b"><ConnectForm provider="workos" backend_url=backend() /></section>
-            <section id="c"><ConnectUi provider="tally" backend_url=backend() /></section>
-            <section id="d"><ConnectForm provider="torii" backend_url=backend() /></section>
+            <section id="a"><ConnectForm provider="kandji" backend_url=backend /></section>
+            <section id="b"><ConnectForm provider="workos" backend_url=backend /></section>
+            <section id="c"><ConnectUi provider="tally" backend_url=backend /></section>
+            <section id="d"><ConnectForm provider="torii" backend_url=backend /></section>
         }
     })));
     tick().await;
@@ -133,7 +134,7 @@ async fn widgets_side_by_side_each_keep_their_own_state_and_settings() {
 
 #[wasm_bindgen_test]
 async fn kandji_form_renders_fields_in_catalog_order_with_accessible_markup() {
-    let (root, _h) = mount_form("kandji", backend());
+    let (root, _h) = mount_form("kandji", backend().await);
     tick().await;
     let sub = input_labelled(&root, "Subdomain");
     let token = input_labelled(&root, "API Token");
@@ -179,7 +180,7 @@ async fn kandji_form_renders_fields_in_catalog_order_with_accessible_markup() {
 
 #[wasm_bindgen_test]
 async fn errors_show_on_blur_then_follow_typing() {
-    let (root, _h) = mount_form("workos", backend());
+    let (root, _h) = mount_form("workos", backend().await);
     tick().await;
     let key = input_labelled(&root, "API Key");
     type_into(&key, "pk_test_123");
@@ -205,7 +206,7 @@ async fn errors_show_on_blur_then_follow_typing() {
 #[wasm_bindgen_test]
 async fn invalid_submit_sends_nothing_and_focuses_the_first_invalid_field() {
     let before = stored_connections().await.len();
-    let (root, _h) = mount_form("kandji", backend());
+    let (root, _h) = mount_form("kandji", backend().await);
     tick().await;
     let sub = input_labelled(&root, "Subdomain");
     let token = input_labelled(&root, "API Token");
@@ -237,6 +238,7 @@ async fn mount_connecting(
     Arc<Mutex<Option<ConnectionCreated>>>,
     impl Sized,
 ) {
+    let backend = backend().await;
     let created = Arc::new(Mutex::new(None::<ConnectionCreated>));
     let token = dev_token().await;
     let root = fresh_container();
@@ -246,7 +248,7 @@ async fn mount_connecting(
         view! {
             <ConnectForm
                 provider=provider
-                backend_url=backend()
+                backend_url=backend
                 session_token=token.clone()
                 on_success=Callback::new(move |c| *sink.lock().unwrap() = Some(c))
             />
@@ -329,6 +331,7 @@ async fn a_pasted_kandji_url_is_stored_as_the_subdomain() {
 
 #[wasm_bindgen_test]
 async fn backend_field_errors_show_under_the_right_field_and_values_stay() {
+    let backend = backend().await;
     // A host catalog looser than the backend's: the backend's rule still applies.
     let mut spec: ProviderSpec = connect_ui::core::builtin_catalog()
         .find("workos")
@@ -344,7 +347,7 @@ async fn backend_field_errors_show_under_the_right_field_and_values_stay() {
         view! {
             <ConnectForm
                 provider=spec.clone()
-                backend_url=backend()
+                backend_url=backend
                 session_token=token.clone()
                 on_error=Callback::new(move |e| sink.lock().unwrap().push(e))
             />
@@ -441,7 +444,7 @@ async fn a_broken_catalog_pattern_disables_only_that_check() {
 
 #[wasm_bindgen_test]
 async fn unknown_provider_id_gets_a_clear_message() {
-    let (root, _h) = mount_form("nope", backend());
+    let (root, _h) = mount_form("nope", backend().await);
     tick().await;
     let text = root.text_content().unwrap();
     assert!(text.contains("Unknown provider “nope”"), "{text}");
@@ -449,7 +452,7 @@ async fn unknown_provider_id_gets_a_clear_message() {
 
 #[wasm_bindgen_test]
 async fn reveal_toggle_starts_hidden_and_shows_the_secret() {
-    let (root, _h) = mount_form("tally", backend());
+    let (root, _h) = mount_form("tally", backend().await);
     tick().await;
     let key = input_labelled(&root, "API Key");
     let toggle = query(&root, "button[aria-label='Show API Key']").expect("reveal toggle");
@@ -469,9 +472,10 @@ async fn reveal_toggle_starts_hidden_and_shows_the_secret() {
 
 #[wasm_bindgen_test]
 async fn picker_filters_and_opens_a_form_and_goes_back() {
+    let backend = backend().await;
     let root = fresh_container();
     let _h = DropGuard(Some(mount_to(root.clone(), move || {
-        view! { <ConnectUi backend_url=backend() /> }
+        view! { <ConnectUi backend_url=backend /> }
     })));
     tick().await;
     let names = |root: &HtmlElement| {
@@ -508,11 +512,12 @@ async fn picker_filters_and_opens_a_form_and_goes_back() {
 
 #[wasm_bindgen_test]
 async fn the_back_arrow_points_back_in_right_to_left_layouts() {
+    let backend = backend().await;
     load_stylesheet();
     let transform = |locale: &'static str| async move {
         let root = fresh_container();
         let handle = mount_to(root.clone(), move || {
-            view! { <ConnectUi backend_url=backend() provider="kandji" locale=locale /> }
+            view! { <ConnectUi backend_url=backend provider="kandji" locale=locale /> }
         });
         tick().await;
         let arrow = query(&root, ".cu-root__back .cu-root__back-arrow").unwrap();
@@ -528,6 +533,7 @@ async fn the_back_arrow_points_back_in_right_to_left_layouts() {
 
 #[wasm_bindgen_test]
 async fn escape_closes_a_standalone_forms_open_guide_and_not_the_widget() {
+    let backend = backend().await;
     let events = Arc::new(Mutex::new(Vec::<String>::new()));
     let sink = events.clone();
     let root = fresh_container();
@@ -536,7 +542,7 @@ async fn escape_closes_a_standalone_forms_open_guide_and_not_the_widget() {
         view! {
             <ConnectForm
                 provider="workos"
-                backend_url=backend()
+                backend_url=backend
                 on_event=Callback::new(move |e: connect_ui::core::ConnectEvent| {
                     sink.lock().unwrap().push(connect_ui::js::event_json(&e))
                 })
@@ -565,9 +571,10 @@ async fn escape_closes_a_standalone_forms_open_guide_and_not_the_widget() {
 
 #[wasm_bindgen_test]
 async fn picker_respects_the_host_allow_list() {
+    let backend = backend().await;
     let root = fresh_container();
     let _h = DropGuard(Some(mount_to(root.clone(), move || {
-        view! { <ConnectUi backend_url=backend() allow=vec!["workos".to_string(), "kandji".to_string()] /> }
+        view! { <ConnectUi backend_url=backend allow=vec!["workos".to_string(), "kandji".to_string()] /> }
     })));
     tick().await;
     let items = root.query_selector_all(".cu-picker__name").unwrap();
@@ -576,7 +583,7 @@ async fn picker_respects_the_host_allow_list() {
 
 #[wasm_bindgen_test]
 async fn workos_tells_staging_from_production_and_spots_a_client_id() {
-    let (root, _h) = mount_form("workos", backend());
+    let (root, _h) = mount_form("workos", backend().await);
     tick().await;
     let key = input_labelled(&root, "API Key");
     let hint = || {
@@ -601,8 +608,8 @@ async fn workos_tells_staging_from_production_and_spots_a_client_id() {
 }
 
 /// The locale files as a page serves them (the backend serves `core/` in the wasm tests).
-fn locales_url() -> String {
-    format!("{}/locales/", backend())
+async fn locales_url() -> String {
+    format!("{}/locales/", backend().await)
 }
 
 /// Whether the widget shows itself (not hidden while its strings load).
@@ -614,10 +621,12 @@ fn shown(el: &HtmlElement) -> bool {
 
 #[wasm_bindgen_test]
 async fn french_locale_translates_labels_messages_and_guide() {
+    let backend = backend().await;
+    let locales = locales_url().await;
     let root = fresh_container();
     let _h = DropGuard(Some(mount_to(root.clone(), move || {
         view! {
-            <ConnectForm provider="kandji" backend_url=backend() locale="fr-CA" locales_url=locales_url() />
+            <ConnectForm provider="kandji" backend_url=backend locale="fr-CA" locales_url=locales.clone() />
         }
     })));
     tick().await;
@@ -650,12 +659,13 @@ async fn french_locale_translates_labels_messages_and_guide() {
 
 #[wasm_bindgen_test]
 async fn a_locale_file_that_does_not_load_leaves_a_working_english_form() {
+    let backend = backend().await;
     // Spanish is asked for in this test only: its failed load is remembered for the page.
     let root = fresh_container();
-    let missing = format!("{}/no-such-dir/", backend());
+    let missing = format!("{}/no-such-dir/", backend);
     let _h = DropGuard(Some(mount_to(root.clone(), move || {
         view! {
-            <ConnectForm provider="workos" backend_url=backend() locale="es" locales_url=missing.clone() />
+            <ConnectForm provider="workos" backend_url=backend locale="es" locales_url=missing.clone() />
         }
     })));
     let form = query(&root, ".cu-form").unwrap();
@@ -676,6 +686,7 @@ async fn a_locale_file_that_does_not_load_leaves_a_working_english_form() {
 
 #[wasm_bindgen_test]
 async fn a_right_to_left_test_locale_sets_dir_and_host_overrides_win() {
+    let backend = backend().await;
     let root = fresh_container();
     let strings: std::collections::HashMap<String, String> = [
         ("form.submit".to_string(), "اتصال {name}".to_string()),
@@ -685,7 +696,7 @@ async fn a_right_to_left_test_locale_sets_dir_and_host_overrides_win() {
     .collect();
     let _h = DropGuard(Some(mount_to(root.clone(), move || {
         view! {
-            <ConnectForm provider="workos" backend_url=backend() locale="ar" strings=strings.clone() />
+            <ConnectForm provider="workos" backend_url=backend locale="ar" strings=strings.clone() />
         }
     })));
     tick().await;
@@ -753,10 +764,11 @@ async fn picker_is_keyboard_navigable() {
 
 #[wasm_bindgen_test]
 async fn dark_theme_and_a_host_accent_with_readable_text() {
+    let backend = backend().await;
     load_stylesheet();
     let root = fresh_container();
     let _h = DropGuard(Some(mount_to(root.clone(), move || {
-        view! { <ConnectUi backend_url=backend() provider="workos" theme="dark" accent="#ffd400" /> }
+        view! { <ConnectUi backend_url=backend provider="workos" theme="dark" accent="#ffd400" /> }
     })));
     tick().await;
     let cu = query(&root, ".cu-root").unwrap();

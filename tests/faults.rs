@@ -1,6 +1,6 @@
 //! The fault matrix: every backend fault the widget must survive, against WorkOS and Kandji
-//! forms, with a real fault-injecting server (testkit's `connect-ui-faultserver`, URL baked in
-//! at compile time as CONNECT_UI_TEST_FAULTS). Each case checks the message shown, that every
+//! forms, with a real fault-injecting server (testkit's `connect-ui-faultserver`, its URL read at
+//! run time, see `common::faults`). Each case checks the message shown, that every
 //! typed value is kept, that a retry sends the same Idempotency-Key, and how many requests one
 //! click (plus a double click and a held Enter) produced. A table row is printed per case.
 #![cfg(target_arch = "wasm32")]
@@ -23,7 +23,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 /// What the fault server recorded for one fault: (idempotency key, bearer sent).
 async fn recorded(fault: &str) -> Vec<(String, bool)> {
     let list: serde_json::Value =
-        gloo_net::http::Request::get(&format!("{}/{fault}/requests", faults()))
+        gloo_net::http::Request::get(&format!("{}/{fault}/requests", faults().await))
             .send()
             .await
             .unwrap()
@@ -43,7 +43,7 @@ async fn recorded(fault: &str) -> Vec<(String, bool)> {
 }
 
 async fn reset() {
-    gloo_net::http::Request::post(&format!("{}/reset", faults()))
+    gloo_net::http::Request::post(&format!("{}/reset", faults().await))
         .send()
         .await
         .unwrap();
@@ -98,7 +98,7 @@ async fn run_case(fault: &str, provider: &str, expect: Expect, timeout_ms: u32) 
     let backend_url = if fault == "refused" {
         "http://127.0.0.1:9".to_string()
     } else {
-        format!("{}/{fault}", faults())
+        format!("{}/{fault}", faults().await)
     };
     let (s, e, p) = (successes.clone(), errors.clone(), provider.to_string());
     let handle = mount_to(root.clone(), move || {
@@ -381,7 +381,7 @@ async fn a_429_message_follows_its_countdown_to_zero() {
 async fn submit_to_fault(fault: &str, provider: &'static str) -> (HtmlElement, impl Sized) {
     reset().await;
     let root = fresh_container();
-    let url = format!("{}/{fault}", faults());
+    let url = format!("{}/{fault}", faults().await);
     let handle = mount_to(root.clone(), move || {
         view! { <ConnectForm provider=provider backend_url=url.clone() /> }
     });
@@ -421,8 +421,8 @@ async fn field_errors_from_the_backend_sit_under_their_fields() {
 async fn a_french_page_shows_french_for_a_known_backend_refusal() {
     reset().await;
     let root = fresh_container();
-    let url = format!("{}/400credentials", faults());
-    let locales = format!("{}/locales/", backend());
+    let url = format!("{}/400credentials", faults().await);
+    let locales = format!("{}/locales/", backend().await);
     let _h = mount_to(root.clone(), move || {
         view! { <ConnectForm provider="workos" backend_url=url.clone() locale="fr" locales_url=locales.clone() /> }
     });

@@ -65,7 +65,7 @@ async fn hostile_strings_in_every_field_run_no_script_and_never_panic() {
     let mut too_long_messages = 0;
     for provider in &builtin_catalog().providers {
         for (name, value) in corpus() {
-            let (root, handle) = mount(provider.clone(), format!("{}/ok", faults()));
+            let (root, handle) = mount(provider.clone(), format!("{}/ok", faults().await));
             tick().await;
             for (_, field) in provider.fields() {
                 let input: HtmlInputElement = root
@@ -156,7 +156,7 @@ async fn catalog_text_is_rendered_as_text_never_html() {
         }],
         ..Default::default()
     };
-    let (root, _h) = mount(spec, format!("{}/ok", faults()));
+    let (root, _h) = mount(spec, format!("{}/ok", faults().await));
     tick().await;
     let input: HtmlInputElement = root
         .query_selector("input[name=apiKey]")
@@ -230,7 +230,7 @@ async fn secrets_never_leak_into_urls_storage_attributes_or_console() {
     // A failed submission (500), then a validation error, then a success.
     let (root, h1) = mount(
         builtin_catalog().find("workos").unwrap().clone(),
-        format!("{}/500json", faults()),
+        format!("{}/500json", faults().await),
     );
     tick().await;
     let input: HtmlInputElement = root
@@ -263,7 +263,7 @@ async fn secrets_never_leak_into_urls_storage_attributes_or_console() {
 
     let (root, h2) = mount(
         builtin_catalog().find("kandji").unwrap().clone(),
-        format!("{}/ok", faults()),
+        format!("{}/ok", faults().await),
     );
     tick().await;
     for (key, value) in [("subdomain", "acme.api"), ("apiKey", secret_ok)] {

@@ -10,23 +10,53 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlElement, HtmlInputElement};
 
-/// The reference backend the tests post to (started by scripts/wasm-test.sh).
-pub fn backend() -> &'static str {
-    // Read at compile time so the wasm knows where the backend is; clippy builds without it.
-    match option_env!("CONNECT_UI_TEST_BACKEND") {
-        Some(url) => url,
-        None => {
-            panic!("set CONNECT_UI_TEST_BACKEND (scripts/test.sh starts the backend and sets it)")
-        }
+/// Where the test servers are. `cargo xtask wasm-test` starts them on ports they choose and
+/// writes this file under the repository root, the runner's working directory, which
+/// wasm-bindgen-test-runner serves on the tests' own origin (so no CORS, and nothing about the
+/// servers is compiled in: the tests build once, whatever the ports).
+const SERVERS_JSON: &str = "/target/wasm-test/servers.json";
+
+/// The servers' base URLs, as the xtask writes them.
+#[derive(serde::Deserialize)]
+struct Servers {
+    backend: String,
+    faults: String,
+}
+
+/// Read once per test page (each test binary runs in one page).
+static SERVERS: std::sync::OnceLock<Servers> = std::sync::OnceLock::new();
+
+/// The servers, fetched on first use.
+async fn servers() -> &'static Servers {
+    if let Some(servers) = SERVERS.get() {
+        return servers;
     }
+    let missing = "start the wasm tests with `cargo xtask wasm-test`: it starts the backend and \
+                   the fault server and writes where they are";
+    let response = gloo_net::http::Request::get(SERVERS_JSON)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("fetching {SERVERS_JSON}: {e} ({missing})"));
+    assert!(
+        response.ok(),
+        "{SERVERS_JSON} answered {} ({missing})",
+        response.status()
+    );
+    let servers: Servers = response
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("{SERVERS_JSON} is not what the xtask writes: {e}"));
+    SERVERS.get_or_init(|| servers)
+}
+
+/// The reference backend the tests post to (started by `cargo xtask wasm-test`).
+pub async fn backend() -> &'static str {
+    &servers().await.backend
 }
 
 /// The fault-injecting server (testkit's connect-ui-faultserver).
-pub fn faults() -> &'static str {
-    match option_env!("CONNECT_UI_TEST_FAULTS") {
-        Some(url) => url,
-        None => panic!("set CONNECT_UI_TEST_FAULTS (scripts/test.sh starts the fault server)"),
-    }
+pub async fn faults() -> &'static str {
+    &servers().await.faults
 }
 
 /// A port nothing listens on, for "connection refused".
