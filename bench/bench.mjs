@@ -1,4 +1,4 @@
-// The measuring half of scripts/bench.sh (which builds everything first and runs this with the
+// The measuring half of `cargo xtask bench` (which builds everything first and runs this with the
 // paths in the environment). ES module; only node built-ins and tools/'s playwright-core.
 //
 //   node bench/bench.mjs sizes DIR [FILE...]     (1) first-load bytes: raw, gzip -9, brotli q11

@@ -16,7 +16,7 @@
 // 200 % zoom is emulated as the browser does it: a 1280 × 900 window at 200 % zoom lays the page
 // out in a 640 × 450 CSS-px viewport with devicePixelRatio 2, so that is the context used.
 //
-// Run through scripts/e2e.sh, or once dist/ and the backend are built: node --test e2e/a11y.test.mjs
+// Run through `cargo xtask e2e`, or once dist/ and the backend are built: node --test e2e/a11y.test.mjs
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -60,7 +60,7 @@ const report = [];
 /** axe results: page name -> theme -> violations. */
 const axeResults = new Map();
 
-/** Print a report line (shown by scripts/e2e.sh) and keep it for target/logs/e2e-a11y-report.txt. */
+/** Print a report line (shown by cargo xtask e2e) and keep it for target/logs/e2e-a11y-report.txt. */
 function say(line = '') {
   report.push(line);
   console.log(`» ${line}`);
@@ -741,5 +741,5 @@ test('picker on /?demo_catalog=1000: per-keystroke filter time (input event → 
   );
   // The figures are printed, not asserted: a timing bound in a test fails on a loaded CI machine
   // (p99 61 ms against a 60 ms bound while a compile ran beside it). The budget verdicts live in
-  // the benchmark (scripts/bench.sh, BENCHMARKS.md).
+  // the benchmark (cargo xtask bench, BENCHMARKS.md).
 });

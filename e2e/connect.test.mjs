@@ -1,5 +1,5 @@
 // End-to-end: the release build of the widget, served by the real backend, in headless Chromium.
-// Run through scripts/e2e.sh (which builds dist/ and the backend), or, once built:
+// Run through `cargo xtask e2e` (which builds dist/ and the backend), or, once built:
 //   node --test e2e/
 import fs from 'node:fs';
 import { test, before, after } from 'node:test';

@@ -82,7 +82,7 @@ function backendFlags() {
  * connections(), session() }.
  */
 export async function startBackend({ name, port, origins, extraArgs = [] }) {
-  if (!fs.existsSync(BACKEND_BIN)) throw new Error(`backend binary missing: ${BACKEND_BIN} (run scripts/embed-test.sh)`);
+  if (!fs.existsSync(BACKEND_BIN)) throw new Error(`backend binary missing: ${BACKEND_BIN} (run cargo xtask embed-test)`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'connect-ui-embed-'));
   const url = `http://127.0.0.1:${port}`;
   const flags = backendFlags();

@@ -1,6 +1,6 @@
 // (f) mount()/unmount() 1,000 times keeps memory flat (Chromium: CDP heap metrics after a forced
 // garbage collection, and the WebAssembly memory's size from init()'s exports).
-// Run through scripts/embed-test.sh.
+// Run through `cargo xtask embed-test`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as h from './embed-harness.mjs';

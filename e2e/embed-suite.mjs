@@ -1,7 +1,7 @@
 // The embedding modes, end to end, in one browser (EMBED_BROWSER=chromium | firefox) against the
 // reference backend: (a) ES module mount(), (b) <connect-ui>, (c) iframe + host script across
 // origins, (d) strict Content-Security-Policy, (e) option validation.
-// Run through scripts/embed-test.sh (which builds target/pkg and the backend).
+// Run through `cargo xtask embed-test` (which builds target/pkg and the backend).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -1,7 +1,7 @@
 // Shared harness for the end-to-end suite: the real backend serving the release build in dist/,
-// and Debian's Chromium driven by playwright-core (installed in tools/ by scripts/setup.sh).
+// and Debian's Chromium driven by playwright-core (installed in tools/ by cargo xtask setup).
 //
-// Env (set by scripts/e2e.sh; defaults work from the repository root):
+// Env (set by cargo xtask e2e; defaults work from the repository root):
 //   E2E_BACKEND_BIN   backend binary (default target/debug/connect-ui-backend)
 //   E2E_DIST          the built SPA (default dist)
 //   E2E_ARTIFACTS     where screenshots and failure pages go (default target/screenshots)
@@ -74,8 +74,8 @@ export async function waitFor(fn, { timeout = 10_000, interval = 100, message = 
  * Resolves once GET /health answers. Returns { url, logFile, connections(), stop() }.
  */
 export async function startBackend({ name = 'e2e' } = {}) {
-  if (!fs.existsSync(BACKEND_BIN)) throw new Error(`backend binary missing: ${BACKEND_BIN} (run scripts/e2e.sh)`);
-  if (!fs.existsSync(path.join(DIST, 'index.html'))) throw new Error(`no ${DIST}/index.html (run scripts/e2e.sh: trunk build --release)`);
+  if (!fs.existsSync(BACKEND_BIN)) throw new Error(`backend binary missing: ${BACKEND_BIN} (run cargo xtask e2e)`);
+  if (!fs.existsSync(path.join(DIST, 'index.html'))) throw new Error(`no ${DIST}/index.html (run cargo xtask e2e: trunk build --release)`);
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'connect-ui-e2e-'));
   const port = await freePort();

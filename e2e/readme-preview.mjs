@@ -4,7 +4,7 @@
 // reload and Trunk must not rebuild (issue 9: the preview's database lay in Trunk's watch tree,
 // so every page load rebuilt and reloaded the preview).
 //
-// Run by scripts/readme-test.sh (part of scripts/test.sh), or directly:
+// Run by `cargo xtask readme-test` (part of `cargo xtask test`), or directly:
 //   node --test e2e/readme-preview.mjs
 // Env: PREVIEW_STAY_SECONDS (default 35), PREVIEW_START_TIMEOUT (seconds for the first build,
 // default 1500), PREVIEW_LOG (default target/logs/readme-preview-serve.log: preview.sh's output, Trunk's log).

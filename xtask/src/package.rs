@@ -111,6 +111,11 @@ pub fn run(ctx: &Ctx, out: &Path) -> Result<()> {
         ctx.root.join("style/connect-ui.css"),
         stage.join("connect_ui.css"),
     )?;
+    // The catalog format's JSON Schema, so editors validate a host's catalog.
+    std::fs::copy(
+        ctx.root.join("core/catalog/catalog.schema.json"),
+        stage.join("catalog.schema.json"),
+    )?;
     // Every locale but English (compiled in), fetched on demand from locales/<code>.json.
     std::fs::create_dir_all(stage.join("locales"))?;
     for entry in std::fs::read_dir(ctx.root.join("core/locales"))? {

@@ -1,7 +1,8 @@
 //! Layer (d2): the embedding tests, the four ways into a host page against the real backend:
 //! the package (`cargo xtask package`), the Leptos host example (check, fmt, trunk build), then
 //! e2e/embed-suite.mjs in Chromium (Playwright) and Firefox (puppeteer-core, WebDriver BiDi) and
-//! e2e/embed-memory.mjs in Chromium, every page under a strict CSP (e2e/embed-server.mjs).
+//! e2e/embed-memory.mjs and e2e/embed-catalog.mjs (every provider of Nango's catalog through
+//! `mount({ catalog })`) in Chromium, every page under a strict CSP (e2e/embed-server.mjs).
 
 use crate::ctx::{Ctx, Profile};
 use crate::layers::lint::check;
@@ -10,6 +11,7 @@ use crate::process::cmd;
 use crate::tally::Tally;
 use anyhow::{Context, Result};
 use std::ffi::OsString;
+use std::time::Duration;
 
 /// What the embedding layer may be told.
 #[derive(Clone, Debug)]
@@ -146,5 +148,16 @@ pub fn run(ctx: &Ctx, tally: &mut Tally, opts: &Options) -> Result<()> {
     memory.node_args = &opts.node_args;
     memory.test_timeout_ms = 180_000;
     node::run(ctx, tally, &memory);
+    // (g) every provider of Nango's catalog through mount({ catalog }), and a two-mode provider.
+    let mut catalog = Suite::new(
+        "embed: host catalog (chromium)",
+        "embed-catalog",
+        vec!["e2e/embed-catalog.mjs"],
+    );
+    catalog.env = env("chromium");
+    catalog.node_args = &opts.node_args;
+    catalog.test_timeout_ms = 180_000;
+    catalog.limit = Duration::from_secs(1200);
+    node::run(ctx, tally, &catalog);
     Ok(())
 }

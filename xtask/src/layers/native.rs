@@ -1,4 +1,5 @@
-//! Layer (b): native tests of core, the backend, the widget's FormState, and this xtask.
+//! Layer (b): native tests of core, the catalog tool, the backend, the widget's FormState, and
+//! this xtask.
 
 use super::cargo_tests;
 use crate::console::info;
@@ -20,7 +21,7 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
         c.args(args).env("PROPTEST_RNG_SEED", &seed);
         c
     };
-    let runs: [(&str, &str, &[&str]); 4] = [
+    let runs: [(&str, &str, &[&str]); 5] = [
         (
             "native: connect-ui-core",
             "test-core",
@@ -31,6 +32,12 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
                 "--no-fail-fast",
                 "--locked",
             ],
+        ),
+        // The catalog tool, on Nango's real catalog (read from ../shared/data/).
+        (
+            "native: connect-ui-catalog",
+            "test-catalog",
+            &["-p", "connect-ui-catalog", "--no-fail-fast", "--locked"],
         ),
         (
             "native: connect-ui-backend",
