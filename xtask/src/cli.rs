@@ -1,7 +1,8 @@
 //! The command line: `cargo xtask <command> [options]`, each option also settable through the
-//! environment variable the bash scripts read.
+//! environment variable the bash scripts read (switches as `1`/`0`, `true`/`false`, `yes`/`no`).
 
 use crate::layers::wasm::Browser;
+use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -52,7 +53,7 @@ pub enum Command {
 #[derive(Debug, Args, Clone, Copy)]
 pub struct SkipSetup {
     /// Don't run setup first (`test` runs it once for all layers).
-    #[arg(long = "skip-setup", env = "SKIP_SETUP")]
+    #[arg(long = "skip-setup", env = "SKIP_SETUP", value_parser = BoolishValueParser::new())]
     pub skip_setup: bool,
 }
 
@@ -85,10 +86,10 @@ pub struct PackageArgs {
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Reuse target/bench/{dist,pkg} and the backend binaries.
-    #[arg(long, env = "BENCH_SKIP_BUILD")]
+    #[arg(long, env = "BENCH_SKIP_BUILD", value_parser = BoolishValueParser::new())]
     pub skip_build: bool,
     /// Leave BENCHMARKS.md alone.
-    #[arg(long, env = "BENCH_NO_WRITE")]
+    #[arg(long, env = "BENCH_NO_WRITE", value_parser = BoolishValueParser::new())]
     pub no_write: bool,
     /// backend/bench.sh's REQUESTS CONCURRENCY MAX_SECONDS.
     #[arg(long, env = "BENCH_BACKEND_ARGS", default_value = "20000 32 60")]
@@ -131,7 +132,7 @@ pub trait BuildSkip: Args + std::fmt::Debug {
 #[derive(Debug, Args)]
 pub struct E2eBuild {
     /// Reuse dist/ and the built backend.
-    #[arg(long = "skip-build", env = "E2E_SKIP_BUILD")]
+    #[arg(long = "skip-build", env = "E2E_SKIP_BUILD", value_parser = BoolishValueParser::new())]
     pub skip_build: bool,
 }
 
@@ -169,7 +170,7 @@ pub struct NodeLayerArgs<B: BuildSkip> {
 #[derive(Debug, Args)]
 pub struct EmbedArgs {
     /// Reuse target/pkg, the backend and the example's dist.
-    #[arg(long = "skip-build", env = "EMBED_SKIP_BUILD")]
+    #[arg(long = "skip-build", env = "EMBED_SKIP_BUILD", value_parser = BoolishValueParser::new())]
     pub skip_build: bool,
     /// Browsers for e2e/embed-suite.mjs, space-separated.
     #[arg(long, env = "EMBED_BROWSERS", default_value = "chromium firefox")]

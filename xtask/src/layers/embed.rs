@@ -56,7 +56,10 @@ pub fn run(ctx: &Ctx, tally: &mut Tally, opts: &Options) -> Result<()> {
         );
         // The example is its own workspace (the repository's stays as it is). Its lockfile is
         // the repository's, pruned by cargo offline: exactly the versions the widget is tested
-        // with. It shares the target directory, so dependencies built for other layers are reused.
+        // with. It builds in the checkout's target/ (whatever CARGO_TARGET_DIR says), which by
+        // default is the repository's, so dependencies built for other layers are reused; a target
+        // directory shared with other checkouts would hand it their `libconnect_ui.rlib` (a
+        // cdylib crate's rlib has no hash in its name).
         std::fs::copy(
             ctx.root.join("Cargo.lock"),
             ctx.root.join(example).join("Cargo.lock"),
@@ -74,7 +77,7 @@ pub fn run(ctx: &Ctx, tally: &mut Tally, opts: &Options) -> Result<()> {
         );
         check_example
             .arg("--target-dir")
-            .arg(&ctx.target)
+            .arg(&ctx.out)
             .env("CARGO_NET_OFFLINE", "true");
         check(
             ctx,
@@ -112,7 +115,7 @@ pub fn run(ctx: &Ctx, tally: &mut Tally, opts: &Options) -> Result<()> {
             .arg(&example_dist)
             .args(["--public-url", "/leptos/"])
             .env("CARGO_NET_OFFLINE", "true")
-            .env("CARGO_TARGET_DIR", &ctx.target);
+            .env("CARGO_TARGET_DIR", &ctx.out);
         check(
             ctx,
             tally,
