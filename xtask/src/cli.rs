@@ -37,6 +37,10 @@ pub enum Command {
     Package(PackageArgs),
     /// The benchmark (not part of `test`); writes BENCHMARKS.md.
     Bench(BenchArgs),
+    /// Layer (a) alone: rustfmt's check and clippy (native and wasm32).
+    Lint,
+    /// Layer (b) alone: native tests of core, the backend, the widget's FormState and the xtask.
+    Native,
     /// The widget's wasm-bindgen tests in headless browsers against live servers.
     WasmTest(WasmTestArgs),
     /// The end-to-end suite against the release build.

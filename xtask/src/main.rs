@@ -71,6 +71,14 @@ fn run(ctx: &Ctx, command: Command) -> anyhow::Result<bool> {
             };
             bench::run(ctx, &opts)
         }
+        Command::Lint => standalone(ctx, true, "lint", |ctx, tally| {
+            layers::lint::run(ctx, tally);
+            Ok(())
+        }),
+        Command::Native => standalone(ctx, true, "native", |ctx, tally| {
+            layers::native::run(ctx, tally);
+            Ok(())
+        }),
         Command::WasmTest(a) => {
             let opts = wasm::Options {
                 browsers: a.browsers,

@@ -176,11 +176,17 @@ pub struct Group {
 }
 
 impl Group {
-    /// Starts CMD in a new session (as `setsid` did), registered for the signal handler.
+    /// Starts CMD in a new session (as `setsid` did), registered for the signal handler, with
+    /// no signal blocked (std keeps the parent's mask, and this process blocks INT/TERM/HUP for
+    /// its signal thread: a child inheriting that could not be stopped with TERM).
     pub fn spawn(cmd: &mut Command) -> io::Result<Group> {
-        // SAFETY: setsid is async-signal-safe; nothing else runs between fork and exec.
+        // SAFETY: sigemptyset, pthread_sigmask and setsid are async-signal-safe; nothing else
+        // runs between fork and exec.
         unsafe {
             cmd.pre_exec(|| {
+                let mut none: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut none);
+                libc::pthread_sigmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
                 if libc::setsid() == -1 {
                     return Err(io::Error::last_os_error());
                 }
@@ -557,6 +563,30 @@ mod tests {
             .and_then(|s| state_and_group(&s))
             .is_some_and(|(state, _)| state != 'Z' && state != 'X');
         assert!(!alive, "the grandchild (sleep) was stopped with its group");
+    }
+
+    #[test]
+    fn children_start_with_no_signal_blocked() {
+        // What handle_signals does, on this test's thread only.
+        // SAFETY: plain libc calls on local signal sets.
+        let old = unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            let mut old: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGTERM);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old);
+            old
+        };
+        let status = capture(
+            &mut cmd("grep", ["SigBlk", "/proc/self/status"]),
+            Duration::from_secs(10),
+        );
+        // SAFETY: restores this thread's previous mask.
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
+        assert_eq!(
+            status.as_deref().map(str::trim),
+            Some("SigBlk:\t0000000000000000")
+        );
     }
 
     #[test]
