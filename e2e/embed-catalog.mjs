@@ -7,7 +7,7 @@
 // Also photographs a provider with two auth modes (target/screenshots/two-auth-modes.png), and
 // prints time to form from a host catalog (inline and by URL), picker keystrokes over it and a
 // 10 MB catalog's time to form.
-// Run through scripts/embed-test.sh (Chromium).
+// Run through `cargo xtask embed-test` (Chromium).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

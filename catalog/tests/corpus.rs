@@ -290,7 +290,7 @@ fn the_linters_regexp_engine_agrees_with_node_on_every_corpus_pattern() {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
-        .expect("node (installed by scripts/setup.sh) runs the browser's RegExp for this test");
+        .expect("node (checked by cargo xtask setup) runs the browser's RegExp for this test");
     use std::io::Write;
     child
         .stdin
