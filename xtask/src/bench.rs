@@ -8,7 +8,9 @@
 use crate::console::{info, warn};
 use crate::ctx::{which, Ctx, Profile};
 use crate::package::WASM_OPT_FEATURES;
-use crate::process::{capture, cmd, first_line, must, run_logged, run_teed, LogOpts, TempDir};
+use crate::process::{
+    capture, cmd, first_line, must, run_logged, run_teed, words, LogOpts, TempDir,
+};
 use anyhow::{bail, Result};
 use std::io::Write;
 use std::path::Path;
@@ -39,7 +41,7 @@ pub fn run(ctx: &Ctx, opts: &Options) -> Result<bool> {
     if !opts.skip_build {
         info("bench: trunk build --release into target/bench/dist (log: target/logs/bench-trunk.log)");
         let _ = std::fs::remove_dir_all(&dist);
-        let mut trunk = cmd("trunk", ["build", "--release", "--dist"]);
+        let mut trunk = words("trunk build --release --dist");
         trunk.arg(&dist);
         must(ctx, "bench-trunk", "trunk build --release", &mut trunk)?;
         info("bench: the package into target/bench/pkg (log: target/logs/bench-package.log)");
@@ -52,20 +54,7 @@ pub fn run(ctx: &Ctx, opts: &Options) -> Result<bool> {
             ctx,
             "bench-backend",
             "building the backend",
-            &mut cmd(
-                "cargo",
-                [
-                    "build",
-                    "--release",
-                    "--locked",
-                    "-p",
-                    "connect-ui-backend",
-                    "--bin",
-                    "connect-ui-backend",
-                    "--bin",
-                    "connect-ui-loadgen",
-                ],
-            ),
+            &mut words("cargo build --release --locked -p connect-ui-backend --bin connect-ui-backend --bin connect-ui-loadgen"),
         )?;
     }
     if !dist.join("index.html").is_file() {
@@ -191,7 +180,7 @@ fn append(path: &Path, text: &str) {
 fn twiggy(ctx: &Ctx, names: &Path) -> bool {
     if which("twiggy").is_none() {
         info("bench: installing twiggy (a dev tool; the bench goes on without it; log: target/logs/bench-twiggy-install.log)");
-        let mut install = cmd("cargo", ["install", "twiggy", "--locked"]);
+        let mut install = words("cargo install twiggy --locked");
         install
             .env("CARGO_PROFILE_RELEASE_LTO", "off")
             .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16");
@@ -213,13 +202,10 @@ fn twiggy(ctx: &Ctx, names: &Path) -> bool {
     if std::fs::create_dir_all(names).is_err() {
         return false;
     }
-    let mut bindgen = cmd(
-        "wasm-bindgen",
-        ["--target", "web", "--no-typescript", "--out-dir"],
-    );
+    let mut bindgen = words("wasm-bindgen --target web --no-typescript --out-dir");
     bindgen.arg(names).arg(&raw);
     let named = names.join("named.wasm");
-    let mut opt = cmd("wasm-opt", ["-Oz"]);
+    let mut opt = words("wasm-opt -Oz");
     opt.args(WASM_OPT_FEATURES)
         .arg("-g")
         .arg("-o")
@@ -231,7 +217,7 @@ fn twiggy(ctx: &Ctx, names: &Path) -> bool {
         return false;
     }
     for (file, retained) in [("top.csv", false), ("retained.csv", true)] {
-        let mut top = cmd("twiggy", ["top", "-n", "60"]);
+        let mut top = words("twiggy top -n 60");
         if retained {
             top.arg("--retained");
         }
@@ -292,26 +278,12 @@ fn header(ctx: &Ctx) -> String {
         version("wasm-bindgen", &["--version"], 1),
         version("wasm-opt", &["--version"], 2),
         version("/usr/bin/chromium", &["--version"], 1),
-        first_line(&mut cmd("node", ["--version"])).unwrap_or_default(),
+        first_line(&mut words("node --version")).unwrap_or_default(),
     );
-    let commit = first_line(&mut cmd("git", ["rev-parse", "--short", "HEAD"]))
+    let commit = first_line(&mut words("git rev-parse --short HEAD"))
         .unwrap_or_else(|| "unknown".to_string());
     let clean = capture(
-        &mut cmd(
-            "git",
-            [
-                "diff",
-                "--quiet",
-                "HEAD",
-                "--",
-                "src",
-                "core",
-                "Cargo.toml",
-                "Cargo.lock",
-                "index.html",
-                "style",
-            ],
-        ),
+        &mut words("git diff --quiet HEAD -- src core Cargo.toml Cargo.lock index.html style"),
         Duration::from_secs(60),
     )
     .is_some();

@@ -5,7 +5,7 @@
 
 use crate::console::{info, note};
 use crate::ctx::{which, Ctx};
-use crate::process::{capture_bytes, cmd, must};
+use crate::process::{capture_bytes, must, words};
 use crate::versions::manifest_version;
 use anyhow::{bail, Context, Result};
 use std::path::Path;
@@ -42,18 +42,8 @@ pub fn run(ctx: &Ctx, out: &Path) -> Result<()> {
         ctx,
         "package-cargo",
         "cargo build (wasm32, release)",
-        &mut cmd(
-            "cargo",
-            [
-                "build",
-                "--release",
-                "--lib",
-                "--target",
-                "wasm32-unknown-unknown",
-                "-p",
-                "connect-ui",
-                "--locked",
-            ],
+        &mut words(
+            "cargo build --release --lib --target wasm32-unknown-unknown -p connect-ui --locked",
         ),
     )?;
     let wasm_in = ctx
@@ -68,17 +58,8 @@ pub fn run(ctx: &Ctx, out: &Path) -> Result<()> {
     std::fs::create_dir_all(&stage).with_context(|| format!("creating {}", stage.display()))?;
 
     info("package: wasm-bindgen --target web (log: target/logs/package-bindgen.log)");
-    let mut bindgen = cmd(
-        "wasm-bindgen",
-        [
-            "--target",
-            "web",
-            "--out-name",
-            "connect_ui_wasm",
-            "--no-typescript",
-            "--out-dir",
-        ],
-    );
+    let mut bindgen =
+        words("wasm-bindgen --target web --out-name connect_ui_wasm --no-typescript --out-dir");
     bindgen.arg(&stage).arg(&wasm_in);
     must(ctx, "package-bindgen", "wasm-bindgen", &mut bindgen)?;
 
@@ -90,7 +71,7 @@ pub fn run(ctx: &Ctx, out: &Path) -> Result<()> {
     let optimized = stage.join("connect_ui_wasm_bg.opt.wasm");
     let before = file_size(&wasm);
     // The name section (kept by the build, for twiggy) and the producers section are not shipped.
-    let mut opt = cmd("wasm-opt", ["-Oz"]);
+    let mut opt = words("wasm-opt -Oz");
     opt.args(WASM_OPT_FEATURES)
         .args(["--strip-debug", "--strip-producers", "-o"])
         .arg(&optimized)
@@ -182,7 +163,7 @@ fn file_size(path: &Path) -> u64 {
 
 /// The size of `gzip -9` of PATH (0 if gzip fails).
 fn gzip_size(path: &Path) -> u64 {
-    let mut gzip = cmd("gzip", ["-9c"]);
+    let mut gzip = words("gzip -9c");
     gzip.arg(path);
     capture_bytes(&mut gzip, Duration::from_secs(60)).map_or(0, |b| b.len() as u64)
 }

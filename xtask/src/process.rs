@@ -336,6 +336,15 @@ where
     c
 }
 
+/// A command from a line of space-separated words, program first: for fixed arguments only
+/// (no quoting; an argument with a space goes through `.arg`).
+pub fn words(line: &str) -> Command {
+    let mut parts = line.split_whitespace();
+    let mut c = Command::new(parts.next().unwrap_or_default());
+    c.args(parts);
+    c
+}
+
 /// A status as the shell would report it (a signal as 128 + its number).
 pub fn exit_code(status: ExitStatus) -> i32 {
     status
@@ -644,9 +653,10 @@ mod tests {
 
     #[test]
     fn display_shows_env_program_and_args() {
-        let mut c = cmd("cargo", ["build", "-p", "x"]);
+        let mut c = words("cargo  build -p x");
         c.env("A", "1");
         assert_eq!(display(&c), "A=1 cargo build -p x");
+        assert_eq!(display(&cmd("a", ["b c"])), "a b c");
     }
 
     #[test]

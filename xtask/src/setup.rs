@@ -4,7 +4,9 @@
 
 use crate::console::{info, note, show_tail};
 use crate::ctx::{which, Ctx};
-use crate::process::{capture, cmd, display, first_line, must, spawn_logged, Group, DEFAULT_LIMIT};
+use crate::process::{
+    capture, cmd, display, first_line, must, spawn_logged, words, Group, DEFAULT_LIMIT,
+};
 use crate::versions::{cargo_lock_version, second_word, trunk_tool_pin, wasm_opt_version};
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
@@ -174,7 +176,7 @@ fn found(have: &Option<String>) -> String {
 /// Everything but apt: the wasm target, crates, cargo-installed tools, npm tools, pins.
 fn install_tools(ctx: &Ctx, with_test: bool) -> Result<()> {
     let rustup_targets = capture(
-        &mut cmd("rustup", ["target", "list", "--installed"]),
+        &mut words("rustup target list --installed"),
         Duration::from_secs(60),
     )
     .unwrap_or_default();
@@ -189,7 +191,7 @@ fn install_tools(ctx: &Ctx, with_test: bool) -> Result<()> {
             ctx,
             "setup-rustup",
             "rustup target add wasm32-unknown-unknown",
-            &mut cmd("rustup", ["target", "add", "wasm32-unknown-unknown"]),
+            &mut words("rustup target add wasm32-unknown-unknown"),
         )?;
     }
 
@@ -198,7 +200,7 @@ fn install_tools(ctx: &Ctx, with_test: bool) -> Result<()> {
         ctx,
         "setup-fetch",
         "cargo fetch",
-        &mut cmd("cargo", ["fetch", "--locked"]),
+        &mut words("cargo fetch --locked"),
     )?;
 
     let lock =
@@ -298,10 +300,7 @@ fn npm_tools(ctx: &Ctx) -> Result<()> {
         ctx,
         "setup-npm",
         "npm ci in tools/",
-        &mut cmd(
-            "npm",
-            ["ci", "--prefix", "tools", "--no-audit", "--no-fund"],
-        ),
+        &mut words("npm ci --prefix tools --no-audit --no-fund"),
     )?;
     std::fs::write(&stamp, format!("{sum}\n")).context("writing the npm stamp")?;
     Ok(())
@@ -318,7 +317,7 @@ fn check_wasm_opt(ctx: &Ctx, trunk_toml: &str) -> Result<()> {
             path.map(|p| p.display().to_string()).unwrap_or_default()
         );
     }
-    let have = first_line(&mut cmd("wasm-opt", ["--version"]))
+    let have = first_line(&mut words("wasm-opt --version"))
         .and_then(|l| wasm_opt_version(&l))
         .unwrap_or_default();
     if have != pin {

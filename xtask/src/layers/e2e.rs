@@ -5,7 +5,7 @@
 use crate::console::{info, note};
 use crate::ctx::{Ctx, Profile};
 use crate::node::{self, Suite};
-use crate::process::{cmd, run_logged, LogOpts};
+use crate::process::{run_logged, words, LogOpts};
 use crate::tally::{SpecFilter, Tally};
 use anyhow::{bail, Result};
 use std::path::Path;
@@ -19,7 +19,7 @@ pub fn run(ctx: &Ctx, tally: &mut Tally, skip_build: bool, node_args: &[String])
         if !run_logged(
             ctx,
             "e2e-trunk-build",
-            &mut cmd("trunk", ["build", "--release"]),
+            &mut words("trunk build --release"),
             LogOpts::default(),
         )
         .ok()
@@ -30,7 +30,7 @@ pub fn run(ctx: &Ctx, tally: &mut Tally, skip_build: bool, node_args: &[String])
         if !run_logged(
             ctx,
             "e2e-backend-build",
-            &mut cmd("cargo", ["build", "-p", "connect-ui-backend", "--locked"]),
+            &mut words("cargo build -p connect-ui-backend --locked"),
             LogOpts::default(),
         )
         .ok()

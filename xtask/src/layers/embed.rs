@@ -7,7 +7,7 @@
 use crate::ctx::{Ctx, Profile};
 use crate::layers::lint::check;
 use crate::node::{self, Suite};
-use crate::process::cmd;
+use crate::process::{cmd, words};
 use crate::tally::Tally;
 use anyhow::{Context, Result};
 use std::ffi::OsString;
@@ -27,7 +27,6 @@ pub struct Options {
 /// Builds (each build a one-test check; the suites then run with whatever is there and fail
 /// clearly if something is missing) and runs the suites.
 pub fn run(ctx: &Ctx, tally: &mut Tally, opts: &Options) -> Result<()> {
-    let example = "examples/leptos-host";
     let example_dist = ctx.out.join("embed/leptos-host");
     let backend_bin: OsString = std::env::var_os("EMBED_BACKEND_BIN")
         .unwrap_or_else(|| ctx.backend_bin(Profile::Debug).into());
@@ -52,7 +51,7 @@ pub fn run(ctx: &Ctx, tally: &mut Tally, opts: &Options) -> Result<()> {
             tally,
             "embed: backend build",
             "embed-backend-build",
-            &mut cmd("cargo", ["build", "-p", "connect-ui-backend", "--locked"]),
+            &mut words("cargo build -p connect-ui-backend --locked"),
         );
         // The example is its own workspace (the repository's stays as it is). Its lockfile is
         // the repository's, pruned by cargo offline: exactly the versions the widget is tested
@@ -62,18 +61,11 @@ pub fn run(ctx: &Ctx, tally: &mut Tally, opts: &Options) -> Result<()> {
         // cdylib crate's rlib has no hash in its name).
         std::fs::copy(
             ctx.root.join("Cargo.lock"),
-            ctx.root.join(example).join("Cargo.lock"),
+            ctx.root.join("examples/leptos-host/Cargo.lock"),
         )
         .context("copying Cargo.lock into the example")?;
-        let mut check_example = cmd(
-            "cargo",
-            [
-                "check",
-                "--manifest-path",
-                &format!("{example}/Cargo.toml"),
-                "--target",
-                "wasm32-unknown-unknown",
-            ],
+        let mut check_example = words(
+            "cargo check --manifest-path examples/leptos-host/Cargo.toml --target wasm32-unknown-unknown",
         );
         check_example
             .arg("--target-dir")
@@ -91,26 +83,9 @@ pub fn run(ctx: &Ctx, tally: &mut Tally, opts: &Options) -> Result<()> {
             tally,
             "embed: leptos example fmt",
             "embed-example-fmt",
-            &mut cmd(
-                "cargo",
-                [
-                    "fmt",
-                    "--manifest-path",
-                    &format!("{example}/Cargo.toml"),
-                    "--",
-                    "--check",
-                ],
-            ),
+            &mut words("cargo fmt --manifest-path examples/leptos-host/Cargo.toml -- --check"),
         );
-        let mut trunk = cmd(
-            "trunk",
-            [
-                "build",
-                "--config",
-                &format!("{example}/Trunk.toml"),
-                "--dist",
-            ],
-        );
+        let mut trunk = words("trunk build --config examples/leptos-host/Trunk.toml --dist");
         trunk
             .arg(&example_dist)
             .args(["--public-url", "/leptos/"])

@@ -3,58 +3,28 @@
 
 use crate::console::info;
 use crate::ctx::Ctx;
-use crate::process::{cmd, display, run_logged, LogOpts};
+use crate::process::{display, run_logged, words, LogOpts};
 use crate::tally::Tally;
 use std::process::Command;
 
 /// Runs rustfmt's check and both clippy runs, recording each.
 pub fn run(ctx: &Ctx, tally: &mut Tally) {
-    check(
-        ctx,
-        tally,
-        "rustfmt",
-        "fmt",
-        &mut cmd("cargo", ["fmt", "--all", "--", "--check"]),
-    );
-    check(
-        ctx,
-        tally,
-        "clippy (native)",
-        "clippy",
-        &mut cmd(
-            "cargo",
-            [
-                "clippy",
-                "--workspace",
-                "--all-targets",
-                "--locked",
-                "--",
-                "-D",
-                "warnings",
-            ],
+    let checks = [
+        ("rustfmt", "fmt", "cargo fmt --all -- --check"),
+        (
+            "clippy (native)",
+            "clippy",
+            "cargo clippy --workspace --all-targets --locked -- -D warnings",
         ),
-    );
-    check(
-        ctx,
-        tally,
-        "clippy (wasm32, connect-ui)",
-        "clippy-wasm",
-        &mut cmd(
-            "cargo",
-            [
-                "clippy",
-                "-p",
-                "connect-ui",
-                "--all-targets",
-                "--target",
-                "wasm32-unknown-unknown",
-                "--locked",
-                "--",
-                "-D",
-                "warnings",
-            ],
+        (
+            "clippy (wasm32, connect-ui)",
+            "clippy-wasm",
+            "cargo clippy -p connect-ui --all-targets --target wasm32-unknown-unknown --locked -- -D warnings",
         ),
-    );
+    ];
+    for (layer, name, line) in checks {
+        check(ctx, tally, layer, name, &mut words(line));
+    }
 }
 
 /// A pass/fail step counted as one test.

@@ -4,9 +4,8 @@
 use super::cargo_tests;
 use crate::console::info;
 use crate::ctx::Ctx;
-use crate::process::cmd;
+use crate::process::words;
 use crate::tally::Tally;
-use std::process::Command;
 
 /// The property tests' seed unless PROPTEST_RNG_SEED is set: a commit that passes keeps passing;
 /// set PROPTEST_RNG_SEED (and PROPTEST_CASES) to explore new cases.
@@ -16,48 +15,39 @@ pub const PROPTEST_SEED: &str = "20261122";
 pub fn run(ctx: &Ctx, tally: &mut Tally) {
     let seed = std::env::var("PROPTEST_RNG_SEED").unwrap_or_else(|_| PROPTEST_SEED.to_string());
     info(format!("proptest seed {seed}"));
-    let test = |args: &[&str]| -> Command {
-        let mut c = cmd("cargo", ["test"]);
-        c.args(args).env("PROPTEST_RNG_SEED", &seed);
-        c
-    };
-    let runs: [(&str, &str, &[&str]); 5] = [
+    let runs = [
         (
             "native: connect-ui-core",
             "test-core",
-            &[
-                "-p",
-                "connect-ui-core",
-                "--all-features",
-                "--no-fail-fast",
-                "--locked",
-            ],
+            "cargo test -p connect-ui-core --all-features --no-fail-fast --locked",
         ),
         // The catalog tool, on Nango's real catalog (read from ../shared/data/).
         (
             "native: connect-ui-catalog",
             "test-catalog",
-            &["-p", "connect-ui-catalog", "--no-fail-fast", "--locked"],
+            "cargo test -p connect-ui-catalog --no-fail-fast --locked",
         ),
         (
             "native: connect-ui-backend",
             "test-backend",
-            &["-p", "connect-ui-backend", "--no-fail-fast", "--locked"],
+            "cargo test -p connect-ui-backend --no-fail-fast --locked",
         ),
         // The widget's logic outside components (FormState), natively: no browser needed.
         (
             "native: connect-ui (form state)",
             "test-widget",
-            &["-p", "connect-ui", "--lib", "--locked"],
+            "cargo test -p connect-ui --lib --locked",
         ),
         // The task runner's own logic: tallies, ports, versions, arguments, processes.
         (
             "native: xtask",
             "test-xtask",
-            &["-p", "xtask", "--no-fail-fast", "--locked"],
+            "cargo test -p xtask --no-fail-fast --locked",
         ),
     ];
-    for (layer, name, args) in runs {
-        cargo_tests(ctx, tally, layer, name, &mut test(args));
+    for (layer, name, line) in runs {
+        let mut test = words(line);
+        test.env("PROPTEST_RNG_SEED", &seed);
+        cargo_tests(ctx, tally, layer, name, &mut test);
     }
 }

@@ -12,7 +12,7 @@ use super::cargo_tests;
 use crate::console::{info, note, show_tail, warn};
 use crate::ctx::{which, Ctx, Profile};
 use crate::ports;
-use crate::process::{cmd, run_logged, LogOpts, TempDir};
+use crate::process::{run_logged, words, LogOpts, TempDir};
 use crate::servers::{start, start_backend, Server};
 use crate::tally::Tally;
 use anyhow::{Context, Result};
@@ -103,17 +103,7 @@ pub fn run(ctx: &Ctx, tally: &mut Tally, opts: &Options) -> Result<()> {
     let tmp = TempDir::new("wasm-test")?;
 
     info("building the backend and the fault server (log: target/logs/wasm-servers-build.log)");
-    let mut build = cmd(
-        "cargo",
-        [
-            "build",
-            "--locked",
-            "-p",
-            "connect-ui-backend",
-            "-p",
-            "connect-ui-testkit",
-        ],
-    );
+    let mut build = words("cargo build --locked -p connect-ui-backend -p connect-ui-testkit");
     if !run_logged(ctx, "wasm-servers-build", &mut build, LogOpts::default()).ok() {
         tally.record(
             "wasm tests",
@@ -125,18 +115,8 @@ pub fn run(ctx: &Ctx, tally: &mut Tally, opts: &Options) -> Result<()> {
     }
 
     let cargo_test = |extra: &[&str]| -> Command {
-        let mut c = cmd(
-            "cargo",
-            [
-                "test",
-                "-p",
-                "connect-ui",
-                "--target",
-                "wasm32-unknown-unknown",
-                "--tests",
-                "--no-fail-fast",
-                "--locked",
-            ],
+        let mut c = words(
+            "cargo test -p connect-ui --target wasm32-unknown-unknown --tests --no-fail-fast --locked",
         );
         c.args(&opts.cargo_args).args(extra).env(
             "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
@@ -224,19 +204,10 @@ pub fn run(ctx: &Ctx, tally: &mut Tally, opts: &Options) -> Result<()> {
             let mut c = cargo_test(&[]);
             // The runner takes the first of *_REMOTE, then GECKODRIVER, SAFARIDRIVER,
             // CHROMEDRIVER, MSEDGEDRIVER, then PATH: clear them all and set exactly the one wanted.
-            for var in [
-                "GECKODRIVER_REMOTE",
-                "SAFARIDRIVER_REMOTE",
-                "CHROMEDRIVER_REMOTE",
-                "MSEDGEDRIVER_REMOTE",
-                "GECKODRIVER",
-                "SAFARIDRIVER",
-                "CHROMEDRIVER",
-                "MSEDGEDRIVER",
-                "NO_HEADLESS",
-                "GECKODRIVER_ARGS",
-                "CHROMEDRIVER_ARGS",
-            ] {
+            let drivers = "GECKODRIVER_REMOTE SAFARIDRIVER_REMOTE CHROMEDRIVER_REMOTE \
+                MSEDGEDRIVER_REMOTE GECKODRIVER SAFARIDRIVER CHROMEDRIVER MSEDGEDRIVER NO_HEADLESS \
+                GECKODRIVER_ARGS CHROMEDRIVER_ARGS";
+            for var in drivers.split_whitespace() {
                 c.env_remove(var);
             }
             c.envs(driver_env.iter().map(|(k, v)| (k, v)))
