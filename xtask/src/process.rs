@@ -26,8 +26,8 @@ pub const DEFAULT_LIMIT: Duration = Duration::from_secs(60 * 60);
 struct Registry {
     /// Process groups started and not yet stopped.
     groups: Vec<i32>,
-    /// Temporary directories not yet removed.
-    dirs: Vec<PathBuf>,
+    /// Temporary files and directories not yet removed.
+    paths: Vec<PathBuf>,
     /// Set once a signal is handled: nothing new may start.
     stopping: bool,
 }
@@ -35,7 +35,7 @@ struct Registry {
 /// Everything this process started or created that must not outlive it.
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     groups: Vec::new(),
-    dirs: Vec::new(),
+    paths: Vec::new(),
     stopping: false,
 });
 
@@ -74,15 +74,15 @@ pub fn handle_signals() {
     });
 }
 
-/// Stops every registered process group and removes every registered temporary directory; no
+/// Stops every registered process group and removes every registered temporary path; no
 /// process starts after it (called on signals and at the end of `main`).
 pub fn stop_everything() {
-    let (groups, dirs) = {
+    let (groups, paths) = {
         let mut reg = registry();
         reg.stopping = true;
         (
             std::mem::take(&mut reg.groups),
-            std::mem::take(&mut reg.dirs),
+            std::mem::take(&mut reg.paths),
         )
     };
     terminate(&groups, STOP_GRACE, || {
@@ -91,8 +91,8 @@ pub fn stop_everything() {
             unsafe { libc::waitpid(g, std::ptr::null_mut(), libc::WNOHANG) };
         }
     });
-    for dir in dirs {
-        let _ = std::fs::remove_dir_all(dir);
+    for path in paths {
+        remove(&path);
     }
 }
 
@@ -279,6 +279,26 @@ impl Drop for Group {
     }
 }
 
+/// Removes PATH on a signal (or at the end of `main`) unless `keep_at_exit` is called first:
+/// for files and directories that must not outlive the command.
+pub fn remove_at_exit(path: &Path) {
+    registry().paths.push(path.to_path_buf());
+}
+
+/// Forgets a `remove_at_exit` (the owner removed it, or it should stay).
+pub fn keep_at_exit(path: &Path) {
+    registry().paths.retain(|p| p != path);
+}
+
+/// Removes a file or a directory tree, ignoring errors (it may be gone already).
+fn remove(path: &Path) {
+    if path.is_dir() {
+        let _ = std::fs::remove_dir_all(path);
+    } else {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
 /// A temporary directory, removed when dropped (or by the signal handler).
 pub struct TempDir(PathBuf);
 
@@ -292,7 +312,7 @@ impl TempDir {
                 std::env::temp_dir().join(format!("connect-ui-{name}.{}.{n}", std::process::id()));
             match std::fs::create_dir(&path) {
                 Ok(()) => {
-                    registry().dirs.push(path.clone());
+                    remove_at_exit(&path);
                     return Ok(TempDir(path));
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
@@ -309,8 +329,8 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-        registry().dirs.retain(|d| d != &self.0);
+        remove(&self.0);
+        keep_at_exit(&self.0);
     }
 }
 

@@ -12,7 +12,7 @@ use super::cargo_tests;
 use crate::console::{info, note, show_tail, warn};
 use crate::ctx::{which, Ctx, Profile};
 use crate::ports;
-use crate::process::{run_logged, words, LogOpts, TempDir};
+use crate::process::{keep_at_exit, remove_at_exit, run_logged, words, LogOpts, TempDir};
 use crate::servers::{start, start_backend, Server};
 use crate::tally::Tally;
 use anyhow::{Context, Result};
@@ -69,8 +69,8 @@ pub struct Options {
 /// runner's working directory) and so also the path on the runner's origin.
 pub const SERVERS_JSON: &str = "target/wasm-test/servers.json";
 
-/// `target/wasm-test/servers.json`, removed when dropped (a stale one would send a later manual
-/// run to servers that are gone).
+/// `target/wasm-test/servers.json`, removed when dropped or on a signal (a stale one would send a
+/// later manual run to servers that are gone).
 struct ServersFile(PathBuf);
 
 impl ServersFile {
@@ -83,6 +83,7 @@ impl ServersFile {
         let json = serde_json::json!({ "backend": backend, "faults": faults });
         std::fs::write(&path, format!("{json}\n"))
             .with_context(|| format!("writing {}", path.display()))?;
+        remove_at_exit(&path);
         Ok(ServersFile(path))
     }
 }
@@ -90,6 +91,7 @@ impl ServersFile {
 impl Drop for ServersFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
+        keep_at_exit(&self.0);
     }
 }
 
