@@ -29,6 +29,12 @@ export interface MountOptions {
   catalog?: Catalog | null;
   /** Where to fetch your catalog (e.g. your backend's `/catalog`): once per page, cached; merged like `catalog`. */
   catalogUrl?: string | null;
+  /** Reconnect: the id of a stored connection (with a session made for it). The form opens prefilled, stored secrets blank = keep, and is sent as `PATCH {backendUrl}/connections/{id}`. */
+  connectionId?: string | null;
+  /** Whether the form asks for an account name: `hidden` (default), `optional` or `required`; a session's own policy (`GET /session`) wins. */
+  label?: 'hidden' | 'optional' | 'required' | null;
+  /** Lists the end user's connected accounts above the picker (from `GET /session`; the session must be made with `list_connections`). */
+  showConnections?: boolean | null;
   /** Receives every event, in order. */
   onEvent?: ((event: ConnectEvent) => void) | null;
 }
@@ -79,7 +85,11 @@ export interface SubmittedEvent extends EventBase<'submitted'> {
 }
 /** The backend stored the connection. */
 export interface ConnectedEvent extends EventBase<'connected'> {
-  payload: { connection_id: string; provider: string };
+  payload: { connection_id: string; provider: string; label: string | null };
+}
+/** A reconnect changed a stored connection (new keys, config or label). */
+export interface UpdatedEvent extends EventBase<'updated'> {
+  payload: { connection_id: string; provider: string; label: string | null };
 }
 /** A submission failed; `message` is what the user was shown. */
 export interface ErrorEvent extends EventBase<'error'> {
@@ -97,6 +107,7 @@ export type ConnectEvent =
   | ValidationFailedEvent
   | SubmittedEvent
   | ConnectedEvent
+  | UpdatedEvent
   | ErrorEvent
   | ClosedEvent;
 
@@ -104,7 +115,7 @@ export type ConnectEventType = ConnectEvent['type'];
 
 /** A mounted widget. */
 export interface MountHandle {
-  /** Changes options in place (provider, backendUrl, sessionToken, allow, theme, locale, accent, catalog, catalogUrl); throws for a wrong one. */
+  /** Changes options in place (provider, backendUrl, sessionToken, allow, theme, locale, accent, catalog, catalogUrl, connectionId, label, showConnections); throws for a wrong one. */
   update(options: Partial<Omit<MountOptions, 'onEvent'>>): void;
   /** Removes the widget and frees what it held; safe to call twice. */
   unmount(): void;

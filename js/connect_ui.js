@@ -68,6 +68,9 @@ const ATTRIBUTES = {
   'timeout-ms': 'timeoutMs',
   closable: 'closable',
   'catalog-url': 'catalogUrl',
+  'connection-id': 'connectionId',
+  label: 'label',
+  'show-connections': 'showConnections',
 };
 // mount() reads these once; changing them means mounting again.
 const MOUNT_ONLY = new Set(['timeout-ms', 'closable']);
@@ -76,7 +79,8 @@ function attributeValue(name, value) {
   switch (name) {
     case 'allow': // "workos, kandji" -> ['workos', 'kandji']; removed -> every provider
       return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    case 'closable': // a boolean attribute: present means true
+    case 'closable': // boolean attributes: present means true
+    case 'show-connections':
       return value !== null;
     case 'timeout-ms': // a number, so a typo gets mount()'s own message
       return value === null ? null : Number(value);

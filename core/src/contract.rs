@@ -178,6 +178,71 @@ pub struct SessionView {
     pub connections: Vec<ConnectionSummary>,
 }
 
+/// An optional string member: absent or `null` is `None`, another type fails the read.
+fn opt_str(v: &Value, key: &str) -> Option<Option<String>> {
+    match v.get(key) {
+        None | Some(Value::Null) => Some(None),
+        Some(s) => Some(Some(s.as_str()?.to_string())),
+    }
+}
+
+impl ConnectionSummary {
+    /// Reads one summary (in `GET /session`), as the serde derive would.
+    pub fn from_value(v: &Value) -> Option<Self> {
+        let s = |key: &str| Some(v.get(key)?.as_str()?.to_string());
+        Some(ConnectionSummary {
+            connection_id: s("connection_id")?,
+            provider: s("provider")?,
+            connection_config: v.get("connection_config")?.as_str_map()?,
+            credential_keys: match v.get("credential_keys")? {
+                Value::Array(keys) => keys
+                    .iter()
+                    .map(|k| k.as_str().map(str::to_string))
+                    .collect::<Option<_>>()?,
+                _ => return None,
+            },
+            created_at: s("created_at")?,
+            label: opt_str(v, "label")?,
+            auth_mode: opt_str(v, "auth_mode")?,
+            updated_at: opt_str(v, "updated_at")?,
+        })
+    }
+}
+
+impl SessionView {
+    /// Reads a `GET /session` body, as the serde derive would: the widget's reconnect form and
+    /// the picker's list of accounts start from it.
+    pub fn from_value(v: &Value) -> Option<Self> {
+        let list = |key: &str| -> Option<Vec<ConnectionSummary>> {
+            match v.get(key) {
+                None => Some(Vec::new()),
+                Some(Value::Array(items)) => {
+                    items.iter().map(ConnectionSummary::from_value).collect()
+                }
+                Some(_) => None,
+            }
+        };
+        Some(SessionView {
+            allowed_providers: match v.get("allowed_providers")? {
+                Value::Array(ids) => ids
+                    .iter()
+                    .map(|k| k.as_str().map(str::to_string))
+                    .collect::<Option<_>>()?,
+                _ => return None,
+            },
+            label: match v.get("label") {
+                None => LabelPolicy::Hidden,
+                Some(l) => LabelPolicy::parse(l.as_str()?)?,
+            },
+            connection: match v.get("connection") {
+                None | Some(Value::Null) => None,
+                Some(c) => Some(ConnectionSummary::from_value(c)?),
+            },
+            connections: list("connections")?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,6 +439,32 @@ mod interpret_tests {
             req.to_value(),
             Value::from(serde_json::to_value(&req).unwrap())
         );
+    }
+
+    #[test]
+    fn the_session_reader_agrees_with_the_serde_derive() {
+        let summary = r#"{"connection_id":"c1","provider":"kandji","connection_config":{"subdomain":"acme"},"credential_keys":["apiKey"],"created_at":"2026-01-01T00:00:00Z","label":"Prod","auth_mode":null,"extra":1}"#;
+        for body in [
+            r#"{"allowed_providers":["kandji"]}"#.to_string(),
+            format!(
+                r#"{{"allowed_providers":["kandji"],"label":"required","connection":{summary}}}"#
+            ),
+            format!(
+                r#"{{"allowed_providers":[],"label":"optional","connections":[{summary},{summary}]}}"#
+            ),
+            r#"{"allowed_providers":["kandji"],"label":"sometimes"}"#.to_string(),
+            r#"{"allowed_providers":["kandji"],"connection":null}"#.to_string(),
+            r#"{"allowed_providers":["kandji"],"connections":[{"connection_id":"c"}]}"#.to_string(),
+            r#"{"allowed_providers":[1]}"#.to_string(),
+            r#"{"label":"hidden"}"#.to_string(),
+        ] {
+            let v = crate::value::parse(&body).unwrap();
+            assert_eq!(
+                SessionView::from_value(&v),
+                serde_json::from_str::<SessionView>(&body).ok(),
+                "{body}"
+            );
+        }
     }
 
     #[test]

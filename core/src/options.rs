@@ -53,6 +53,13 @@ pub struct MountOptions {
     pub catalog: Option<crate::catalog::Parsed>,
     /// Where to fetch the host's catalog (once per page); `Some(None)` removes it.
     pub catalog_url: Option<Option<String>>,
+    /// Reconnect: the stored connection the form changes (with a session made for it);
+    /// `Some(None)` removes it.
+    pub connection_id: Option<Option<String>>,
+    /// Whether the form asks for an account name (a session's own policy wins).
+    pub label: Option<crate::contract::LabelPolicy>,
+    /// Whether the picker lists the end user's connected accounts (from `GET /session`).
+    pub show_connections: Option<bool>,
 }
 
 /// Option names `mount()` accepts, listed in error messages.
@@ -69,6 +76,9 @@ pub const OPTION_NAMES: &[&str] = &[
     "localesUrl",
     "catalog",
     "catalogUrl",
+    "connectionId",
+    "label",
+    "showConnections",
     "onEvent",
 ];
 
@@ -124,6 +134,7 @@ pub fn parse_mount_options(
         provider: string_or_null(map, "provider")?,
         session_token: string_or_null(map, "sessionToken")?,
         catalog_url: string_or_null(map, "catalogUrl")?,
+        connection_id: string_or_null(map, "connectionId")?,
         ..Default::default()
     };
     match map.get("catalog") {
@@ -237,6 +248,22 @@ pub fn parse_mount_options(
         Some(Value::Bool(b)) => out.closable = Some(*b),
         Some(_) => return Err("option `closable` must be true or false".into()),
     }
+    match map.get("showConnections") {
+        None | Some(Value::Null) => {}
+        Some(Value::Bool(b)) => out.show_connections = Some(*b),
+        Some(_) => return Err("option `showConnections` must be true or false".into()),
+    }
+    match map.get("label") {
+        None | Some(Value::Null) => {}
+        Some(v) => match v.as_str().and_then(crate::contract::LabelPolicy::parse) {
+            Some(policy) => out.label = Some(policy),
+            None => {
+                return Err(
+                    "option `label` must be \"hidden\", \"optional\" or \"required\"".into(),
+                )
+            }
+        },
+    }
     Ok(out)
 }
 
@@ -321,6 +348,26 @@ mod tests {
             r#"{"backendUrl":"/api","provider":"nope","catalog":{"providers":[{"id":"acme","name":"A"}]}}"#
         )
         .contains("known providers: workos, kandji, acme"));
+    }
+
+    #[test]
+    fn the_lifecycle_options_parse_and_their_mistakes_are_named() {
+        let o = parse_mount_options(
+            r#"{"backendUrl":"/api","connectionId":"conn_1","label":"required","showConnections":true}"#,
+            true,
+            KNOWN,
+        )
+        .unwrap();
+        assert_eq!(o.connection_id, Some(Some("conn_1".into())));
+        assert_eq!(o.label, Some(crate::contract::LabelPolicy::Required));
+        assert_eq!(o.show_connections, Some(true));
+        let o = parse_mount_options(r#"{"connectionId":null}"#, false, KNOWN).unwrap();
+        assert_eq!(o.connection_id, Some(None));
+        let err = |json: &str| parse_mount_options(json, true, KNOWN).unwrap_err();
+        assert!(err(r#"{"backendUrl":"/api","label":"always"}"#).contains("`label` must be"));
+        assert!(err(r#"{"backendUrl":"/api","connectionId":3}"#).contains("`connectionId`"));
+        assert!(err(r#"{"backendUrl":"/api","showConnections":"yes"}"#)
+            .contains("`showConnections` must be true or false"));
     }
 
     #[test]
