@@ -4,8 +4,9 @@
 //! renders it; DOM work (focus, timers, host callbacks) stays in the view.
 
 use connect_ui_core::{
-    normalize_value, validate_field, validate_request, ConnectionCreated, ConnectionRequest,
-    FieldError, FieldGroup, FieldSpec, Messages, PatternEngine, ProviderSpec, SubmitError,
+    normalize_value, validate_field, validate_label, validate_request, ConnectionCreated,
+    ConnectionRequest, FieldError, FieldGroup, FieldSpec, LabelPolicy, Messages, PatternEngine,
+    ProviderSpec, SessionView, SubmitError,
 };
 use leptos::prelude::*;
 use std::sync::Arc;
@@ -35,6 +36,10 @@ pub struct FieldModel {
     /// The auth mode whose credential this is; `None` for connection config, which every mode
     /// shares.
     pub mode: Option<String>,
+    /// Reconnect: a value is stored for this secret, so blank keeps it (not required, not sent).
+    pub stored: RwSignal<bool>,
+    /// Whether "(optional)" follows the title (the account name's follows the label policy).
+    pub optional: Signal<bool>,
 }
 
 impl FieldModel {
@@ -46,12 +51,18 @@ impl FieldModel {
         engine: Engine,
     ) -> Self {
         let value = RwSignal::new(spec.default_value.clone().unwrap_or_default());
+        let stored = RwSignal::new(false);
         let rule = spec.clone();
         let client_error = Memo::new(move |_| {
             let normalized = normalize_value(&rule, &value.get());
+            // A stored secret left blank is kept: nothing to check.
+            if normalized.is_empty() && stored.get() {
+                return None;
+            }
             validate_field(&rule, &normalized, engine.as_ref()).err()
         });
         Self {
+            optional: Signal::stored(spec.optional),
             spec,
             group,
             input_id,
@@ -61,6 +72,31 @@ impl FieldModel {
             client_error,
             revealed: RwSignal::new(false),
             mode,
+            stored,
+        }
+    }
+
+    /// The account name ("Production"): a field of the form's own, checked by core's
+    /// `validate_label` under the label policy; its title is the locale's `auth.field.label`.
+    fn account_label(input_id: String, policy: RwSignal<LabelPolicy>) -> Self {
+        let value = RwSignal::new(String::new());
+        let client_error =
+            Memo::new(move |_| validate_label(Some(&value.get()), policy.get()).err());
+        Self {
+            spec: FieldSpec {
+                key: "label".into(),
+                ..Default::default()
+            },
+            group: FieldGroup::ConnectionConfig,
+            input_id,
+            value,
+            touched: RwSignal::new(false),
+            server_error: RwSignal::new(None),
+            client_error,
+            revealed: RwSignal::new(false),
+            mode: None,
+            stored: RwSignal::new(false),
+            optional: Signal::derive(move || policy.get() != LabelPolicy::Required),
         }
     }
 
@@ -99,7 +135,7 @@ pub enum SubmitBlocked {
 /// What the view does after the backend answered (the state is already updated).
 #[derive(Debug, Clone, PartialEq)]
 pub enum AfterOutcome {
-    /// Connected: announce and move focus to the success message.
+    /// Connected (or, reconnecting, updated): announce and move focus to the success message.
     Connected(ConnectionCreated),
     /// Not connected.
     Failed {
@@ -110,6 +146,29 @@ pub enum AfterOutcome {
         /// Seconds to count down before the button is enabled again.
         retry_after: Option<u32>,
     },
+}
+
+/// Where the reconnect form's `GET /session` stands.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum SessionLoad {
+    /// Not asked for (no reconnect, no list of accounts).
+    #[default]
+    Idle,
+    /// In flight: a reconnect form waits before it submits.
+    Loading,
+    /// Answered.
+    Loaded(Arc<SessionView>),
+    /// Failed; the form says so, keeps what was typed, and can ask again.
+    Failed(SubmitError),
+}
+
+/// The label policy a form follows: the session's (what the backend enforces) when it names one,
+/// else the host's option.
+pub fn effective_label_policy(option: LabelPolicy, session: &SessionLoad) -> LabelPolicy {
+    match session {
+        SessionLoad::Loaded(view) if view.label != LabelPolicy::Hidden => view.label,
+        _ => option,
+    }
 }
 
 /// One provider form's state; cheap to clone (signals and `Arc`s), shared by context.
@@ -138,6 +197,14 @@ pub struct FormState {
     pub wait_seconds: RwSignal<u32>,
     /// The request and key of the last attempt: a retry of the same values reuses the key.
     last_attempt: StoredValue<Option<(ConnectionRequest, String)>>,
+    /// Reconnect: the stored connection this form changes (`PATCH /connections/{id}`).
+    pub connection_id: Option<String>,
+    /// Whether the account name is asked for.
+    pub label_policy: RwSignal<LabelPolicy>,
+    /// Position in `fields` of the account name (last; shown apart, before the others).
+    pub label_index: usize,
+    /// The reconnect form's `GET /session`.
+    pub session: RwSignal<SessionLoad>,
 }
 
 impl FormState {
@@ -189,6 +256,12 @@ impl FormState {
                 fields.push(FieldModel::new(f.clone(), group, id, mode, engine.clone()));
             }
         }
+        let label_policy = RwSignal::new(LabelPolicy::Hidden);
+        let label_index = fields.len();
+        fields.push(FieldModel::account_label(
+            format!("{prefix}-account-label"),
+            label_policy,
+        ));
         let mode = RwSignal::new(spec.auth_mode.clone());
         Self {
             spec: Arc::new(spec),
@@ -202,6 +275,63 @@ impl FormState {
             guide_open: RwSignal::new(false),
             wait_seconds: RwSignal::new(0),
             last_attempt: StoredValue::new(None),
+            connection_id: None,
+            label_policy,
+            label_index,
+            session: RwSignal::new(SessionLoad::Idle),
+        }
+    }
+
+    /// The same form, changing the stored connection `id` (reconnect).
+    pub fn reconnecting(mut self, id: Option<String>) -> Self {
+        self.connection_id = id;
+        self
+    }
+
+    /// The account name field.
+    pub fn label_field(&self) -> &FieldModel {
+        &self.fields[self.label_index]
+    }
+
+    /// Takes in the `GET /session` answer: a reconnect form's stored connection prefills the
+    /// configuration and the label (what the user already typed wins) and marks the stored
+    /// secrets of its auth mode (blank = keep).
+    pub fn apply_session(&self, view: &SessionView) {
+        let Some(stored) = view
+            .connection
+            .as_ref()
+            .filter(|c| Some(&c.connection_id) == self.connection_id.as_ref())
+        else {
+            return;
+        };
+        let stored_mode = match &stored.auth_mode {
+            Some(m) if self.spec.auth_modes.iter().any(|x| x.mode.as_str() == m) => {
+                self.mode.set(m.clone());
+                m.clone()
+            }
+            _ => self.spec.auth_mode.clone(),
+        };
+        let untouched = |f: &FieldModel| {
+            f.value
+                .with_untracked(|v| *v == f.spec.default_value.clone().unwrap_or_default())
+        };
+        for f in self.fields.iter() {
+            match f.group {
+                FieldGroup::Credentials => f.stored.set(
+                    f.mode.as_deref() == Some(stored_mode.as_str())
+                        && stored.credential_keys.contains(&f.spec.key),
+                ),
+                FieldGroup::ConnectionConfig => {
+                    let value = if f.spec.key == "label" && std::ptr::eq(f, self.label_field()) {
+                        stored.label.as_ref()
+                    } else {
+                        stored.connection_config.get(&f.spec.key)
+                    };
+                    if let Some(v) = value.filter(|_| untouched(f)) {
+                        f.value.set(v.clone());
+                    }
+                }
+            }
         }
     }
 
@@ -259,11 +389,12 @@ impl FormState {
         if pending
             || self.connected.get_untracked().is_some()
             || self.wait_seconds.get_untracked() > 0
+            || self.session.with_untracked(|s| *s == SessionLoad::Loading)
         {
             return Err(SubmitBlocked::Busy);
         }
         let mode = self.mode.get_untracked();
-        let spec = self.spec_in_mode(&mode);
+        let mut spec = self.spec_in_mode(&mode);
         let mut request = ConnectionRequest {
             provider: self.spec.id.clone(),
             // Named only when there is a choice: one-mode providers send what they always sent.
@@ -276,22 +407,60 @@ impl FormState {
             .collect();
         for f in active.iter().copied() {
             f.touched.set(true);
+            let value = f.value.get_untracked();
             let target = match f.group {
+                // A stored secret left blank is kept: not sent, not required.
+                FieldGroup::Credentials
+                    if f.stored.get_untracked() && normalize_value(&f.spec, &value).is_empty() =>
+                {
+                    if let Some(c) = spec.credentials.iter_mut().find(|c| c.key == f.spec.key) {
+                        c.optional = true;
+                    }
+                    continue;
+                }
                 FieldGroup::Credentials => &mut request.credentials,
                 FieldGroup::ConnectionConfig => &mut request.connection_config,
             };
-            target.insert(f.spec.key.clone(), f.value.get_untracked());
+            target.insert(f.spec.key.clone(), value);
         }
-        let request = match validate_request(&spec, &request, engine) {
-            Ok(normalized) => normalized,
+        let policy = self.label_policy.get_untracked();
+        let label_field = self.label_field();
+        let label = if policy == LabelPolicy::Hidden {
+            Ok(None)
+        } else {
+            label_field.touched.set(true);
+            validate_label(Some(&label_field.value.get_untracked()), policy)
+        };
+        let checked = match (validate_request(&spec, &request, engine), label) {
+            (Ok(normalized), Ok(label)) => Ok((normalized, label)),
+            (Ok(_), Err(_)) => Err(Default::default()),
+            (Err(errors), _) => Err(errors),
+        };
+        let request = match checked {
+            Ok((mut normalized, label)) => {
+                // Reconnecting with a label field, "" clears the stored one; absent keeps it.
+                normalized.label = match (&self.connection_id, policy) {
+                    (_, LabelPolicy::Hidden) => None,
+                    (Some(_), _) => Some(label.unwrap_or_default()),
+                    (None, _) => label,
+                };
+                normalized
+            }
             Err(errors) => {
                 self.form_error.set(None);
-                let failing: Vec<&FieldModel> = active
-                    .iter()
-                    .copied()
-                    .filter(|f| errors.contains_key(&f.spec.key))
+                // The account name comes first in the form.
+                let failing: Vec<&FieldModel> = std::iter::once(label_field)
+                    .filter(|f| {
+                        policy != LabelPolicy::Hidden && f.client_error.get_untracked().is_some()
+                    })
+                    .chain(
+                        active
+                            .iter()
+                            .copied()
+                            .filter(|f| errors.contains_key(&f.spec.key)),
+                    )
                     .collect();
-                let n = errors.len();
+                let n = failing.len();
                 self.announcement.set(self.messages.with_untracked(|m| {
                     if n == 1 {
                         m.t("form.fields_need_attention_one")
@@ -315,9 +484,10 @@ impl FormState {
         self.last_attempt
             .set_value(Some((request.clone(), key.clone())));
         self.form_error.set(None);
+        let submitting = self.text("form.submitting", "form.updating");
         self.announcement.set(
             self.messages
-                .with_untracked(|m| m.tf("form.submitting", &[("name", self.name())])),
+                .with_untracked(|m| m.tf(submitting, &[("name", self.name())])),
         );
         Ok((request, key))
     }
@@ -332,19 +502,22 @@ impl FormState {
                     f.value.set(String::new());
                 }
                 self.connected.set(Some(created.clone()));
-                self.announcement.set(
-                    m.with_untracked(|m| m.tf("form.connected_announce", &[("name", self.name())])),
-                );
+                let done = self.text("form.connected_announce", "form.updated_announce");
+                self.announcement
+                    .set(m.with_untracked(|m| m.tf(done, &[("name", self.name())])));
                 AfterOutcome::Connected(created.clone())
             }
             Err(error) => {
                 let mut unplaced = Vec::new();
                 let mut focus_field = None;
                 if let Some(messages) = error.field_errors() {
-                    let active: Vec<&FieldModel> = untrack(|| self.active_fields())
+                    let mut active: Vec<&FieldModel> = untrack(|| self.active_fields())
                         .into_iter()
                         .map(|i| &self.fields[i])
                         .collect();
+                    if self.label_policy.get_untracked() != LabelPolicy::Hidden {
+                        active.insert(0, self.label_field());
+                    }
                     for (key, message) in messages {
                         match active.iter().find(|f| &f.spec.key == key && !f.spec.hidden) {
                             Some(f) => f.server_error.set(Some(m.with_untracked(|m| {
@@ -401,16 +574,28 @@ impl FormState {
         let name = self.name();
         self.messages.with(|m| {
             if pending {
-                m.tf("form.submitting", &[("name", name)])
+                m.tf(
+                    self.text("form.submitting", "form.updating"),
+                    &[("name", name)],
+                )
             } else if wait > 0 {
                 m.tf(
                     "form.submit_wait",
                     &[("name", name), ("seconds", &wait.to_string())],
                 )
             } else {
-                m.tf("form.submit", &[("name", name)])
+                m.tf(self.text("form.submit", "form.update"), &[("name", name)])
             }
         })
+    }
+
+    /// The message key for a new connection, or its counterpart when reconnecting ("Update").
+    pub fn text(&self, connect: &'static str, update: &'static str) -> &'static str {
+        if self.connection_id.is_some() {
+            update
+        } else {
+            connect
+        }
     }
 }
 
@@ -637,6 +822,198 @@ mod tests {
                 form.begin_submit(false, &NoPatterns, || "k".into()),
                 Err(SubmitBlocked::Busy)
             );
+        });
+    }
+
+    fn session(json: &str) -> SessionView {
+        serde_json::from_str(json).unwrap()
+    }
+
+    const STORED_KANDJI: &str = r#"{"allowed_providers":["kandji"],"label":"optional",
+        "connection":{"connection_id":"c1","provider":"kandji",
+        "connection_config":{"subdomain":"acme"},"credential_keys":["apiKey"],
+        "created_at":"2026-01-01T00:00:00Z","label":"Prod"}}"#;
+
+    #[test]
+    fn reconnecting_prefills_the_config_and_label_and_a_blank_stored_secret_is_kept() {
+        with_owner(|| {
+            let form = kandji().reconnecting(Some("c1".into()));
+            let view = session(STORED_KANDJI);
+            let load = SessionLoad::Loaded(Arc::new(view.clone()));
+            form.label_policy
+                .set(effective_label_policy(LabelPolicy::Hidden, &load));
+            form.session.set(SessionLoad::Loading);
+            assert_eq!(
+                form.begin_submit(false, &NoPatterns, || "k".into()),
+                Err(SubmitBlocked::Busy),
+                "no submit before the stored connection is known"
+            );
+            form.session.set(load);
+            form.apply_session(&view);
+            assert_eq!(
+                form.field("subdomain").unwrap().value.get_untracked(),
+                "acme"
+            );
+            assert_eq!(form.label_field().value.get_untracked(), "Prod");
+            let key = form.field("apiKey").unwrap();
+            assert!(key.stored.get_untracked());
+            key.touched.set(true);
+            assert_eq!(
+                key.visible_error(Some("kandji"), &Messages::english()),
+                None
+            );
+            assert_eq!(form.button_label(false), "Update Kandji");
+            let (request, _) = form
+                .begin_submit(false, &NoPatterns, || "k".into())
+                .unwrap();
+            assert!(request.credentials.is_empty(), "{request:?}");
+            assert_eq!(request.connection_config["subdomain"], "acme");
+            assert_eq!(request.label.as_deref(), Some("Prod"));
+            assert_eq!(form.announcement.get_untracked(), "Updating Kandji…");
+            // Typing replaces the stored value; the new value is checked and sent.
+            key.edit("1bc32cba-a5d6-438a-bbcc-af312f560a3c".into());
+            form.label_field().edit(" ".into());
+            let (request, _) = form
+                .begin_submit(false, &NoPatterns, || "k2".into())
+                .unwrap();
+            assert_eq!(
+                request.credentials["apiKey"],
+                "1bc32cba-a5d6-438a-bbcc-af312f560a3c"
+            );
+            assert_eq!(request.label.as_deref(), Some(""), "a cleared label clears");
+            let created = ConnectionCreated {
+                connection_id: "c1".into(),
+                provider: "kandji".into(),
+                label: None,
+            };
+            form.apply_outcome(&Ok(created));
+            assert_eq!(form.announcement.get_untracked(), "Updated Kandji.");
+        });
+    }
+
+    #[test]
+    fn what_the_user_typed_before_the_session_came_wins_and_another_connection_changes_nothing() {
+        with_owner(|| {
+            let form = kandji().reconnecting(Some("c1".into()));
+            form.field("subdomain").unwrap().edit("mine".into());
+            form.apply_session(&session(STORED_KANDJI));
+            assert_eq!(
+                form.field("subdomain").unwrap().value.get_untracked(),
+                "mine"
+            );
+            let other = kandji().reconnecting(Some("c2".into()));
+            other.apply_session(&session(STORED_KANDJI));
+            assert!(!other.field("apiKey").unwrap().stored.get_untracked());
+            assert_eq!(other.field("subdomain").unwrap().value.get_untracked(), "");
+            // A new connection keeps its "Connect" wording.
+            assert_eq!(kandji().button_label(false), "Connect Kandji");
+        });
+    }
+
+    #[test]
+    fn a_required_account_name_is_checked_first_and_sent_trimmed() {
+        with_owner(|| {
+            let form = kandji();
+            form.label_policy.set(LabelPolicy::Required);
+            let blocked = form.begin_submit(false, &NoPatterns, || "k".into());
+            let Err(SubmitBlocked::Invalid { keys, focus }) = blocked else {
+                panic!("{blocked:?}");
+            };
+            assert_eq!(keys, ["label", "subdomain", "apiKey"]);
+            assert_eq!(focus.as_deref(), Some("t1-account-label"));
+            assert_eq!(
+                form.label_field()
+                    .visible_error(None, &Messages::english())
+                    .as_deref(),
+                Some("This field is required")
+            );
+            assert!(!form.label_field().optional.get_untracked());
+            form.label_field().edit("x".repeat(101));
+            assert!(form
+                .label_field()
+                .visible_error(None, &Messages::english())
+                .unwrap()
+                .contains("100 characters"));
+            form.label_field().edit("  EU prod ".into());
+            form.field("subdomain").unwrap().edit("acme".into());
+            form.field("apiKey")
+                .unwrap()
+                .edit("1bc32cba-a5d6-438a-bbcc-af312f560a3c".into());
+            let (request, _) = form
+                .begin_submit(false, &NoPatterns, || "k".into())
+                .unwrap();
+            assert_eq!(request.label.as_deref(), Some("EU prod"));
+            // Hidden: never sent, whatever the field held.
+            form.label_policy.set(LabelPolicy::Hidden);
+            let (request, _) = form
+                .begin_submit(false, &NoPatterns, || "k".into())
+                .unwrap();
+            assert_eq!(request.label, None);
+        });
+    }
+
+    #[test]
+    fn the_sessions_label_policy_wins_over_the_option_when_it_names_one() {
+        let loaded = |p: &str| {
+            SessionLoad::Loaded(Arc::new(session(&format!(
+                r#"{{"allowed_providers":[],"label":"{p}"}}"#
+            ))))
+        };
+        use LabelPolicy::*;
+        assert_eq!(
+            effective_label_policy(Optional, &loaded("required")),
+            Required
+        );
+        assert_eq!(
+            effective_label_policy(Required, &loaded("optional")),
+            Optional
+        );
+        assert_eq!(
+            effective_label_policy(Optional, &loaded("hidden")),
+            Optional
+        );
+        assert_eq!(
+            effective_label_policy(Required, &SessionLoad::Loading),
+            Required
+        );
+    }
+
+    #[test]
+    fn stored_secrets_belong_to_the_stored_auth_mode_only() {
+        with_owner(|| {
+            let spec = connect_ui_core::Catalog::from_json(
+                r#"{"providers":[{"id":"acme","name":"Acme",
+                "auth_modes":[{"mode":"API_KEY"},{"mode":"BASIC"}]}]}"#,
+            )
+            .unwrap()
+            .catalog
+            .providers
+            .remove(0);
+            let form = FormState::new(
+                spec,
+                "t4".into(),
+                Signal::stored(Messages::english()),
+                Arc::new(NoPatterns),
+            )
+            .reconnecting(Some("c9".into()));
+            form.apply_session(&session(
+                r#"{"allowed_providers":["acme"],"connection":{"connection_id":"c9",
+                "provider":"acme","connection_config":{},"credential_keys":["username","password"],
+                "created_at":"t","auth_mode":"BASIC"}}"#,
+            ));
+            assert_eq!(form.mode.get_untracked(), "BASIC");
+            assert!(form.field("password").unwrap().stored.get_untracked());
+            let (request, _) = form
+                .begin_submit(false, &NoPatterns, || "k".into())
+                .unwrap();
+            assert_eq!(request.auth_mode.as_deref(), Some("BASIC"));
+            assert!(request.credentials.is_empty());
+            // Another mode stores nothing of its own: its fields are required again.
+            form.mode.set("API_KEY".into());
+            assert!(!form.field("apiKey").unwrap().stored.get_untracked());
+            assert!(form
+                .begin_submit(false, &NoPatterns, || "k".into())
+                .is_err());
         });
     }
 }
