@@ -1,6 +1,9 @@
-//! The one request the widget makes: `POST {backend}/connections`, per the documented contract.
+//! The widget's requests, per the documented contract: `POST {backend}/connections` (or, to
+//! reconnect, `PATCH {backend}/connections/{id}`) and `GET {backend}/session`.
 
-use connect_ui_core::{interpret_response, ConnectionCreated, ConnectionRequest, SubmitError};
+use connect_ui_core::{
+    interpret_response, ConnectionCreated, ConnectionRequest, SessionView, SubmitError, Value,
+};
 use gloo_net::http::Request;
 use wasm_bindgen::prelude::*;
 
@@ -21,6 +24,15 @@ pub struct Endpoint {
 /// Joins the base URL and the route without doubling or dropping the slash.
 pub fn connections_url(backend_url: &str) -> String {
     format!("{}/connections", backend_url.trim_end_matches('/'))
+}
+
+/// The stored connection a reconnect changes: `{backend}/connections/{id}` (the id encoded).
+pub fn connection_url(backend_url: &str, id: &str) -> String {
+    format!(
+        "{}/{}",
+        connections_url(backend_url),
+        String::from(js_sys::encode_uri_component(id))
+    )
 }
 
 /// A fresh idempotency key; the same key is reused for retries of one submission.
@@ -57,16 +69,18 @@ pub fn backoff_ms(retry: u32) -> u32 {
     base + (js_sys::Math::random() * 200.0) as u32
 }
 
-/// Posts a submission, retrying with the same idempotency key (so the backend stores it once)
-/// when the network fails or a gateway answers 502/503/504; never retries a 4xx or a timeout.
+/// Sends a submission (a `PATCH` of `connection_id` when reconnecting, else a `POST`), retrying
+/// with the same idempotency key (so the backend stores it once) when the network fails or a
+/// gateway answers 502/503/504; never retries a 4xx or a timeout.
 pub async fn post_connection_with_retry(
     endpoint: &Endpoint,
+    connection_id: Option<&str>,
     idempotency_key: &str,
     request: &ConnectionRequest,
 ) -> Result<ConnectionCreated, SubmitError> {
     let mut attempt = 1;
     loop {
-        let result = post_connection(endpoint, idempotency_key, request).await;
+        let result = post_connection(endpoint, connection_id, idempotency_key, request).await;
         let retry = match &result {
             Err(SubmitError::Network) => true,
             Err(SubmitError::Http { status } | SubmitError::Rejected { status, .. }) => {
@@ -82,12 +96,66 @@ pub async fn post_connection_with_retry(
     }
 }
 
-/// Posts one submission and interprets the answer; aborts after the endpoint's timeout.
+/// Sends one submission and interprets the answer; aborts after the endpoint's timeout.
 pub async fn post_connection(
     endpoint: &Endpoint,
+    connection_id: Option<&str>,
     idempotency_key: &str,
     request: &ConnectionRequest,
 ) -> Result<ConnectionCreated, SubmitError> {
+    // The browser writes the JSON text: no serialiser ships in the wasm.
+    let body = crate::js::stringify(&request.to_value());
+    let (status, body, retry_after) = match connection_id {
+        Some(id) => {
+            let url = connection_url(&endpoint.backend_url, id);
+            send(
+                endpoint,
+                Request::patch(&url),
+                Some(idempotency_key),
+                Some(body),
+            )
+            .await?
+        }
+        None => {
+            let url = connections_url(&endpoint.backend_url);
+            send(
+                endpoint,
+                Request::post(&url),
+                Some(idempotency_key),
+                Some(body),
+            )
+            .await?
+        }
+    };
+    interpret_response(status, body.as_ref(), retry_after.as_deref())
+}
+
+/// `GET {backend}/session`: the session's stored connection (reconnect), label policy and the
+/// end user's accounts. Never a secret value in it.
+pub async fn fetch_session(endpoint: &Endpoint) -> Result<SessionView, SubmitError> {
+    let url = format!("{}/session", endpoint.backend_url.trim_end_matches('/'));
+    let (status, body, retry_after) = send(endpoint, Request::get(&url), None, None).await?;
+    if (200..300).contains(&status) {
+        return body
+            .as_ref()
+            .and_then(SessionView::from_value)
+            .ok_or(SubmitError::BadResponse { status });
+    }
+    Err(
+        interpret_response(status, body.as_ref(), retry_after.as_deref())
+            .err()
+            .unwrap_or(SubmitError::BadResponse { status }),
+    )
+}
+
+/// One request with the session token as bearer, aborted after the endpoint's timeout: its
+/// status, parsed JSON body (`None` when not JSON) and `Retry-After`.
+async fn send(
+    endpoint: &Endpoint,
+    builder: gloo_net::http::RequestBuilder,
+    idempotency_key: Option<&str>,
+    body: Option<String>,
+) -> Result<(u16, Option<Value>, Option<String>), SubmitError> {
     let controller = web_sys::AbortController::new().ok();
     let signal = controller.as_ref().map(|c| c.signal());
     // The timer fires `abort()`; it is cleared when the answer arrives first.
@@ -108,17 +176,20 @@ pub async fn post_connection(
     };
     let timed_out = || signal.as_ref().is_some_and(|s| s.aborted());
 
-    let mut builder = Request::post(&connections_url(&endpoint.backend_url))
-        .header("Idempotency-Key", idempotency_key)
-        .abort_signal(signal.as_ref());
+    let mut builder = builder.abort_signal(signal.as_ref());
+    if let Some(key) = idempotency_key {
+        builder = builder.header("Idempotency-Key", key);
+    }
     if let Some(token) = endpoint.session_token.as_deref().filter(|t| !t.is_empty()) {
         builder = builder.header("Authorization", &format!("Bearer {token}"));
     }
-    // The browser writes the JSON text: no serialiser ships in the wasm.
-    let request = match builder
-        .header("Content-Type", "application/json")
-        .body(crate::js::stringify(&request.to_value()))
-    {
+    let request = match body {
+        Some(body) => builder
+            .header("Content-Type", "application/json")
+            .body(body),
+        None => builder.build(),
+    };
+    let request = match request {
         Ok(r) => r,
         Err(_) => {
             clear_timer();
@@ -141,12 +212,8 @@ pub async fn post_connection(
     let body = response.text().await;
     clear_timer();
     match body {
-        Ok(body) => interpret_response(
-            status,
-            crate::js::parse(&body).as_ref(),
-            retry_after.as_deref(),
-        ),
+        Ok(body) => Ok((status, crate::js::parse(&body), retry_after)),
         Err(_) if timed_out() => Err(SubmitError::Timeout),
-        Err(_) => interpret_response(status, None, retry_after.as_deref()),
+        Err(_) => Ok((status, None, retry_after)),
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::ui::ConnectUi;
 use connect_ui_core::{
-    builtin_catalog, parse_mount_options, ConnectEvent, MountOptions, ProviderSpec,
+    builtin_catalog, parse_mount_options, ConnectEvent, LabelPolicy, MountOptions, ProviderSpec,
 };
 use leptos::prelude::*;
 use std::any::Any;
@@ -20,6 +20,9 @@ struct LiveOptions {
     accent: RwSignal<Option<String>>,
     catalog: RwSignal<Option<Vec<ProviderSpec>>>,
     catalog_url: RwSignal<Option<String>>,
+    connection_id: RwSignal<Option<String>>,
+    label: RwSignal<Option<LabelPolicy>>,
+    show_connections: RwSignal<Option<bool>>,
 }
 
 /// A mounted widget; `unmount()` removes it and frees its state. The widget does not depend on
@@ -126,6 +129,9 @@ pub fn mount(element: web_sys::HtmlElement, options: JsValue) -> Result<MountHan
             accent: RwSignal::new(opts.accent.clone()),
             catalog: RwSignal::new(opts.catalog.as_ref().map(|c| c.catalog.providers.clone())),
             catalog_url: RwSignal::new(opts.catalog_url.clone().flatten()),
+            connection_id: RwSignal::new(opts.connection_id.clone().flatten()),
+            label: RwSignal::new(opts.label),
+            show_connections: RwSignal::new(opts.show_connections),
         };
         out.set(Some(live));
         let on_event = on_event.map(|f| {
@@ -145,6 +151,9 @@ pub fn mount(element: web_sys::HtmlElement, options: JsValue) -> Result<MountHan
                 accent=live.accent
                 catalog=live.catalog
                 catalog_url=live.catalog_url
+                connection_id=live.connection_id
+                label=live.label
+                show_connections=live.show_connections
                 timeout_ms=timeout
                 locales_url=locales_url.clone()
                 closable=closable
@@ -172,7 +181,8 @@ pub fn mount(element: web_sys::HtmlElement, options: JsValue) -> Result<MountHan
 #[wasm_bindgen]
 impl MountHandle {
     /// Changes options of the mounted widget in place (provider, backendUrl, sessionToken,
-    /// allow, theme, locale, accent, catalog, catalogUrl); throws for a wrong option.
+    /// allow, theme, locale, accent, catalog, catalogUrl, connectionId, label, showConnections);
+    /// throws for a wrong option.
     pub fn update(&self, options: JsValue) -> Result<(), JsError> {
         let Some(live) = self.live else {
             return Err(JsError::new("connect-ui: update() after unmount()"));
@@ -202,6 +212,15 @@ impl MountHandle {
         }
         if let Some(url) = opts.catalog_url {
             live.catalog_url.try_set(url);
+        }
+        if let Some(id) = opts.connection_id {
+            live.connection_id.try_set(id);
+        }
+        if let Some(label) = opts.label {
+            live.label.try_set(Some(label));
+        }
+        if let Some(show) = opts.show_connections {
+            live.show_connections.try_set(Some(show));
         }
         Ok(())
     }

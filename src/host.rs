@@ -1,7 +1,8 @@
 //! `FormHost`: what every form under a `ConnectUi` shares — the page's messages, where to post and
 //! whom to tell — given once by context rather than repeated as props on each form.
 
-use connect_ui_core::{ConnectEvent, ConnectionCreated, Messages, SubmitError};
+use crate::session::SessionSource;
+use connect_ui_core::{ConnectEvent, ConnectionCreated, LabelPolicy, Messages, SubmitError};
 use leptos::prelude::*;
 
 /// The settings a parent (`ConnectUi`) gives the forms below it; a form's own props win.
@@ -30,6 +31,12 @@ pub struct FormHost {
     pub on_error: Option<Callback<SubmitError>>,
     /// Receives every form event.
     pub on_event: Option<Callback<ConnectEvent>>,
+    /// Reconnect: the stored connection the forms change.
+    pub connection_id: Signal<Option<String>>,
+    /// The host's label option (a session's own policy wins).
+    pub label: Signal<LabelPolicy>,
+    /// The session as `GET /session` told it, read once for the forms and the picker.
+    pub session: Option<SessionSource>,
 }
 
 impl FormHost {
@@ -43,6 +50,9 @@ impl FormHost {
             on_success: None,
             on_error: None,
             on_event: None,
+            connection_id: Signal::stored(None),
+            label: Signal::stored(LabelPolicy::Hidden),
+            session: None,
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod js;
 pub mod panic;
 pub mod picker;
 pub mod regexp;
+pub mod session;
 pub mod ui;
 
 pub use connect_ui_core as core;

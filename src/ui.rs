@@ -1,10 +1,14 @@
 //! `ConnectUi`: the picker and the form together, for hosts that don't fix a provider.
 
+use crate::api::{Endpoint, DEFAULT_TIMEOUT_MS};
+use crate::form::state::SessionLoad;
 use crate::form::ConnectForm;
 use crate::host::FormHost;
 use crate::picker::ProviderPicker;
+use crate::session::{ConnectedAccounts, SessionAlert, SessionSource};
 use connect_ui_core::{
-    builtin_catalog, Catalog, ConnectEvent, ConnectionCreated, ProviderSpec, SubmitError,
+    builtin_catalog, Catalog, ConnectEvent, ConnectionCreated, LabelPolicy, ProviderSpec,
+    SubmitError,
 };
 use leptos::context::Provider;
 use leptos::prelude::*;
@@ -66,6 +70,16 @@ pub fn ConnectUi(
     /// One accent colour (`#rgb`/`#rrggbb`); readable text on it is derived (≥ 4.5:1).
     #[prop(optional, into)]
     accent: MaybeProp<String>,
+    /// Reconnect: the stored connection to change (with a session made for it); its provider's
+    /// form opens prefilled (see `ConnectForm`'s `connection_id`).
+    #[prop(optional, into)]
+    connection_id: MaybeProp<String>,
+    /// Whether forms ask for an account name (default hidden; a session's own policy wins).
+    #[prop(optional, into)]
+    label: MaybeProp<LabelPolicy>,
+    /// Lists the end user's connected accounts above the picker (from `GET /session`).
+    #[prop(optional, into)]
+    show_connections: MaybeProp<bool>,
 ) -> impl IntoView {
     let root_ref = NodeRef::<leptos::html::Div>::new();
     // CSSOM, not a style attribute, so a strict `style-src 'self'` CSP allows it.
@@ -98,6 +112,15 @@ pub fn ConnectUi(
             cb.run(event);
         }
     };
+    let reconnect = Memo::new(move |_| connection_id.get().filter(|c| !c.is_empty()));
+    // One `GET /session` for the forms (reconnect) and the picker (accounts), when either needs it.
+    let source = SessionSource::new(move || {
+        (reconnect.get().is_some() || show_connections.get().unwrap_or(false)).then(|| Endpoint {
+            backend_url: backend_url.get_untracked(),
+            session_token: session_token.get_untracked(),
+            timeout_ms: timeout_ms.get_untracked().unwrap_or(DEFAULT_TIMEOUT_MS),
+        })
+    });
     // The forms below get the page's messages, the backend and the callbacks by context, in a
     // `Provider` of their own: a sibling widget never sees this one's.
     let host = FormHost {
@@ -106,9 +129,23 @@ pub fn ConnectUi(
         on_success,
         on_error,
         on_event: Some(Callback::new(emit)),
+        connection_id: reconnect.into(),
+        label: Signal::derive(move || label.get().unwrap_or_default()),
+        session: Some(source),
         ..FormHost::new(m, backend_url)
     };
     let selected = RwSignal::new(provider.get_untracked().filter(|p| !p.is_empty()));
+    // A reconnect without a provider option opens the stored connection's provider.
+    Effect::new(move |_| {
+        if reconnect.get().is_none() || selected.with_untracked(Option::is_some) {
+            return;
+        }
+        if let SessionLoad::Loaded(view) = source.state.get() {
+            if let Some(c) = &view.connection {
+                selected.set(Some(c.provider.clone()));
+            }
+        }
+    });
     // A host that changes the provider option later (handle.update) moves the widget along.
     Effect::new(move |prev: Option<()>| {
         let wanted = provider.get().filter(|p| !p.is_empty());
@@ -242,14 +279,24 @@ pub fn ConnectUi(
                         }
                     })
             }}
-            {move || match selected.get() {
+            {move || match (selected.get(), reconnect.get()) {
                 // A fixed provider from a catalog still loading: nothing yet, rather than
                 // "unknown provider" for an instant.
-                Some(id) if catalog_loading() && all.with(|a| !a.iter().any(|p| p.id == id)) => {
+                (Some(id), _) if catalog_loading() && all.with(|a| !a.iter().any(|p| p.id == id)) => {
                     view! { <p class="cu-root__loading" aria-busy="true"></p> }.into_any()
                 }
-                None => {
+                // A reconnect waits for its stored connection to name the provider.
+                (None, Some(_)) => {
                     view! {
+                        <SessionAlert source=source messages=m />
+                        <p class="cu-root__loading" aria-busy="true"></p>
+                    }
+                        .into_any()
+                }
+                (None, None) => {
+                    view! {
+                        <SessionAlert source=source messages=m />
+                        <ConnectedAccounts source=source messages=m providers=all.into() />
                         <ProviderPicker
                             messages=m
                             providers=providers
@@ -258,9 +305,10 @@ pub fn ConnectUi(
                     }
                         .into_any()
                 }
-                Some(id) => {
+                (Some(id), reconnecting) => {
                     view! {
                         <button
+                            hidden=reconnecting.is_some()
                             type="button"
                             class="cu-button cu-button--ghost cu-root__back"
                             part="back"

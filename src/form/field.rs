@@ -26,6 +26,10 @@ pub fn Field(
     let error_id = format!("{input_id}-error");
     let help_id = format!("{input_id}-help");
     let (value, touched, revealed) = (f.value, f.touched, f.revealed);
+    let (stored, optional) = (f.stored, f.optional);
+    // Reconnect: a stored value left blank is kept; said in text, not only by the placeholder.
+    let keeps_stored = move || stored.get() && value.with(String::is_empty);
+    let stored_id = format!("{input_id}-stored");
     let error_text = {
         let fields = form.fields.clone();
         let pid = pid.clone();
@@ -59,9 +63,9 @@ pub fn Field(
     };
     let hint_id = format!("{input_id}-hint");
     let described_by = if spec.description.is_some() {
-        format!("{error_id} {hint_id} {help_id}")
+        format!("{error_id} {stored_id} {hint_id} {help_id}")
     } else {
-        format!("{error_id} {hint_id}")
+        format!("{error_id} {stored_id} {hint_id}")
     };
     // Live feedback about what was pasted (staging key, a client id by mistake…).
     let hint = {
@@ -88,7 +92,12 @@ pub fn Field(
                 autocomplete="off"
                 autocapitalize="off"
                 spellcheck="false"
-                placeholder=spec.example.clone()
+                placeholder={
+                    let example = spec.example.clone();
+                    move || {
+                        if stored.get() { Some(m.with(|m| m.t("form.stored"))) } else { example.clone() }
+                    }
+                }
                 aria-invalid=move || if has_error() { "true" } else { "false" }
                 aria-describedby=described_by.clone()
                 prop:value=move || value.get()
@@ -181,15 +190,17 @@ pub fn Field(
         <div class="cu-field" part="field" class:cu-field--invalid=has_error>
             <label class="cu-field__label" part="label" for=input_id.clone()>
                 {move || title.get()}
-                {spec
-                    .optional
-                    .then(|| {
-                        view! {
-                            <span class="cu-field__optional">
-                                " " {move || m.with(|m| m.t("form.optional"))}
-                            </span>
-                        }
-                    })}
+                {move || {
+                    optional
+                        .get()
+                        .then(|| {
+                            view! {
+                                <span class="cu-field__optional">
+                                    " " {move || m.with(|m| m.t("form.optional"))}
+                                </span>
+                            }
+                        })
+                }}
             </label>
             // Keys, tokens and host names read left to right even in an RTL layout.
             <div class="cu-field__control" part="control" dir="ltr">
@@ -209,6 +220,9 @@ pub fn Field(
                 .clone()
                 .map(|d| view! { <p id=help_id.clone() class="cu-field__help">{text("description", &d)}</p> })}
             <p id=error_id class="cu-field__error" part="error">{error_text}</p>
+            <p id=stored_id class="cu-field__stored">
+                {move || keeps_stored().then(|| m.with(|m| m.t("form.stored")))}
+            </p>
             <p
                 id=hint_id
                 class="cu-field__hint"

@@ -10,9 +10,10 @@ pub mod state;
 use crate::api::{new_idempotency_key, post_connection_with_retry, Endpoint, DEFAULT_TIMEOUT_MS};
 use crate::host::FormHost;
 use crate::regexp::BrowserRegExp;
+use crate::session::{SessionAlert, SessionSource};
 use connect_ui_core::{
-    builtin_catalog, ConnectEvent, ConnectionCreated, ConnectionRequest, Messages, ProviderSpec,
-    SubmitError,
+    builtin_catalog, ConnectEvent, ConnectionCreated, ConnectionRequest, LabelPolicy, Messages,
+    ProviderSpec, SubmitError,
 };
 use field::Field;
 use guide::Guide;
@@ -21,7 +22,7 @@ use leptos::prelude::*;
 use modes::AuthModes;
 use outcome::Outcome;
 pub use state::FormState;
-use state::{AfterOutcome, SubmitBlocked};
+use state::{effective_label_policy, AfterOutcome, SessionLoad, SubmitBlocked};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -175,6 +176,14 @@ pub fn ConnectForm(
     /// (default `locales/` beside the page).
     #[prop(optional, into)]
     locales_url: MaybeProp<String>,
+    /// Reconnect: the stored connection to change (with a session made for it). The form reads
+    /// `GET {backend_url}/session`, opens prefilled, keeps a stored secret left blank, and sends
+    /// `PATCH {backend_url}/connections/{id}`.
+    #[prop(optional, into)]
+    connection_id: MaybeProp<String>,
+    /// Whether the form asks for an account name (default hidden; a session's own policy wins).
+    #[prop(optional, into)]
+    label: MaybeProp<LabelPolicy>,
 ) -> impl IntoView {
     // A parent (ConnectUi) gives the page's messages, backend and callbacks by context; the
     // form's own props win.
@@ -213,12 +222,51 @@ pub fn ConnectForm(
         }
         .into_any();
     };
+    // Read when sent: the host may have swapped the token since the mount.
+    let endpoint = move || Endpoint {
+        backend_url: backend_url
+            .get_untracked()
+            .or_else(|| host.map(|h| h.backend_url.get_untracked()))
+            .unwrap_or_default(),
+        session_token: session_token
+            .get_untracked()
+            .or_else(|| host.and_then(|h| h.session_token.get_untracked())),
+        timeout_ms: timeout_ms
+            .get_untracked()
+            .or_else(|| host.and_then(|h| h.timeout_ms.get_untracked()))
+            .unwrap_or(DEFAULT_TIMEOUT_MS),
+    };
+    let own_connection = connection_id.get_untracked().filter(|c| !c.is_empty());
+    let reconnect = own_connection
+        .clone()
+        .or_else(|| host.and_then(|h| h.connection_id.get_untracked()));
+    // The form's own reconnect reads its session; else the parent's (read once for all).
+    let source = match own_connection {
+        Some(_) => Some(SessionSource::new(move || Some(endpoint()))),
+        None => host.and_then(|h| h.session),
+    };
     let form = FormState::new(
         spec,
         format!("cu{}", next_instance_id()),
         m,
         Arc::new(BrowserRegExp),
-    );
+    )
+    .reconnecting(reconnect);
+    {
+        let form = form.clone();
+        Effect::new(move |_| {
+            let load = source.map(|s| s.state.get()).unwrap_or_default();
+            let option = label
+                .get()
+                .or_else(|| host.map(|h| h.label.get()))
+                .unwrap_or_default();
+            form.label_policy.set(effective_label_policy(option, &load));
+            if let SessionLoad::Loaded(view) = &load {
+                form.apply_session(view);
+            }
+            form.session.set(load);
+        });
+    }
     let form_ref = NodeRef::<leptos::html::Div>::new();
 
     // The request, retried on network trouble; its answer is applied to the state, then the
@@ -230,7 +278,13 @@ pub fn ConnectForm(
                 let (endpoint, key, request) = (endpoint.clone(), key.clone(), request.clone());
                 let form = form.clone();
                 async move {
-                    let result = post_connection_with_retry(&endpoint, &key, &request).await;
+                    let result = post_connection_with_retry(
+                        &endpoint,
+                        form.connection_id.as_deref(),
+                        &key,
+                        &request,
+                    )
+                    .await;
                     // The host may have unmounted the form while the request was in flight:
                     // its state is gone, so only the host callbacks would be left to call.
                     if !form.is_alive() {
@@ -238,10 +292,23 @@ pub fn ConnectForm(
                     }
                     match form.apply_outcome(&result) {
                         AfterOutcome::Connected(created) => {
-                            emit(ConnectEvent::Connected {
-                                connection_id: created.connection_id.clone(),
-                                provider: created.provider.clone(),
-                                label: created.label.clone(),
+                            let (connection_id, provider, label) = (
+                                created.connection_id.clone(),
+                                created.provider.clone(),
+                                created.label.clone(),
+                            );
+                            emit(if form.connection_id.is_some() {
+                                ConnectEvent::Updated {
+                                    connection_id,
+                                    provider,
+                                    label,
+                                }
+                            } else {
+                                ConnectEvent::Connected {
+                                    connection_id,
+                                    provider,
+                                    label,
+                                }
                             });
                             if let Some(cb) = on_success {
                                 cb.run(created);
@@ -294,20 +361,7 @@ pub fn ConnectForm(
             // One request per submission: ignore Enter and clicks while pending or done.
             match form.begin_submit(pending.get_untracked(), &BrowserRegExp, new_idempotency_key) {
                 Ok((request, key)) => {
-                    // Read when sent: the host may have swapped the token since the mount.
-                    let endpoint = Endpoint {
-                        backend_url: backend_url
-                            .get_untracked()
-                            .or_else(|| host.map(|h| h.backend_url.get_untracked()))
-                            .unwrap_or_default(),
-                        session_token: session_token
-                            .get_untracked()
-                            .or_else(|| host.and_then(|h| h.session_token.get_untracked())),
-                        timeout_ms: timeout_ms
-                            .get_untracked()
-                            .or_else(|| host.and_then(|h| h.timeout_ms.get_untracked()))
-                            .unwrap_or(DEFAULT_TIMEOUT_MS),
-                    };
+                    let endpoint = endpoint();
                     emit(ConnectEvent::Submitted {
                         provider: form.spec.id.clone(),
                     });
@@ -336,7 +390,7 @@ pub fn ConnectForm(
             form.fields
                 .iter()
                 .enumerate()
-                .filter(|(_, f)| !f.spec.hidden)
+                .filter(|(i, f)| !f.spec.hidden && *i != form.label_index)
                 .map(|(index, f)| {
                     let (mode, chosen) = (f.mode.clone(), form.mode);
                     let shown = move || mode.as_ref().is_none_or(|m| chosen.with(|c| c == m));
@@ -374,6 +428,9 @@ pub fn ConnectForm(
     };
     let wait_seconds = form.wait_seconds;
     let name = form.spec.name.clone();
+    let title_key = form.text("form.title", "form.update");
+    let (policy, label_index, session) = (form.label_policy, form.label_index, form.session);
+    let label_form = form.clone();
     let modes_form = form.clone();
 
     // The state reaches Field, Guide and Outcome through a Provider of this form's own, so two
@@ -402,7 +459,7 @@ pub fn ConnectForm(
             }
         >
             <h2 class="cu-form__title" part="title" tabindex="-1">
-                {move || m.with(|m| m.tf("form.title", &[("name", &name)]))}
+                {move || m.with(|m| m.tf(title_key, &[("name", &name)]))}
             </h2>
             <Show
                 when=move || connected.get().is_none()
@@ -411,8 +468,17 @@ pub fn ConnectForm(
                     move || view! { <Outcome form_ref=form_ref form=form.clone() /> }
                 }
             >
-                <form class="cu-form__body" novalidate=true on:submit=on_submit.clone()>
+                <form
+                    class="cu-form__body"
+                    novalidate=true
+                    on:submit=on_submit.clone()
+                    aria-busy=move || session.with(|s| *s == SessionLoad::Loading).then_some("true")
+                >
+                    {source.map(|source| view! { <SessionAlert source=source messages=m /> })}
                     <AuthModes form=modes_form.clone() />
+                    <div class="cu-form__slot" hidden=move || policy.get() == LabelPolicy::Hidden>
+                        <Field form=label_form.clone() index=label_index />
+                    </div>
                     {fields.clone()()}
                     // Only the text follows the state (a 429's countdown), so the focused alert
                     // stays the same node.

@@ -1,4 +1,4 @@
-//! `Outcome`: what replaces the form once the backend has stored the connection.
+//! `Outcome`: what replaces the form once the backend has stored (or updated) the connection.
 
 use super::focus_in;
 use super::state::FormState;
@@ -15,6 +15,10 @@ pub fn Outcome(
     let m = form.messages;
     let id = format!("{}-success", form.prefix);
     let name = form.spec.name.clone();
+    let (title, text) = (
+        form.text("success.title", "success.updated_title"),
+        form.text("success.text", "success.updated_text"),
+    );
     request_animation_frame({
         let id = id.clone();
         move || focus_in(form_ref, &id)
@@ -22,10 +26,10 @@ pub fn Outcome(
     view! {
         <div class="cu-success" part="success">
             <h3 id=id class="cu-success__title" tabindex="-1">
-                {move || m.with(|m| m.t("success.title"))}
+                {move || m.with(|m| m.t(title))}
             </h3>
             <p class="cu-success__text">
-                {move || m.with(|m| m.tf("success.text", &[("name", &name)]))}
+                {move || m.with(|m| m.tf(text, &[("name", &name)]))}
             </p>
         </div>
     }
