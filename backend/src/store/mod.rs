@@ -10,14 +10,20 @@
 
 mod connections;
 mod error;
+mod host;
 mod idempotency;
+mod lifecycle;
 mod schema;
 mod sessions;
 mod writer;
 
 pub use connections::{new_connection_id, CreateOutcome, ListedConnection, Refusal, Submission};
 pub use error::StoreError;
+pub use host::{
+    ConnectionDetail, ConnectionsPage, Cursor, ListQuery, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT,
+};
 pub use idempotency::{request_hash, Idempotency};
+pub use lifecycle::{merge, ReconnectTarget, Update, UpdateOutcome};
 pub use schema::has_encrypted_data;
 pub use sessions::{NewSession, MAX_FAILED_VERIFICATIONS, PURGE_AFTER_SECS};
 
@@ -143,9 +149,62 @@ impl Store {
             .await
     }
 
-    /// Lists every connection, oldest first, without credential values.
-    pub async fn list(&self) -> Result<Vec<ListedConnection>, StoreError> {
-        self.read(|conn, _| connections::list_in(conn)).await
+    /// One page of the listing (filtered, after a cursor), oldest first, without credential
+    /// values: what the host's server pages through.
+    pub async fn list_page(&self, query: ListQuery) -> Result<ConnectionsPage, StoreError> {
+        self.read(move |conn, _| host::page_in(conn, &query)).await
+    }
+
+    /// One connection with its credentials decrypted, for the host's server to use them.
+    pub async fn connection(&self, id: &str) -> Result<Option<ConnectionDetail>, StoreError> {
+        let id = id.to_string();
+        self.read(move |conn, cipher| host::detail_in(conn, cipher, &id))
+            .await
+    }
+
+    /// A connection's listing (no credential value), so `POST /sessions` can check a
+    /// reconnect session's end user and provider.
+    pub async fn connection_summary(
+        &self,
+        id: &str,
+    ) -> Result<Option<ListedConnection>, StoreError> {
+        let id = id.to_string();
+        self.read(move |conn, _| lifecycle::summary_in(conn, &id))
+            .await
+    }
+
+    /// Deletes a connection (the host revokes it); its listing when it existed.
+    pub async fn delete(&self, id: &str) -> Result<Option<ListedConnection>, StoreError> {
+        let id = id.to_string();
+        self.write(move |conn, _| host::delete_on(conn, &id)).await
+    }
+
+    /// What the widget may know of a live session (`GET /session`); `None` when it is unknown,
+    /// expired or spent.
+    pub async fn session_view(
+        &self,
+        token_hash: [u8; 32],
+        now: i64,
+    ) -> Result<Option<connect_ui_core::SessionView>, StoreError> {
+        self.read(move |conn, _| lifecycle::session_view_in(conn, &token_hash, now))
+            .await
+    }
+
+    /// The checks of a reconnect and the stored connection it starts from (decrypted), so the
+    /// handler can merge, validate and verify before [`Store::update`].
+    pub async fn reconnect_target(
+        &self,
+        update: Update,
+    ) -> Result<Result<ReconnectTarget, UpdateOutcome>, StoreError> {
+        self.read(move |conn, cipher| lifecycle::target_in(conn, cipher, &update))
+            .await
+    }
+
+    /// Stores a reconnect's merged request (re-encrypted), sets `updated_at` and spends the
+    /// session, honouring the idempotency key, in one transaction.
+    pub async fn update(&self, update: Update) -> Result<UpdateOutcome, StoreError> {
+        self.write(move |conn, cipher| Ok(lifecycle::update_on(conn, cipher, &update)?.0))
+            .await
     }
 
     /// Decrypts the stored credentials of one connection (what a host would use them with).
