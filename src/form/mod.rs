@@ -431,6 +431,13 @@ pub fn ConnectForm(
     let title_key = form.text("form.title", "form.update");
     let (policy, label_index, session) = (form.label_policy, form.label_index, form.session);
     let label_form = form.clone();
+    // The account name's field exists only while it is asked for (made once, not per policy).
+    let asks_label = Memo::new(move |_| policy.get() != LabelPolicy::Hidden);
+    let label_slot = move || {
+        asks_label
+            .get()
+            .then(|| view! { <Field form=label_form.clone() index=label_index /> })
+    };
     let modes_form = form.clone();
 
     // The state reaches Field, Guide and Outcome through a Provider of this form's own, so two
@@ -476,9 +483,7 @@ pub fn ConnectForm(
                 >
                     {source.map(|source| view! { <SessionAlert source=source messages=m /> })}
                     <AuthModes form=modes_form.clone() />
-                    <div class="cu-form__slot" hidden=move || policy.get() == LabelPolicy::Hidden>
-                        <Field form=label_form.clone() index=label_index />
-                    </div>
+                    {label_slot.clone()}
                     {fields.clone()()}
                     // Only the text follows the state (a 429's countdown), so the focused alert
                     // stays the same node.
