@@ -160,6 +160,75 @@ describe('(a) ES module mount()', () => {
     }));
 });
 
+/** The host API's view of a connection, decrypted credentials included (open in dev mode). */
+async function hostConnection(id) {
+  const res = await fetch(`${world.backend.url}/connections/${encodeURIComponent(id)}`);
+  assert.equal(res.status, 200, `GET /connections/${id}`);
+  return res.json();
+}
+
+describe('(a2) reconnect through mount({ connectionId })', () => {
+  test('prefilled config and label, blank keeps the stored key, a typed key replaces it; updated events', async () => {
+    // A connection made by the backend's own API, as another page would have.
+    const user = `e2e-reconnect-${Date.now()}`;
+    const devSession = async (body) => {
+      const res = await fetch(`${world.backend.url}/dev/sessions`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      assert.ok(res.ok, `POST /dev/sessions answered ${res.status}`);
+      return (await res.json()).token;
+    };
+    const token = await devSession({ end_user_id: user, label: 'optional' });
+    const created = await fetch(`${world.backend.url}/connections`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}`, 'Idempotency-Key': `e2e-${user}` },
+      body: JSON.stringify({ provider: 'kandji', credentials: { apiKey: KANDJI_TOKEN }, connection_config: { subdomain: 'acme.api' }, label: 'Prod' }),
+    });
+    assert.equal(created.status, 201);
+    const id = (await created.json()).connection_id;
+    const NEW_TOKEN = '9bc32cba-a5d6-438a-bbcc-af312f560a3c';
+    const reconnect = (name, body) =>
+      page(name, async (p) => {
+        await p.goto(`${world.origins.host}/mount.html?${q({ connectionId: id, label: 'optional', session: JSON.stringify({ end_user_id: user, connection_id: id }) })}`);
+        await waitForEvent(p, 'ready');
+        await h.waitFor(() => p.evaluate(() => document.querySelector('input[name=subdomain]')?.value === 'acme.api'), { message: 'the stored config prefilled' });
+        const form = await p.evaluate(() => {
+          const key = document.querySelector('input[name=apiKey]');
+          const described = key.getAttribute('aria-describedby').split(' ').map((i) => document.getElementById(i)?.textContent ?? '').join(' ');
+          return {
+            title: document.querySelector('.cu-form__title').textContent,
+            label: document.querySelector('input[name=label]')?.value,
+            key: key.value,
+            keyAttribute: key.getAttribute('value'),
+            placeholder: key.placeholder,
+            described,
+          };
+        });
+        assert.equal(form.title, 'Update Kandji');
+        assert.equal(form.label, 'Prod');
+        assert.equal(form.key, '');
+        assert.equal(form.keyAttribute, null);
+        assert.equal(form.placeholder, 'Stored — leave blank to keep');
+        assert.match(form.described, /Stored — leave blank to keep/);
+        await body(p);
+        await p.click('button[type=submit]');
+        const events = await waitForEvent(p, 'updated');
+        assert.deepEqual(typesOf(events), ['ready', 'submitted', 'updated']);
+        assert.deepEqual(events[2].payload, { connection_id: id, provider: 'kandji', label: 'Prod' });
+        assert.equal(await p.evaluate(() => document.querySelector('.cu-success__title')?.textContent), 'Updated');
+        assertNoSecrets(events);
+        assert.ok(!JSON.stringify(events).includes(NEW_TOKEN));
+        await assertNoViolations(p);
+      });
+    await reconnect('reconnect-blank', async () => {});
+    let stored = await hostConnection(id);
+    assert.equal(stored.credentials.apiKey, KANDJI_TOKEN, 'blank kept the stored key');
+    assert.equal(stored.connection_config.subdomain, 'acme.api');
+    await reconnect('reconnect-typed', (p) => p.type('input[name=apiKey]', NEW_TOKEN));
+    stored = await hostConnection(id);
+    assert.equal(stored.credentials.apiKey, NEW_TOKEN, 'the typed key replaced it');
+    assert.equal(stored.label, 'Prod');
+  });
+});
+
 // ---------------------------------------------------------------------------
 describe('(b) custom element <connect-ui>', () => {
   test('events cross the shadow boundary as composed CustomEvents; connect WorkOS', () =>

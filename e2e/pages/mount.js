@@ -8,6 +8,8 @@ await init();
 const handle = mount(document.getElementById('connect'), {
   provider: params.get('provider') || null, // null: the picker
   allow: params.get('allow')?.split(','),
+  connectionId: params.get('connectionId'), // reconnect: the stored connection (null: a new one)
+  label: params.get('label'),
   backendUrl,
   sessionToken: await getSessionToken(backendUrl),
   closable: true,
