@@ -279,6 +279,8 @@ pub fn ConnectUi(
                         }
                     })
             }}
+            // One alert for the widget's session, whatever is shown below it.
+            <SessionAlert source=source messages=m />
             {move || match (selected.get(), reconnect.get()) {
                 // A fixed provider from a catalog still loading: nothing yet, rather than
                 // "unknown provider" for an instant.
@@ -287,15 +289,10 @@ pub fn ConnectUi(
                 }
                 // A reconnect waits for its stored connection to name the provider.
                 (None, Some(_)) => {
-                    view! {
-                        <SessionAlert source=source messages=m />
-                        <p class="cu-root__loading" aria-busy="true"></p>
-                    }
-                        .into_any()
+                    view! { <p class="cu-root__loading" aria-busy="true"></p> }.into_any()
                 }
                 (None, None) => {
                     view! {
-                        <SessionAlert source=source messages=m />
                         <ConnectedAccounts source=source messages=m providers=all.into() />
                         <ProviderPicker
                             messages=m

@@ -241,10 +241,10 @@ pub fn ConnectForm(
         .clone()
         .or_else(|| host.and_then(|h| h.connection_id.get_untracked()));
     // The form's own reconnect reads its session; else the parent's (read once for all).
-    let source = match own_connection {
-        Some(_) => Some(SessionSource::new(move || Some(endpoint()))),
-        None => host.and_then(|h| h.session),
-    };
+    let own_source = own_connection
+        .as_ref()
+        .map(|_| SessionSource::new(move || Some(endpoint())));
+    let source = own_source.or_else(|| host.and_then(|h| h.session));
     let form = FormState::new(
         spec,
         format!("cu{}", next_instance_id()),
@@ -481,7 +481,8 @@ pub fn ConnectForm(
                     on:submit=on_submit.clone()
                     aria-busy=move || session.with(|s| *s == SessionLoad::Loading).then_some("true")
                 >
-                    {source.map(|source| view! { <SessionAlert source=source messages=m /> })}
+                    // A parent's session has its alert above (ConnectUi).
+                    {own_source.map(|source| view! { <SessionAlert source=source messages=m /> })}
                     <AuthModes form=modes_form.clone() />
                     {label_slot.clone()}
                     {fields.clone()()}
