@@ -33,6 +33,11 @@ pub const DEFAULT_RATE_FAILED_AUTH_PER_IP: u32 = 30;
 /// Default `POST /dev/sessions` per client IP per minute: the browser suites create hundreds of
 /// sessions quickly from loopback, so this is a bound, not a brake.
 pub const DEFAULT_RATE_DEV_SESSIONS_PER_IP: u32 = 600;
+/// Why a PostgreSQL database cannot start with a generated key file: instances would each make
+/// their own key.
+pub const POSTGRES_NEEDS_A_KEY: &str =
+    "a postgres:// database needs the encryption key from CONNECT_UI_ENCRYPTION_KEY or \
+     --key-file, the same for every instance";
 /// Shortest host API key accepted in production mode.
 pub const MIN_HOST_API_KEY_LEN: usize = 16;
 
@@ -86,8 +91,11 @@ pub struct Config {
     pub mode: Mode,
     /// Address to bind.
     pub addr: SocketAddr,
-    /// SQLite database file.
+    /// SQLite database file (not used when `database_url` is set).
     pub db: PathBuf,
+    /// PostgreSQL database URL (`--db postgres://…`): several instances can share it. A
+    /// secret, since it may carry a password.
+    pub database_url: Option<Secret>,
     /// Directory served at `/` (with `index.html` fallback), if any.
     pub static_dir: Option<PathBuf>,
     /// Exact origins allowed for CORS; empty means no CORS headers at all.
@@ -139,6 +147,7 @@ impl Config {
             mode: Mode::Dev,
             addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
             db: db.into(),
+            database_url: None,
             static_dir: None,
             cors_origins: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
@@ -160,6 +169,14 @@ impl Config {
             failed_auth_per_ip: DEFAULT_RATE_FAILED_AUTH_PER_IP,
             frame_ancestors: Vec::new(),
             dev_sessions_per_ip: DEFAULT_RATE_DEV_SESSIONS_PER_IP,
+        }
+    }
+
+    /// Where the data lives: the PostgreSQL URL when one is set, else the SQLite file.
+    pub fn location(&self) -> crate::store::DbLocation {
+        match &self.database_url {
+            Some(url) => crate::store::DbLocation::Postgres(url.0.clone()),
+            None => crate::store::DbLocation::Sqlite(self.db.clone()),
         }
     }
 
@@ -191,8 +208,9 @@ pub struct Cli {
     /// Listen address; port 0 picks a free port
     #[arg(long, env = "CONNECT_UI_ADDR", value_name = "HOST:PORT", default_value = DEFAULT_ADDR, value_parser = address)]
     pub addr: SocketAddr,
-    /// SQLite file, parent directory created
-    #[arg(long, env = "CONNECT_UI_DB", value_name = "PATH", default_value = DEFAULT_DB)]
+    /// SQLite file (parent directory created), or a postgres:// URL for several instances on
+    /// one database (the key must then come from CONNECT_UI_ENCRYPTION_KEY or --key-file)
+    #[arg(long, env = "CONNECT_UI_DB", value_name = "PATH|URL", default_value = DEFAULT_DB, hide_env_values = true)]
     pub db: String,
     /// Key the host's server sends (Authorization: Bearer) to POST /sessions; prefer the
     /// environment variable, command lines are visible to other users
@@ -478,6 +496,15 @@ impl Cli {
             crate::crypto::parse_hex_key(key)
                 .map_err(|e| invalid(format!("invalid CONNECT_UI_ENCRYPTION_KEY: {e}")))?;
         }
+        let (db, database_url) = match crate::store::DbLocation::parse(self.db.trim()) {
+            crate::store::DbLocation::Sqlite(path) => (path, None),
+            crate::store::DbLocation::Postgres(url) => {
+                if encryption_key.is_none() && non_empty(self.key_file.clone()).is_none() {
+                    return Err(invalid(POSTGRES_NEEDS_A_KEY.into()));
+                }
+                (PathBuf::from(DEFAULT_DB), Some(Secret(url)))
+            }
+        };
         let verify_bases = self
             .verify_bases
             .iter()
@@ -489,7 +516,8 @@ impl Cli {
         Ok(Config {
             mode,
             addr: self.addr,
-            db: PathBuf::from(self.db),
+            db,
+            database_url,
             static_dir: non_empty(self.static_dir).map(PathBuf::from),
             cors_origins: self
                 .cors_origins
@@ -759,6 +787,28 @@ mod tests {
         assert_eq!(c.addr.port(), 0);
         assert_eq!(c.db, PathBuf::from("x.db"));
         assert_eq!(c.cors_origins, ["https://a.test"]);
+    }
+
+    #[test]
+    fn a_postgres_url_chooses_postgresql_and_needs_a_shared_key() {
+        let url = "postgres://app:pw@127.0.0.1:5432/connect";
+        assert_eq!(
+            run(&["--db", url], &[]).unwrap_err(),
+            POSTGRES_NEEDS_A_KEY,
+            "a generated key file per instance would split the data"
+        );
+        let c = run(&["--key-file", "/k"], &[("CONNECT_UI_DB", url)]).unwrap();
+        assert_eq!(c.database_url, Some(Secret(url.into())));
+        assert_eq!(c.location(), crate::store::DbLocation::Postgres(url.into()));
+        assert!(!format!("{c:?}").contains("pw"), "the password never shows");
+        assert_eq!(
+            c.location().to_string(),
+            "postgres://app:***@127.0.0.1:5432/connect"
+        );
+        let c = run(&["--db", "POSTGRESQL://h/d", "--key-file", "/k"], &[]).unwrap();
+        assert!(c.location().is_postgres());
+        let c = run(&["--db", "data/postgres.sqlite3"], &[]).unwrap();
+        assert_eq!(c.database_url, None);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Connect UI reference backend: an axum server that hands out connect session tokens,
 //! re-validates connection requests with the shared core rules, checks keys with their
-//! provider and stores them encrypted in SQLite. A library so tests can start it in-process.
+//! provider and stores them encrypted in SQLite or PostgreSQL. A library so tests can start it in-process.
 
 #![warn(missing_docs)]
 
@@ -129,8 +129,9 @@ pub struct Backend {
 impl Backend {
     /// Checks the configuration and prepares everything but the listener: refuses production
     /// mode without a host API key, generates one in dev mode when none is given, loads (or
-    /// creates) the encryption key, opens the database.
-    pub fn start(config: Config) -> Result<Self, String> {
+    /// creates) the encryption key, opens the database (either engine).
+    pub async fn start(config: Config) -> Result<Self, String> {
+        let location = config.location();
         let (host_api_key, generated) = match (&config.host_api_key, config.mode) {
             (Some(key), _) => (key.0.clone(), None),
             (None, Mode::Dev) => {
@@ -152,8 +153,14 @@ impl Backend {
                 KeySource::Environment,
             ),
             None => {
+                if location.is_postgres() && config.key_file.is_none() {
+                    return Err(config::POSTGRES_NEEDS_A_KEY.into());
+                }
                 let path = config.key_file_path();
-                if !path.exists() && store::has_encrypted_data(&config.db) {
+                if !path.exists()
+                    && !location.is_postgres()
+                    && store::has_encrypted_data(&config.db)
+                {
                     return Err(format!(
                         "the database {} holds encrypted credentials but the key file {} is \
                          missing; restore it or set CONNECT_UI_ENCRYPTION_KEY",
@@ -208,10 +215,11 @@ impl Backend {
         } else {
             None
         };
-        let store = Store::open(&config.db, Cipher::new(&key))
-            .map_err(|e| format!("cannot open the database {}: {e}", config.db.display()))?;
+        let store = Store::open_at(&location, Cipher::new(&key))
+            .await
+            .map_err(|e| format!("cannot open the database {location}: {e}"))?;
         let state = AppState {
-            store,
+            store: store.clone(),
             engine: Arc::new(LoggingEngine::default()),
             mode: config.mode,
             host_api_key: host_api_key.into(),
@@ -221,6 +229,7 @@ impl Backend {
                 &config.rate_limits,
                 config.failed_auth_per_ip,
                 config.dev_sessions_per_ip,
+                store.postgres(),
             )
             .map(Arc::new),
             verifications: Arc::default(),

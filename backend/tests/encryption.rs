@@ -73,14 +73,14 @@ async fn the_key_file_is_reused_across_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let config = test_config(dir.path());
     let id = {
-        let backend = Backend::start(config.clone()).unwrap();
+        let backend = Backend::start(config.clone()).await.unwrap();
         assert_eq!(backend.key_source(), &KeySource::NewFile);
         let s = start_with(tempfile::tempdir().unwrap(), config.clone()).await;
         let (status, created) = s.connect(&canary_requests()[3]).await;
         assert_eq!(status, 201);
         created["connection_id"].as_str().unwrap().to_string()
     };
-    let backend = Backend::start(config).unwrap();
+    let backend = Backend::start(config).await.unwrap();
     assert_eq!(backend.key_source(), &KeySource::File);
     let stored = backend.store().credentials(&id).await.unwrap().unwrap();
     assert_eq!(stored["apiKey"], "sk_test_CANARY_workos_9911");
@@ -101,12 +101,12 @@ async fn a_key_from_the_environment_is_used_and_a_wrong_or_missing_key_refused()
 
     let mut wrong = config.clone();
     wrong.encryption_key = Some(Secret("b2".repeat(32)));
-    let err = Backend::start(wrong).err().unwrap();
+    let err = Backend::start(wrong).await.err().unwrap();
     assert!(err.contains("does not match"), "{err}");
 
     let mut missing = config.clone();
     missing.encryption_key = None;
-    let err = Backend::start(missing).err().unwrap();
+    let err = Backend::start(missing).await.err().unwrap();
     assert!(err.contains("key file") && err.contains("missing"), "{err}");
     assert!(
         !config.key_file_path().exists(),
@@ -114,7 +114,10 @@ async fn a_key_from_the_environment_is_used_and_a_wrong_or_missing_key_refused()
     );
     assert!(!err.contains(&"a1".repeat(32)));
 
-    assert!(Backend::start(config).is_ok(), "the right key still works");
+    assert!(
+        Backend::start(config).await.is_ok(),
+        "the right key still works"
+    );
 }
 
 #[tokio::test]
@@ -211,7 +214,7 @@ async fn unkeyed_idempotency_records_from_before_are_dropped_at_start() {
         )
         .unwrap();
     }
-    let backend = Backend::start(config.clone()).unwrap();
+    let backend = Backend::start(config.clone()).await.unwrap();
     let keys: Vec<String> = {
         let conn = rusqlite::Connection::open(&config.db).unwrap();
         let mut stmt = conn.prepare("SELECT key FROM idempotency").unwrap();

@@ -13,6 +13,7 @@ mod layers;
 mod node;
 mod package;
 mod ports;
+mod postgres;
 mod preview;
 mod process;
 mod servers;

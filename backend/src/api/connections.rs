@@ -26,7 +26,7 @@ pub async fn list_connections(
     parts: Parts,
 ) -> Result<Response, ApiError> {
     if state.mode == Mode::Production {
-        HostKey::check(&state, &parts)?;
+        HostKey::check(&state, &parts).await?;
     }
     Ok(Json(state.store.list().await?).into_response())
 }
