@@ -157,14 +157,18 @@ impl Backend {
                     return Err(config::POSTGRES_NEEDS_A_KEY.into());
                 }
                 let path = config.key_file_path();
-                if !path.exists()
-                    && !location.is_postgres()
-                    && store::has_encrypted_data(&config.db)
-                {
+                let has_data = || async {
+                    match &location {
+                        store::DbLocation::Sqlite(db) => store::has_encrypted_data(db),
+                        store::DbLocation::Postgres(url) => {
+                            store::postgres::has_encrypted_data(url).await
+                        }
+                    }
+                };
+                if !path.exists() && has_data().await {
                     return Err(format!(
-                        "the database {} holds encrypted credentials but the key file {} is \
-                         missing; restore it or set CONNECT_UI_ENCRYPTION_KEY",
-                        config.db.display(),
+                        "the database {location} holds encrypted credentials but the key file \
+                         {} is missing; restore it or set CONNECT_UI_ENCRYPTION_KEY",
                         path.display()
                     ));
                 }
@@ -300,7 +304,10 @@ impl Backend {
 /// stdout keeps only the start-up line.
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+        // The PostgreSQL client logs statements' parameters (idempotency keys, token hashes)
+        // at debug level: never below info, whatever RUST_LOG says.
+        .add_directive("tokio_postgres=info".parse().expect("a valid directive"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -31,7 +31,7 @@ async fn connect(url: &str, token: &str, key: Option<&str>) -> (u16, Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_concurrent_requests_with_one_token_across_two_instances_store_one_connection() {
-    let Some((a, b)) = two_instances(&[]) else {
+    let Some((a, b)) = two_instances(&["--rate-limit", "off"]) else {
         return;
     };
     let (status, session) = create_session(&a.url, &json!({"end_user_id":"u-race"})).await;
@@ -78,7 +78,7 @@ async fn fifty_concurrent_requests_with_one_token_across_two_instances_store_one
 
 #[tokio::test]
 async fn an_idempotent_retry_on_the_other_instance_gets_the_first_answer() {
-    let Some((a, b)) = two_instances(&[]) else {
+    let Some((a, b)) = two_instances(&["--rate-limit", "off"]) else {
         return;
     };
     let (_, session) = create_session(&a.url, &json!({"end_user_id":"u-retry"})).await;

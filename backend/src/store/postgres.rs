@@ -107,6 +107,23 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// Whether the database at `url` already holds data encrypted with some key, so starting it
+/// with a freshly generated key file would lock that data away (false when unreachable: the
+/// open that follows reports that).
+pub async fn has_encrypted_data(url: &str) -> bool {
+    let Ok((client, connection)) = tokio_postgres::connect(url, NoTls).await else {
+        return false;
+    };
+    let driver = tokio::spawn(connection);
+    let found = client
+        .query_opt("SELECT 1 FROM meta WHERE name = 'key_check'", &[])
+        .await
+        .is_ok_and(|row| row.is_some());
+    drop(client);
+    let _ = driver.await;
+    found
+}
+
 impl Postgres {
     /// Connects to `url`, creates the schema (under an advisory lock) and stores or checks the
     /// key-check value, refusing a key the database was not made with.
@@ -420,11 +437,13 @@ impl Postgres {
         per_second: f64,
     ) -> Result<Result<(), u64>, StoreError> {
         let client = self.client().await?;
-        let refilled = format!("LEAST($2, r.tokens + GREATEST(0, {EPOCH} - r.at) * $3)");
+        // Typed parameters: `$2 - 1` alone would make PostgreSQL infer an integer.
+        let refilled =
+            format!("LEAST($2::float8, r.tokens + GREATEST(0, {EPOCH} - r.at) * $3::float8)");
         let stmt = client
             .prepare_cached(&format!(
                 "INSERT INTO rate_limits AS r (bucket, tokens, at, allowed)
-                 VALUES ($1, $2 - 1, {EPOCH}, true)
+                 VALUES ($1, $2::float8 - 1, {EPOCH}, true)
                  ON CONFLICT (bucket) DO UPDATE SET
                      tokens = CASE WHEN {refilled} >= 1 THEN {refilled} - 1 ELSE {refilled} END,
                      at = GREATEST(r.at, {EPOCH}),
@@ -453,7 +472,7 @@ impl Postgres {
         let client = self.client().await?;
         let stmt = client
             .prepare_cached(&format!(
-                "SELECT LEAST($2, tokens + GREATEST(0, {EPOCH} - at) * $3)
+                "SELECT LEAST($2::float8, tokens + GREATEST(0, {EPOCH} - at) * $3::float8)
                  FROM rate_limits WHERE bucket = $1"
             ))
             .await?;

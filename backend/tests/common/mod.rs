@@ -302,6 +302,34 @@ pub fn db_rows(db: &Path) -> Vec<(String, String, String, Option<String>)> {
         .collect()
 }
 
+/// The rows of `sql` on either engine, each column as text (`NULL` as `None`).
+pub fn db_strings(db: &Path, sql: &str) -> Vec<Vec<Option<String>>> {
+    if let Some(url) = postgres_for(db) {
+        return pg_rows(&url, sql);
+    }
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn.prepare(sql).unwrap();
+    let n = stmt.column_count();
+    stmt.query_map([], |r| {
+        (0..n).map(|i| r.get::<_, Option<String>>(i)).collect()
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
+
+/// Runs `sql` (statements without results) on either engine, behind the server's back.
+pub fn db_execute(db: &Path, sql: &str) {
+    if let Some(url) = postgres_for(db) {
+        pg_rows(&url, sql);
+        return;
+    }
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .execute_batch(sql)
+        .unwrap();
+}
+
 /// Every byte of the database file and its WAL, to search for plaintext; on PostgreSQL, every
 /// value of every table (binary columns as their raw bytes).
 pub fn db_bytes(db: &Path) -> Vec<u8> {
