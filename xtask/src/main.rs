@@ -80,6 +80,10 @@ fn run(ctx: &Ctx, command: Command) -> anyhow::Result<bool> {
             layers::native::run(ctx, tally);
             Ok(())
         }),
+        Command::BackendTest => standalone(ctx, true, "native", |ctx, tally| {
+            layers::native::backend(ctx, tally);
+            Ok(())
+        }),
         Command::WasmTest(a) => {
             let opts = wasm::Options {
                 browsers: a.browsers,

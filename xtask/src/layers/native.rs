@@ -56,6 +56,21 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
     }
 }
 
+/// The backend's two runs alone (`cargo xtask backend-test`): SQLite, then PostgreSQL.
+pub fn backend(ctx: &Ctx, tally: &mut Tally) {
+    let seed = std::env::var("PROPTEST_RNG_SEED").unwrap_or_else(|_| PROPTEST_SEED.to_string());
+    let mut test = words("cargo test -p connect-ui-backend --no-fail-fast --locked");
+    test.env("PROPTEST_RNG_SEED", &seed);
+    cargo_tests(
+        ctx,
+        tally,
+        "native: connect-ui-backend",
+        "test-backend",
+        &mut test,
+    );
+    backend_on_postgres(ctx, tally, &seed);
+}
+
 /// The layer name of the backend's run on PostgreSQL, counted apart from the SQLite run.
 pub const POSTGRES_LAYER: &str = "native: connect-ui-backend on PostgreSQL";
 
