@@ -15,6 +15,7 @@ pub mod server;
 pub mod static_files;
 pub mod store;
 pub mod verify;
+pub mod webhooks;
 
 use api::{AppState, Limiters, LoggingEngine};
 use axum::extract::{DefaultBodyLimit, Request};
@@ -214,8 +215,11 @@ impl Backend {
         } else {
             None
         };
-        let store = Store::open(&config.db, Cipher::new(&key))
+        let mut store = Store::open(&config.db, Cipher::new(&key))
             .map_err(|e| format!("cannot open the database {}: {e}", config.db.display()))?;
+        if config.webhook.is_some() {
+            store = store.with_events();
+        }
         let state = AppState {
             store,
             engine: Arc::new(LoggingEngine::default()),
@@ -287,8 +291,16 @@ impl Backend {
             header_timeout: Duration::from_millis(self.config.header_timeout_ms),
             max_connections: self.config.max_connections,
         };
+        let deliveries = self
+            .config
+            .webhook
+            .clone()
+            .map(|hook| tokio::spawn(webhooks::run(self.state.store.clone(), hook)));
         let result = server::serve(listener, self.router(), limits, shutdown).await;
         purge.abort();
+        if let Some(task) = deliveries {
+            task.abort();
+        }
         result
     }
 }

@@ -181,17 +181,15 @@ pub(super) fn target_in(
 
 /// Body of [`super::Store::update`], run by the writer in its transaction: checks again (the
 /// session may have been spent since the read), re-encrypts and stores the merged request, sets
-/// `updated_at`, spends the session and records the answer for the idempotency key. Returns
-/// the outcome and, when changed, the end user (for the event).
+/// `updated_at`, spends the session and records the answer for the idempotency key.
 pub(super) fn update_on(
     tx: &Connection,
     cipher: &Cipher,
     sub: &Update,
-) -> Result<(UpdateOutcome, Option<String>), StoreError> {
-    let session = match check_update(tx, sub)? {
-        Ok(s) => s,
-        Err(outcome) => return Ok((outcome, None)),
-    };
+) -> Result<UpdateOutcome, StoreError> {
+    if let Err(outcome) = check_update(tx, sub)? {
+        return Ok(outcome);
+    }
     let request = &sub.request;
     let keys: Vec<&String> = request.credentials.keys().collect();
     let plaintext = serde_json::to_vec(&request.credentials)?;
@@ -210,10 +208,10 @@ pub(super) fn update_on(
             request.auth_mode,
         ])?;
     if changed == 0 {
-        return Ok((UpdateOutcome::UnknownConnection, None));
+        return Ok(UpdateOutcome::UnknownConnection);
     }
     if !sessions::spend(tx, &sub.token_hash, sub.now)? {
-        return Ok((UpdateOutcome::Refused(Refusal::Spent), None));
+        return Ok(UpdateOutcome::Refused(Refusal::Spent));
     }
     let updated = ConnectionCreated {
         connection_id: sub.connection_id.clone(),
@@ -229,7 +227,7 @@ pub(super) fn update_on(
             &serde_json::to_string(&updated)?,
         )?;
     }
-    Ok((UpdateOutcome::Updated(updated), Some(session.end_user_id)))
+    Ok(UpdateOutcome::Updated(updated))
 }
 
 /// Records the answer given to `idem` with this session (any status), for replays.

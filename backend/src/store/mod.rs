@@ -13,6 +13,7 @@ mod error;
 mod host;
 mod idempotency;
 mod lifecycle;
+mod outbox;
 mod schema;
 mod sessions;
 mod writer;
@@ -24,6 +25,7 @@ pub use host::{
 };
 pub use idempotency::{request_hash, Idempotency};
 pub use lifecycle::{merge, ReconnectTarget, Update, UpdateOutcome};
+pub use outbox::{Attempt, Claimed, EventType};
 pub use schema::has_encrypted_data;
 pub use sessions::{NewSession, MAX_FAILED_VERIFICATIONS, PURGE_AFTER_SECS};
 
@@ -45,8 +47,18 @@ pub struct Store {
     reader: Arc<Mutex<Connection>>,
     writer: mpsc::Sender<Box<dyn WriteJob>>,
     cipher: Cipher,
+    /// When webhooks are on: changes write their events to the outbox, and the delivery task
+    /// is woken after each.
+    events: Option<Arc<tokio::sync::Notify>>,
     /// Keeps the checkpointer thread running while any handle exists.
     _alive: Arc<()>,
+}
+
+/// Now in Unix milliseconds (the outbox's clock).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// Opens a connection to `path` with the busy timeout every connection of the store uses.
@@ -81,6 +93,7 @@ impl Store {
         conn.set_prepared_statement_cache_capacity(32);
         let migrated = schema::migrate_legacy(&mut conn, &cipher)?;
         conn.execute_batch(schema::SCHEMA)?;
+        conn.execute_batch(outbox::OUTBOX_SCHEMA)?;
         schema::add_missing_columns(&conn)?;
         conn.pragma_update(None, "user_version", schema::SCHEMA_VERSION)?;
         schema::check_key(&conn, &cipher)?;
@@ -116,8 +129,56 @@ impl Store {
             reader: Arc::new(Mutex::new(reader)),
             writer: sender,
             cipher,
+            events: None,
             _alive: alive,
         })
+    }
+
+    /// Turns connection events on: from now on every create, update and delete writes its event
+    /// to the outbox in its own transaction (webhooks configured).
+    pub fn with_events(mut self) -> Self {
+        self.events = Some(Arc::default());
+        self
+    }
+
+    /// Resolves after a change wrote an event (or at once if one was written since the last
+    /// wait); pending forever when events are off.
+    pub async fn event_written(&self) {
+        match &self.events {
+            Some(notify) => notify.notified().await,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Wakes the delivery task after a change that wrote an event.
+    fn wake(&self) {
+        if let Some(notify) = &self.events {
+            notify.notify_one();
+        }
+    }
+
+    /// Whether any outbox event is due now (a read: an idle outbox costs no write).
+    pub async fn events_due(&self) -> Result<bool, StoreError> {
+        let now = now_ms();
+        self.read(move |conn, _| outbox::any_due(conn, now)).await
+    }
+
+    /// Claims up to `max` due events for `lease_ms`, so no other sender posts them meanwhile.
+    pub async fn claim_events(
+        &self,
+        lease_ms: i64,
+        max: usize,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        let now = now_ms();
+        self.write(move |conn, _| outbox::claim_due(conn, now, lease_ms, max))
+            .await
+    }
+
+    /// Records how an attempt to deliver event `id` ended.
+    pub async fn record_attempt(&self, id: String, attempt: Attempt) -> Result<(), StoreError> {
+        let now = now_ms();
+        self.write(move |conn, _| outbox::record_attempt(conn, &id, &attempt, now))
+            .await
     }
 
     /// The keyed hash of a normalised request, to recognise a repeat of it.
@@ -145,8 +206,20 @@ impl Store {
     /// to the session): checks and writes happen in one immediate transaction, so concurrent
     /// repeats store exactly one row and a session makes at most one connection.
     pub async fn create(&self, submission: Submission) -> Result<CreateOutcome, StoreError> {
-        self.write(move |conn, cipher| connections::create_on(conn, cipher, &submission))
-            .await
+        let events = self.events.is_some();
+        let outcome = self
+            .write(move |conn, cipher| {
+                let outcome = connections::create_on(conn, cipher, &submission)?;
+                if let (true, CreateOutcome::Created(c)) = (events, &outcome) {
+                    outbox::enqueue_for(conn, EventType::Created, &c.connection_id, now_ms())?;
+                }
+                Ok(outcome)
+            })
+            .await?;
+        if matches!(outcome, CreateOutcome::Created(_)) {
+            self.wake();
+        }
+        Ok(outcome)
     }
 
     /// One page of the listing (filtered, after a cursor), oldest first, without credential
@@ -176,7 +249,20 @@ impl Store {
     /// Deletes a connection (the host revokes it); its listing when it existed.
     pub async fn delete(&self, id: &str) -> Result<Option<ListedConnection>, StoreError> {
         let id = id.to_string();
-        self.write(move |conn, _| host::delete_on(conn, &id)).await
+        let events = self.events.is_some();
+        let deleted = self
+            .write(move |conn, _| {
+                let deleted = host::delete_on(conn, &id)?;
+                if let (true, Some(listed)) = (events, &deleted) {
+                    outbox::enqueue(conn, EventType::Deleted, listed, now_ms())?;
+                }
+                Ok(deleted)
+            })
+            .await?;
+        if deleted.is_some() {
+            self.wake();
+        }
+        Ok(deleted)
     }
 
     /// What the widget may know of a live session (`GET /session`); `None` when it is unknown,
@@ -203,8 +289,20 @@ impl Store {
     /// Stores a reconnect's merged request (re-encrypted), sets `updated_at` and spends the
     /// session, honouring the idempotency key, in one transaction.
     pub async fn update(&self, update: Update) -> Result<UpdateOutcome, StoreError> {
-        self.write(move |conn, cipher| Ok(lifecycle::update_on(conn, cipher, &update)?.0))
-            .await
+        let events = self.events.is_some();
+        let outcome = self
+            .write(move |conn, cipher| {
+                let outcome = lifecycle::update_on(conn, cipher, &update)?;
+                if let (true, UpdateOutcome::Updated(u)) = (events, &outcome) {
+                    outbox::enqueue_for(conn, EventType::Updated, &u.connection_id, now_ms())?;
+                }
+                Ok(outcome)
+            })
+            .await?;
+        if matches!(outcome, UpdateOutcome::Updated(_)) {
+            self.wake();
+        }
+        Ok(outcome)
     }
 
     /// Decrypts the stored credentials of one connection (what a host would use them with).
