@@ -128,9 +128,18 @@ export async function startBackend({ name, port, origins, extraArgs = [] }) {
     throw err;
   }
   const connections = async () => {
-    const res = await fetch(`${url}/connections`, { signal: AbortSignal.timeout(5000) });
-    if (!res.ok) throw new Error(`GET /connections answered ${res.status}`);
-    return res.json();
+    // Paged ({connections, next_cursor}): every page, oldest first.
+    const all = [];
+    let cursor = '';
+    do {
+      const query = `?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const res = await fetch(`${url}/connections${query}`, { signal: AbortSignal.timeout(5000) });
+      if (!res.ok) throw new Error(`GET /connections answered ${res.status}`);
+      const page = await res.json();
+      all.push(...page.connections);
+      cursor = page.next_cursor;
+    } while (cursor);
+    return all;
   };
   return { url, dev: flags.mode, logFile, stop, connections };
 }

@@ -135,9 +135,18 @@ export async function startBackend({ name = 'e2e' } = {}) {
 
   /** GET /api/connections: the stored connections (never credential values). */
   const connections = async () => {
-    const res = await fetch(`${url}/api/connections`, { signal: AbortSignal.timeout(5000) });
-    if (!res.ok) throw new Error(`GET /api/connections answered ${res.status}`);
-    return res.json();
+    // Paged ({connections, next_cursor}): every page, oldest first.
+    const all = [];
+    let cursor = '';
+    do {
+      const query = `?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const res = await fetch(`${url}/api/connections${query}`, { signal: AbortSignal.timeout(5000) });
+      if (!res.ok) throw new Error(`GET /api/connections answered ${res.status}`);
+      const page = await res.json();
+      all.push(...page.connections);
+      cursor = page.next_cursor;
+    } while (cursor);
+    return all;
   };
 
   return { url, logFile, connections, stop };

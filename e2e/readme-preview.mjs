@@ -98,7 +98,7 @@ test("the README's preview command serves a form that stays put while the user t
     await key.fill('sk_test_readme_preview');
     await page.getByRole('button', { name: 'Connect WorkOS' }).click();
     await page.getByRole('heading', { name: 'Connected' }).waitFor({ timeout: 15_000 });
-    const stored = await (await fetch(`${PREVIEW}/api/connections`)).json();
+    const stored = (await (await fetch(`${PREVIEW}/api/connections`)).json()).connections;
     assert.ok(
       JSON.stringify(stored).includes('workos'),
       `the connection reached the backend: ${JSON.stringify(stored).slice(0, 300)}`,

@@ -65,14 +65,32 @@ async fn dev_token() -> String {
     body["token"].as_str().expect("a token").to_string()
 }
 
+/// Every stored connection: `GET /connections` pages (`{connections, next_cursor}`) followed to
+/// the end.
 async fn stored_connections() -> Vec<ConnectionSummary> {
-    gloo_net::http::Request::get(&format!("{}/connections", backend().await))
-        .send()
-        .await
-        .expect("backend reachable")
-        .json()
-        .await
-        .expect("a JSON list")
+    let mut all = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut url = format!("{}/connections?limit=200", backend().await);
+        if let Some(c) = &cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let page: serde_json::Value = gloo_net::http::Request::get(&url)
+            .send()
+            .await
+            .expect("backend reachable")
+            .json()
+            .await
+            .expect("a JSON page");
+        all.extend(
+            serde_json::from_value::<Vec<ConnectionSummary>>(page["connections"].clone())
+                .expect("a list of connections"),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => return all,
+        }
+    }
 }
 
 fn mount_form(provider: &str, backend_url: &str) -> (HtmlElement, impl Drop) {

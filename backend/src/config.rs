@@ -38,6 +38,9 @@ pub const DEFAULT_RATE_DEV_SESSIONS_PER_IP: u32 = 600;
 pub const POSTGRES_NEEDS_A_KEY: &str =
     "a postgres:// database needs the encryption key from CONNECT_UI_ENCRYPTION_KEY or \
      --key-file, the same for every instance";
+/// Default first retry delay of a webhook delivery (doubled after each failure, capped at one
+/// hour).
+pub const DEFAULT_WEBHOOK_RETRY_BASE_MS: u64 = 5_000;
 /// Shortest host API key accepted in production mode.
 pub const MIN_HOST_API_KEY_LEN: usize = 16;
 
@@ -137,6 +140,20 @@ pub struct Config {
     pub frame_ancestors: Vec<String>,
     /// `POST /dev/sessions` per client IP per minute (dev mode).
     pub dev_sessions_per_ip: u32,
+    /// Where connection events are posted, signed; `None`: no events.
+    pub webhook: Option<Webhook>,
+}
+
+/// The host's webhook endpoint: events are signed with the secret and retried with exponential
+/// backoff from `retry_base_ms`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    /// The URL events are posted to (`http://` or `https://`).
+    pub url: String,
+    /// The HMAC-SHA256 key of the `Connect-UI-Signature` header (never logged).
+    pub secret: Secret,
+    /// First retry delay in milliseconds; each further failure doubles it (cap one hour).
+    pub retry_base_ms: u64,
 }
 
 impl Config {
@@ -169,6 +186,7 @@ impl Config {
             failed_auth_per_ip: DEFAULT_RATE_FAILED_AUTH_PER_IP,
             frame_ancestors: Vec::new(),
             dev_sessions_per_ip: DEFAULT_RATE_DEV_SESSIONS_PER_IP,
+            webhook: None,
         }
     }
 
@@ -315,6 +333,23 @@ pub struct Cli {
     /// POST /dev/sessions per client IP per minute (dev mode)
     #[arg(long, env = "CONNECT_UI_RATE_LIMIT_DEV_SESSIONS_PER_IP", value_name = "N", default_value_t = DEFAULT_RATE_DEV_SESSIONS_PER_IP, value_parser = positive::<u32>)]
     pub rate_limit_dev_sessions_per_ip: u32,
+    /// Post connection.created, connection.updated and connection.deleted events to this URL,
+    /// signed with --webhook-secret (both or neither); delivered at least once, retried for 24 h
+    #[arg(long, env = "CONNECT_UI_WEBHOOK_URL", value_name = "URL")]
+    pub webhook_url: Option<String>,
+    /// The HMAC-SHA256 key of the Connect-UI-Signature header of webhook events; prefer the
+    /// environment variable, command lines are visible to other users
+    #[arg(
+        long,
+        env = "CONNECT_UI_WEBHOOK_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub webhook_secret: Option<String>,
+    /// First retry delay of a failed webhook delivery in milliseconds, doubled after each
+    /// failure up to one hour, with jitter (lower it in tests)
+    #[arg(long, env = "CONNECT_UI_WEBHOOK_RETRY_BASE_MS", value_name = "N", default_value_t = DEFAULT_WEBHOOK_RETRY_BASE_MS, value_parser = positive::<u64>)]
+    pub webhook_retry_base_ms: u64,
 }
 
 /// Why the configuration could not be used.
@@ -568,6 +603,32 @@ impl Cli {
                 .collect::<Result<_, _>>()
                 .map_err(invalid)?,
             dev_sessions_per_ip: self.rate_limit_dev_sessions_per_ip,
+            webhook: match (non_empty(self.webhook_url), non_empty(self.webhook_secret)) {
+                (None, None) => None,
+                (Some(url), Some(secret)) => {
+                    if !(url.starts_with("http://") || url.starts_with("https://"))
+                        || url::Url::parse(&url).is_err()
+                    {
+                        return Err(invalid(
+                            "invalid --webhook-url (CONNECT_UI_WEBHOOK_URL); expected an \
+                             http:// or https:// URL"
+                                .into(),
+                        ));
+                    }
+                    Some(Webhook {
+                        url,
+                        secret: Secret(secret),
+                        retry_base_ms: self.webhook_retry_base_ms,
+                    })
+                }
+                _ => {
+                    return Err(invalid(
+                        "--webhook-url and --webhook-secret (CONNECT_UI_WEBHOOK_URL, \
+                         CONNECT_UI_WEBHOOK_SECRET) go together: set both or neither"
+                            .into(),
+                    ))
+                }
+            },
         })
     }
 }
@@ -715,6 +776,56 @@ mod tests {
         assert_eq!(
             env.host_api_key,
             Some(Secret("spaced-but-long-enough-key".into()))
+        );
+    }
+
+    #[test]
+    fn webhooks_need_a_url_and_a_secret_together() {
+        assert_eq!(run(&[], &[]).unwrap().webhook, None);
+        let c = run(
+            &[
+                "--webhook-url",
+                "https://host.example/hooks",
+                "--webhook-retry-base-ms",
+                "50",
+            ],
+            &[("CONNECT_UI_WEBHOOK_SECRET", "whsec-123")],
+        )
+        .unwrap();
+        let hook = c.webhook.unwrap();
+        assert_eq!(hook.url, "https://host.example/hooks");
+        assert_eq!(hook.secret, Secret("whsec-123".into()));
+        assert_eq!(hook.retry_base_ms, 50);
+        assert_eq!(
+            run(
+                &[
+                    "--webhook-url",
+                    "https://h.example",
+                    "--webhook-secret",
+                    "s"
+                ],
+                &[]
+            )
+            .unwrap()
+            .webhook
+            .unwrap()
+            .retry_base_ms,
+            5000
+        );
+        assert!(run(&["--webhook-url", "https://h.example"], &[])
+            .unwrap_err()
+            .contains("set both or neither"));
+        assert!(run(&[], &[("CONNECT_UI_WEBHOOK_SECRET", "s")])
+            .unwrap_err()
+            .contains("set both or neither"));
+        let err = run(
+            &["--webhook-url", "ftp://h", "--webhook-secret", "s3cret"],
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("--webhook-url") && !err.contains("s3cret"),
+            "{err}"
         );
     }
 

@@ -15,6 +15,7 @@ pub mod server;
 pub mod static_files;
 pub mod store;
 pub mod verify;
+pub mod webhooks;
 
 use api::{AppState, Limiters, LoggingEngine};
 use axum::extract::{DefaultBodyLimit, Request};
@@ -56,7 +57,13 @@ fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
     Some(
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))
-            .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PATCH,
+                Method::DELETE,
+                Method::OPTIONS,
+            ])
             .allow_headers([
                 header::CONTENT_TYPE,
                 header::AUTHORIZATION,
@@ -219,9 +226,12 @@ impl Backend {
         } else {
             None
         };
-        let store = Store::open_at(&location, Cipher::new(&key))
+        let mut store = Store::open_at(&location, Cipher::new(&key))
             .await
             .map_err(|e| format!("cannot open the database {location}: {e}"))?;
+        if config.webhook.is_some() {
+            store = store.with_events();
+        }
         let state = AppState {
             store: store.clone(),
             engine: Arc::new(LoggingEngine::default()),
@@ -294,8 +304,16 @@ impl Backend {
             header_timeout: Duration::from_millis(self.config.header_timeout_ms),
             max_connections: self.config.max_connections,
         };
+        let deliveries = self
+            .config
+            .webhook
+            .clone()
+            .map(|hook| tokio::spawn(webhooks::run(self.state.store.clone(), hook)));
         let result = server::serve(listener, self.router(), limits, shutdown).await;
         purge.abort();
+        if let Some(task) = deliveries {
+            task.abort();
+        }
         result
     }
 }

@@ -33,9 +33,10 @@ async fn each_builtin_provider_is_stored_and_listed_without_credentials() {
         ids.push(id);
     }
 
-    let (status, list) = get(&s.url, "/connections").await;
+    let (status, page) = get(&s.url, "/connections").await;
     assert_eq!(status, 200);
-    let list = list.as_array().unwrap();
+    assert_eq!(page["next_cursor"], Value::Null, "one page");
+    let list = page["connections"].as_array().unwrap();
     let listed: Vec<&str> = list
         .iter()
         .map(|c| c["connection_id"].as_str().unwrap())
@@ -58,9 +59,7 @@ async fn each_builtin_provider_is_stored_and_listed_without_credentials() {
     );
     // The /api mount lists the same thing.
     assert_eq!(
-        get(&s.url, "/api/connections")
-            .await
-            .1
+        get(&s.url, "/api/connections").await.1["connections"]
             .as_array()
             .unwrap()
             .len(),
@@ -94,8 +93,11 @@ async fn pasted_values_are_stored_normalised() {
         "stored normalised (and decrypts)"
     );
     assert_eq!(stored(rows[1].0.clone()).await["apiKey"], "sk_test_x");
-    let (_, list) = get(&s.url, "/connections").await;
-    assert_eq!(list[0]["connection_config"]["subdomain"], "acme.api");
+    let (_, page) = get(&s.url, "/connections").await;
+    assert_eq!(
+        page["connections"][0]["connection_config"]["subdomain"],
+        "acme.api"
+    );
 }
 
 #[tokio::test]

@@ -154,7 +154,10 @@ async fn static_dir_mode_serves_the_widget_and_the_api_under_api() {
     assert_eq!(status, 201);
     let (status, list) = get(&b.url, "/api/connections").await;
     assert_eq!(status, 200);
-    assert_eq!(list[0]["connection_id"], created["connection_id"]);
+    assert_eq!(
+        list["connections"][0]["connection_id"],
+        created["connection_id"]
+    );
     let (status, err) = get(&b.url, "/api/nope").await;
     assert_eq!(status, 404);
     assert_eq!(err["error"]["code"], "not_found");

@@ -163,7 +163,8 @@ async fn a_database_from_before_encryption_is_converted() {
         .unwrap()
         .unwrap();
     assert_eq!(stored["apiKey"], "sk_live_LEGACY_PLAINTEXT_1");
-    let (_, list) = get(&s.url, "/connections").await;
+    let (_, page) = get(&s.url, "/connections").await;
+    let list = &page["connections"];
     assert_eq!(list[0]["connection_id"], "conn_legacy");
     assert_eq!(list[0]["credential_keys"], json!(["apiKey"]));
     assert_eq!(list[0]["end_user_id"], serde_json::Value::Null);

@@ -160,7 +160,8 @@ async fn providers_outside_the_allow_list_are_forbidden() {
     )
     .await;
     assert_eq!(status, 201, "{created}");
-    let (_, list) = get(&s.url, "/connections").await;
+    let (_, page) = get(&s.url, "/connections").await;
+    let list = &page["connections"];
     assert_eq!(list[0]["end_user_id"], "user-42");
     assert_eq!(list[0]["provider"], "kandji");
 }
@@ -352,8 +353,9 @@ async fn production_mode_has_no_dev_route_and_a_host_only_listing() {
     )
     .await;
     assert_eq!(status, 201);
-    let (status, list) = get_as(&s.url, "/connections", HOST_KEY).await;
+    let (status, page) = get_as(&s.url, "/connections", HOST_KEY).await;
     assert_eq!(status, 200);
+    let list = &page["connections"];
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["end_user_id"], "u1");
 }

@@ -1,35 +1,21 @@
-//! `POST /connections` (the widget saves a connection with its session token) and
-//! `GET /connections` (the host lists them, never with a credential value).
+//! `POST /connections`: the widget saves a connection with its session token (the host's
+//! endpoints are in [`super::host`], the reconnect in [`super::lifecycle`]).
 
 use super::error::ApiError;
-use super::extract::{body_bytes, require_json, HostKey, IdempotencyKey, SessionToken};
+use super::extract::{body_bytes, require_json, IdempotencyKey, SessionToken};
 use super::strict::{self, StrictError};
 use super::{shorten, unknown_provider_message, AppState};
 use crate::clock::now_unix;
-use crate::config::Mode;
 use crate::store::{CreateOutcome, Idempotency, Refusal, Submission};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use connect_ui_core::{validate_request, ConnectionRequest, ProviderSpec};
 use std::collections::HashSet;
 use std::sync::Mutex;
-
-/// `GET /connections`: stored connections, oldest first, without credential values. Needs the
-/// host API key in production; open in dev mode (preview and tests).
-pub async fn list_connections(
-    State(state): State<AppState>,
-    parts: Parts,
-) -> Result<Response, ApiError> {
-    if state.mode == Mode::Production {
-        HostKey::check(&state, &parts).await?;
-    }
-    Ok(Json(state.store.list().await?).into_response())
-}
 
 /// Session tokens whose key is being checked with its provider right now.
 #[derive(Debug, Default)]
@@ -75,13 +61,20 @@ fn outcome_response(outcome: CreateOutcome, provider: &ProviderSpec) -> Result<R
         )
             .into_response()),
         CreateOutcome::KeyReused => Err(ApiError::IdempotencyKeyReused),
-        CreateOutcome::Refused(Refusal::ProviderNotAllowed) => {
-            Err(ApiError::ProviderNotAllowed(provider.name.clone()))
-        }
-        CreateOutcome::Refused(Refusal::UnknownSession | Refusal::Expired | Refusal::Spent) => {
-            Err(ApiError::SessionExpired)
-        }
-        CreateOutcome::Refused(Refusal::TooManyRefusedKeys) => Err(ApiError::TooManyRefusedKeys),
+        CreateOutcome::Refused(refusal) => Err(refusal_error(refusal, provider)),
+        CreateOutcome::InvalidLabel(message) => Err(ApiError::ValidationFailed(
+            [("label".to_string(), message)].into(),
+        )),
+    }
+}
+
+/// The answer for a session that cannot be used.
+pub(super) fn refusal_error(refusal: Refusal, provider: &ProviderSpec) -> ApiError {
+    match refusal {
+        Refusal::ProviderNotAllowed => ApiError::ProviderNotAllowed(provider.name.clone()),
+        Refusal::UnknownSession | Refusal::Expired | Refusal::Spent => ApiError::SessionExpired,
+        Refusal::TooManyRefusedKeys => ApiError::TooManyRefusedKeys,
+        Refusal::ReconnectSession => ApiError::ReconnectSession,
     }
 }
 
@@ -102,6 +95,53 @@ fn json_error_message(e: &serde_json::Error) -> String {
     }
 }
 
+/// Parses a connection request body (already read and declared JSON): one object, no key twice,
+/// string values; errors never quote it.
+pub(super) fn parse_request(body: &Bytes) -> Result<ConnectionRequest, ApiError> {
+    strict::check(body).map_err(|e| {
+        ApiError::InvalidJson(match e {
+            StrictError::Json(e) => json_error_message(&e),
+            StrictError::DuplicateKey { line, column } => format!(
+                "The request body has a key twice (line {line}, column {column}); send each key once"
+            ),
+        })
+    })?;
+    serde_json::from_slice(body).map_err(|e| ApiError::InvalidJson(json_error_message(&e)))
+}
+
+/// The provider of a request in the request's auth mode (its first when none is named).
+pub(super) fn provider_for<'a>(
+    state: &'a AppState,
+    request: &ConnectionRequest,
+) -> Result<&'a ProviderSpec, ApiError> {
+    state
+        .providers
+        .with_mode(&request.provider, request.auth_mode.as_deref())
+        .map_err(|modes| match modes {
+            None => ApiError::UnknownProvider(unknown_provider_message(
+                &state.providers,
+                &request.provider,
+            )),
+            Some(modes) => ApiError::UnknownAuthMode(format!(
+                "Unknown auth mode \"{}\" for this provider; expected one of: {}",
+                shorten(request.auth_mode.as_deref().unwrap_or_default()),
+                modes.join(", ")
+            )),
+        })
+}
+
+/// Core's validation of a whole request against its provider: the normalised request, or
+/// `400 validation_failed` with core's message per field.
+pub(super) fn validate(
+    state: &AppState,
+    provider: &ProviderSpec,
+    request: &ConnectionRequest,
+) -> Result<ConnectionRequest, ApiError> {
+    validate_request(provider, request, state.engine.as_ref()).map_err(|errors| {
+        ApiError::ValidationFailed(errors.into_iter().map(|(k, e)| (k, e.message())).collect())
+    })
+}
+
 /// `POST /connections`: needs a live session token; re-validates with the shared rules,
 /// optionally checks the key with its provider, stores the normalised request encrypted and
 /// spends the session.
@@ -115,35 +155,11 @@ pub async fn create_connection(
     let body = body_bytes(body)?;
     require_json(&headers)?;
     let IdempotencyKey(key) = key?;
-    strict::check(&body).map_err(|e| {
-        ApiError::InvalidJson(match e {
-            StrictError::Json(e) => json_error_message(&e),
-            StrictError::DuplicateKey { line, column } => format!(
-                "The request body has a key twice (line {line}, column {column}); send each key once"
-            ),
-        })
-    })?;
-    let request: ConnectionRequest =
-        serde_json::from_slice(&body).map_err(|e| ApiError::InvalidJson(json_error_message(&e)))?;
-    // The provider in the request's auth mode (its first when none is named).
-    let provider = state
-        .providers
-        .with_mode(&request.provider, request.auth_mode.as_deref())
-        .map_err(|modes| match modes {
-            None => ApiError::UnknownProvider(unknown_provider_message(
-                &state.providers,
-                &request.provider,
-            )),
-            Some(modes) => ApiError::UnknownAuthMode(format!(
-                "Unknown auth mode \"{}\" for this provider; expected one of: {}",
-                shorten(request.auth_mode.as_deref().unwrap_or_default()),
-                modes.join(", ")
-            )),
-        })?;
-    let normalized =
-        validate_request(provider, &request, state.engine.as_ref()).map_err(|errors| {
-            ApiError::ValidationFailed(errors.into_iter().map(|(k, e)| (k, e.message())).collect())
-        })?;
+    let request = parse_request(&body)?;
+    let provider = provider_for(&state, &request)?;
+    let mut normalized = validate(&state, provider, &request)?;
+    // The mode the credentials are for, also when the request left it to the provider's first.
+    normalized.auth_mode = Some(provider.auth_mode.clone());
     let submission = Submission {
         token_hash: token.hash,
         idempotency: key.map(|key| Idempotency {

@@ -68,6 +68,14 @@ pub enum ApiError {
     ForbiddenHost,
     /// The body did not arrive within the timeout (408 `request_timeout`).
     RequestTimeout,
+    /// A reconnect session tried to make a new connection (409 `reconnect_session`).
+    ReconnectSession,
+    /// `PATCH` of a connection the session was not made for (403 `wrong_connection`).
+    WrongConnection,
+    /// No connection has this id (404 `unknown_connection`).
+    UnknownConnection,
+    /// A reconnect session for another end user's connection (409 `end_user_mismatch`).
+    EndUserMismatch,
 }
 
 impl ApiError {
@@ -84,7 +92,8 @@ impl ApiError {
             ApiError::NotFound => plain(
                 StatusCode::NOT_FOUND,
                 "not_found",
-                "No such endpoint; the API has POST /sessions, POST /connections, GET /connections, GET /catalog and GET /health",
+                "No such endpoint; the API has POST /sessions, GET /session, POST /connections, \
+                 GET /connections, GET, PATCH and DELETE /connections/{id}, GET /catalog and GET /health",
             ),
             ApiError::MethodNotAllowed => plain(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -177,6 +186,27 @@ impl ApiError {
                 StatusCode::REQUEST_TIMEOUT,
                 "request_timeout",
                 "The request body did not arrive in time; send the request again",
+            ),
+            ApiError::ReconnectSession => plain(
+                StatusCode::CONFLICT,
+                "reconnect_session",
+                "This session can only update its existing connection. Close this window and open it again from the app.",
+            ),
+            ApiError::WrongConnection => plain(
+                StatusCode::FORBIDDEN,
+                "wrong_connection",
+                "This session can't change that connection. Close this window and open it again from the app.",
+            ),
+            ApiError::UnknownConnection => plain(
+                StatusCode::NOT_FOUND,
+                "unknown_connection",
+                "No connection has this id; it may have been deleted",
+            ),
+            ApiError::EndUserMismatch => plain(
+                StatusCode::CONFLICT,
+                "end_user_mismatch",
+                "connection_id belongs to another end user; a reconnect session must be made for the \
+                 connection's own end_user_id",
             ),
             ApiError::Verification(e) => {
                 let (status, code) = e.status_and_code();

@@ -1,7 +1,8 @@
 //! The HTTP API: routes, shared state, and one module per concern — [`error`] (the JSON error
 //! answer), [`extract`] (host key, session token, `Idempotency-Key`, JSON body), [`limits`]
 //! (per-IP limits as middleware), [`dev`] (loopback `Host` names only in dev mode), [`strict`] (one JSON object, no key twice), [`sessions`],
-//! [`connections`], [`catalog`] and [`health`].
+//! [`connections`], [`lifecycle`] (reconnect), [`host`] (the host's read, delete and list),
+//! [`catalog`] and [`health`].
 
 pub mod catalog;
 pub mod connections;
@@ -9,6 +10,8 @@ pub mod dev;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod host;
+pub mod lifecycle;
 pub mod limits;
 pub mod sessions;
 pub mod strict;
@@ -27,7 +30,7 @@ use crate::ratelimit::RateLimiter;
 use crate::store::Store;
 use crate::verify::Verifier;
 use axum::middleware::from_fn_with_state;
-use axum::routing::{get, post, MethodRouter};
+use axum::routing::{get, patch, post, MethodRouter};
 use axum::Router;
 use connect_ui_core::{JsRegExpEngine, PatternEngine};
 use limits::IpLimit;
@@ -108,9 +111,14 @@ pub fn routes(state: &AppState) -> Router<AppState> {
     let connections = limited(post(connections::create_connection), limiters, |l| {
         &l.per_ip
     })
-    .get(connections::list_connections);
+    .get(host::list_connections);
+    let connection = limited(patch(lifecycle::update_connection), limiters, |l| &l.per_ip)
+        .get(host::get_connection)
+        .delete(host::delete_connection);
     let mut routes = Router::new()
         .route("/connections", connections)
+        .route("/connections/{id}", connection)
+        .route("/session", get(sessions::get_session))
         .route(
             "/sessions",
             post(sessions::create_session)

@@ -1,8 +1,8 @@
-//! `POST /sessions` (the host's server asks for a connect session token) and the dev-only
-//! `POST /dev/sessions`.
+//! `POST /sessions` (the host's server asks for a connect session token), the dev-only
+//! `POST /dev/sessions`, and `GET /session` (what the widget may know of its session).
 
 use super::error::ApiError;
-use super::extract::{body_bytes, require_json, HostKey};
+use super::extract::{body_bytes, require_json, HostKey, SessionToken};
 use super::strict::{self, StrictError};
 use super::{unknown_provider_message, AppState};
 use crate::clock::{now_unix, rfc3339};
@@ -14,6 +14,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use connect_ui_core::LabelPolicy;
 use serde::{Deserialize, Serialize};
 
 /// Longest accepted `end_user_id`.
@@ -38,6 +39,14 @@ pub struct SessionRequest {
     pub allowed_providers: Option<Vec<String>>,
     /// Lifetime in seconds (default 1800, at most 86400).
     pub ttl_seconds: Option<u64>,
+    /// A reconnect session: the one connection it may change (`PATCH`), of this end user; its
+    /// provider becomes the only one allowed.
+    pub connection_id: Option<String>,
+    /// Whether the form asks for a label (`hidden`, the default, `optional`, `required`), which
+    /// `POST` and `PATCH /connections` then enforce.
+    pub label: Option<LabelPolicy>,
+    /// Whether `GET /session` lists the end user's connections (default false).
+    pub list_connections: Option<bool>,
 }
 
 /// Body of a `201` from `POST /sessions`.
@@ -51,6 +60,9 @@ pub struct SessionCreated {
     pub end_user_id: String,
     /// Providers it may connect.
     pub allowed_providers: Vec<String>,
+    /// For a reconnect session: the connection it may change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
 }
 
 /// Reads a session request body that must be JSON (or, when `optional`, may be empty).
@@ -180,7 +192,20 @@ async fn new_session(
     end_user_default: Option<&str>,
 ) -> Result<Response, ApiError> {
     let end_user_id = end_user_id(&request, end_user_default)?;
-    let allowed = allowed_providers(state, request.allowed_providers)?;
+    let allowed = match &request.connection_id {
+        Some(id) => {
+            let listed = state
+                .store
+                .connection_summary(id)
+                .await?
+                .ok_or(ApiError::UnknownConnection)?;
+            if listed.end_user_id.as_deref() != Some(end_user_id.as_str()) {
+                return Err(ApiError::EndUserMismatch);
+            }
+            vec![listed.summary.provider]
+        }
+        None => allowed_providers(state, request.allowed_providers)?,
+    };
     let ttl = request.ttl_seconds.unwrap_or(DEFAULT_SESSION_TTL_SECS);
     if ttl == 0 || ttl > MAX_SESSION_TTL_SECS {
         return Err(ApiError::InvalidRequest(format!(
@@ -194,6 +219,9 @@ async fn new_session(
         end_user_id: end_user_id.clone(),
         allowed_providers: allowed.clone(),
         expires_at,
+        label_policy: request.label.unwrap_or_default(),
+        list_connections: request.list_connections.unwrap_or(false),
+        connection_id: request.connection_id.clone(),
     };
     state.store.create_session(session).await?;
     let body = SessionCreated {
@@ -201,6 +229,7 @@ async fn new_session(
         expires_at: rfc3339(expires_at),
         end_user_id,
         allowed_providers: allowed,
+        connection_id: request.connection_id,
     };
     Ok((
         StatusCode::CREATED,
@@ -232,4 +261,19 @@ pub async fn create_dev_session(
 ) -> Result<Response, ApiError> {
     let request = read_session_request(&headers, body, true)?;
     new_session(&state, request, Some("dev-user")).await
+}
+
+/// `GET /session` (session token as bearer): the providers, label policy, reconnect connection
+/// and, when asked for, the end user's connections, never a credential value; `401
+/// session_expired` for an unknown, expired or spent session (it could not connect anyway).
+pub async fn get_session(
+    State(state): State<AppState>,
+    token: SessionToken,
+) -> Result<Response, ApiError> {
+    let view = state
+        .store
+        .session_view(token.hash, now_unix())
+        .await?
+        .ok_or(ApiError::SessionExpired)?;
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(view)).into_response())
 }

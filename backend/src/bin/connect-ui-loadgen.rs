@@ -258,25 +258,41 @@ fn status_of(result: &Result<reqwest::Response, reqwest::Error>) -> String {
     }
 }
 
-/// Number of rows `GET /connections` lists.
+/// Number of rows `GET /connections` lists, following its pages (`{connections, next_cursor}`).
 async fn row_count(client: &reqwest::Client, o: &Options) -> Result<usize, String> {
-    let res = client
-        .get(format!("{}/connections", o.url))
-        .bearer_auth(&o.host_api_key)
-        .timeout(Duration::from_secs(60))
-        .send()
-        .await
-        .map_err(|e| format!("GET /connections failed: {e}"))?;
-    if !res.status().is_success() {
-        return Err(format!("GET /connections answered {}", res.status()));
-    }
-    let list: Vec<serde_json::Value> = serde_json::from_slice(
-        &res.bytes()
+    let mut count = 0;
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut url = format!("{}/connections?limit=200", o.url);
+        if let Some(c) = &cursor {
+            url.push_str("&cursor=");
+            url.push_str(c);
+        }
+        let res = client
+            .get(url)
+            .bearer_auth(&o.host_api_key)
+            .timeout(Duration::from_secs(60))
+            .send()
             .await
-            .map_err(|e| format!("GET /connections body: {e}"))?,
-    )
-    .map_err(|e| format!("GET /connections is not a JSON list: {e}"))?;
-    Ok(list.len())
+            .map_err(|e| format!("GET /connections failed: {e}"))?;
+        if !res.status().is_success() {
+            return Err(format!("GET /connections answered {}", res.status()));
+        }
+        let page: serde_json::Value = serde_json::from_slice(
+            &res.bytes()
+                .await
+                .map_err(|e| format!("GET /connections body: {e}"))?,
+        )
+        .map_err(|e| format!("GET /connections is not JSON: {e}"))?;
+        count += page["connections"]
+            .as_array()
+            .ok_or("GET /connections has no connections list")?
+            .len();
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => return Ok(count),
+        }
+    }
 }
 
 /// The whole run; returns whether rows matched 201s.

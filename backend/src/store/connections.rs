@@ -6,7 +6,7 @@ use super::schema::NOW;
 use super::sessions;
 use super::StoreError;
 use crate::crypto::Cipher;
-use connect_ui_core::{ConnectionCreated, ConnectionRequest, ConnectionSummary};
+use connect_ui_core::{validate_label, ConnectionCreated, ConnectionRequest, ConnectionSummary};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -37,6 +37,8 @@ pub enum Refusal {
     ProviderNotAllowed,
     /// The provider refused too many keys for this session, which is now spent.
     TooManyRefusedKeys,
+    /// A reconnect session may only change its connection (`PATCH`), not make a new one.
+    ReconnectSession,
 }
 
 /// What [`super::Store::create`] (or [`super::Store::precheck`]) decided, so the handler can
@@ -56,6 +58,8 @@ pub enum CreateOutcome {
     KeyReused,
     /// The session cannot connect.
     Refused(Refusal),
+    /// The label breaks the session's label policy; core's message.
+    InvalidLabel(String),
 }
 
 /// One stored connection as `GET /connections` lists it: core's summary plus the end user.
@@ -68,18 +72,21 @@ pub struct ListedConnection {
     pub end_user_id: Option<String>,
 }
 
-/// A fresh connection id: `conn_` and a v4 UUID without hyphens.
+/// A fresh connection id: `conn_` and a v7 UUID without hyphens (random, but ordered by
+/// creation, so the listing's `(created_at, id)` order is creation order even within a
+/// millisecond).
 pub fn new_connection_id() -> String {
-    format!("conn_{}", uuid::Uuid::new_v4().simple())
+    format!("conn_{}", uuid::Uuid::now_v7().simple())
 }
 
-/// The session of a submission and whether it may connect: `Ok(end_user_id)` when a connection
-/// may be stored, otherwise the answer to give (a replay comes before expiry and spending, so a
-/// retry of a successful request gets its result even though the session is now spent).
+/// The session of a submission and whether it may connect: `Ok((end_user_id, label))` (the
+/// label checked against the session's policy) when a connection may be stored, otherwise the
+/// answer to give (a replay comes before expiry and spending, so a retry of a successful request
+/// gets its result even though the session is now spent).
 pub(super) fn check_in(
     conn: &Connection,
     sub: &Submission,
-) -> Result<Result<String, CreateOutcome>, StoreError> {
+) -> Result<Result<(String, Option<String>), CreateOutcome>, StoreError> {
     let session = sessions::find(conn, &sub.token_hash)?;
     let recorded = match (&session, &sub.idempotency) {
         (Some(_), Some(idem)) => idempotency::recorded(conn, &sub.token_hash, &idem.key)?,
@@ -94,7 +101,7 @@ pub(super) fn judge(
     session: Option<sessions::StoredSession>,
     recorded: Option<idempotency::Recorded>,
     sub: &Submission,
-) -> Result<Result<String, CreateOutcome>, StoreError> {
+) -> Result<Result<(String, Option<String>), CreateOutcome>, StoreError> {
     let Some(session) = session else {
         return Ok(Err(CreateOutcome::Refused(Refusal::UnknownSession)));
     };
@@ -120,10 +127,16 @@ pub(super) fn judge(
         return Ok(Err(CreateOutcome::Refused(refusal)));
     }
     let allowed: Vec<String> = serde_json::from_str(&session.allowed_providers_json)?;
+    if session.connection_id.is_some() {
+        return Ok(Err(CreateOutcome::Refused(Refusal::ReconnectSession)));
+    }
     if !allowed.contains(&sub.request.provider) {
         return Ok(Err(CreateOutcome::Refused(Refusal::ProviderNotAllowed)));
     }
-    Ok(Ok(session.end_user_id))
+    match validate_label(sub.request.label.as_deref(), session.label_policy) {
+        Ok(label) => Ok(Ok((session.end_user_id, label))),
+        Err(e) => Ok(Err(CreateOutcome::InvalidLabel(e.message()))),
+    }
 }
 
 /// Body of [`super::Store::create`], run by the writer inside its transaction, so the checks
@@ -133,15 +146,15 @@ pub(super) fn create_on(
     cipher: &Cipher,
     sub: &Submission,
 ) -> Result<CreateOutcome, StoreError> {
-    let end_user_id = match check_in(tx, sub)? {
-        Ok(id) => id,
+    let (end_user_id, label) = match check_in(tx, sub)? {
+        Ok(admitted) => admitted,
         Err(outcome) => return Ok(outcome),
     };
     let request = &sub.request;
     let created = ConnectionCreated {
         connection_id: new_connection_id(),
         provider: request.provider.clone(),
-        label: None,
+        label,
     };
     if !sessions::spend(tx, &sub.token_hash, sub.now)? {
         return Ok(CreateOutcome::Refused(Refusal::Spent));
@@ -150,8 +163,8 @@ pub(super) fn create_on(
     let plaintext = serde_json::to_vec(&request.credentials)?;
     tx.prepare_cached(&format!(
         "INSERT INTO connections (id, provider, end_user_id, credential_keys_json, credentials_enc,
-             connection_config_json, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, {NOW})"
+             connection_config_json, created_at, label, auth_mode)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, {NOW}, ?7, ?8)"
     ))?
     .execute(params![
         created.connection_id,
@@ -160,47 +173,13 @@ pub(super) fn create_on(
         serde_json::to_string(&keys)?,
         cipher.encrypt(&plaintext, created.connection_id.as_bytes()),
         serde_json::to_string(&request.connection_config)?,
+        created.label,
+        request.auth_mode,
     ])?;
     if let Some(idem) = &sub.idempotency {
         idempotency::record_created(tx, &sub.token_hash, idem, &serde_json::to_string(&created)?)?;
     }
     Ok(CreateOutcome::Created(created))
-}
-
-/// Body of [`super::Store::list`]; reads only the credential keys, never the credentials.
-pub(super) fn list_in(conn: &mut Connection) -> Result<Vec<ListedConnection>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, provider, end_user_id, credential_keys_json, connection_config_json, created_at
-         FROM connections ORDER BY created_at, rowid",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, Option<String>>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, String>(5)?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (connection_id, provider, end_user_id, keys, config, created_at) = row?;
-        out.push(ListedConnection {
-            summary: ConnectionSummary {
-                connection_id,
-                provider,
-                connection_config: serde_json::from_str(&config)?,
-                credential_keys: serde_json::from_str(&keys)?,
-                created_at,
-                label: None,
-                auth_mode: None,
-                updated_at: None,
-            },
-            end_user_id,
-        });
-    }
-    Ok(out)
 }
 
 /// Body of [`super::Store::credentials`]: decrypts one connection's credentials.
@@ -295,7 +274,9 @@ mod tests {
             create_in(&mut conn, &cipher, &submission([9; 32], "again", None)).unwrap(),
             CreateOutcome::Refused(Refusal::Spent)
         );
-        let list = list_in(&mut conn).unwrap();
+        let list = super::super::host::page_in(&conn, &Default::default())
+            .unwrap()
+            .connections;
         assert_eq!(list.len(), 1);
         assert_eq!(list[0].summary.credential_keys, ["apiKey"]);
         assert_eq!(list[0].end_user_id.as_deref(), Some("u1"));

@@ -11,8 +11,12 @@
 
 mod connections;
 mod error;
+mod host;
 mod idempotency;
+mod lifecycle;
+mod outbox;
 pub mod postgres;
+mod postgres_lifecycle;
 mod schema;
 mod sessions;
 mod sqlite;
@@ -20,7 +24,12 @@ mod writer;
 
 pub use connections::{new_connection_id, CreateOutcome, ListedConnection, Refusal, Submission};
 pub use error::StoreError;
+pub use host::{
+    ConnectionDetail, ConnectionsPage, Cursor, ListQuery, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT,
+};
 pub use idempotency::{request_hash, Idempotency};
+pub use lifecycle::{merge, ReconnectTarget, Update, UpdateOutcome};
+pub use outbox::{Attempt, Claimed, EventType};
 pub use schema::has_encrypted_data;
 pub use sessions::{NewSession, MAX_FAILED_VERIFICATIONS, PURGE_AFTER_SECS};
 
@@ -30,6 +39,7 @@ pub use sqlite::Sqlite;
 use crate::crypto::Cipher;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Handle to the database, cheap to clone into every request: one interface over the two
 /// engines, so handlers never know which one stores their data.
@@ -37,6 +47,16 @@ use std::path::{Path, PathBuf};
 pub struct Store {
     engine: Engine,
     cipher: Cipher,
+    /// When webhooks are on: changes write their events to the outbox, and the delivery task
+    /// is woken after each.
+    events: Option<Arc<tokio::sync::Notify>>,
+}
+
+/// Now in Unix milliseconds (the outbox's clock).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// The engine behind a [`Store`].
@@ -100,6 +120,7 @@ impl Store {
         Ok(Self {
             engine: Engine::Sqlite(Sqlite::open(path, cipher.clone())?),
             cipher,
+            events: None,
         })
     }
 
@@ -111,6 +132,7 @@ impl Store {
             DbLocation::Postgres(url) => Ok(Self {
                 engine: Engine::Postgres(Postgres::open(url, cipher.clone()).await?),
                 cipher,
+                events: None,
             }),
         }
     }
@@ -120,6 +142,67 @@ impl Store {
         match &self.engine {
             Engine::Postgres(p) => Some(p),
             Engine::Sqlite(_) => None,
+        }
+    }
+
+    /// Turns connection events on: from now on every create, update and delete writes its event
+    /// to the outbox in its own transaction (webhooks configured).
+    pub fn with_events(mut self) -> Self {
+        self.events = Some(Arc::default());
+        self
+    }
+
+    /// Resolves after a change wrote an event (or at once if one was written since the last
+    /// wait); pending forever when events are off.
+    pub async fn event_written(&self) {
+        match &self.events {
+            Some(notify) => notify.notified().await,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Wakes the delivery task after a change that wrote an event.
+    fn wake(&self) {
+        if let Some(notify) = &self.events {
+            notify.notify_one();
+        }
+    }
+
+    /// Whether any outbox event is due now (a read: an idle outbox costs no write).
+    pub async fn events_due(&self) -> Result<bool, StoreError> {
+        let now = now_ms();
+        match &self.engine {
+            Engine::Sqlite(db) => db.read(move |conn, _| outbox::any_due(conn, now)).await,
+            Engine::Postgres(db) => db.events_due(now).await,
+        }
+    }
+
+    /// Claims up to `max` due events for `lease_ms`, so no other sender (on any instance)
+    /// posts them meanwhile.
+    pub async fn claim_events(
+        &self,
+        lease_ms: i64,
+        max: usize,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        let now = now_ms();
+        match &self.engine {
+            Engine::Sqlite(db) => {
+                db.write(move |conn, _| outbox::claim_due(conn, now, lease_ms, max))
+                    .await
+            }
+            Engine::Postgres(db) => db.claim_events(now, lease_ms, max).await,
+        }
+    }
+
+    /// Records how an attempt to deliver event `id` ended.
+    pub async fn record_attempt(&self, id: String, attempt: Attempt) -> Result<(), StoreError> {
+        let now = now_ms();
+        match &self.engine {
+            Engine::Sqlite(db) => {
+                db.write(move |conn, _| outbox::record_attempt(conn, &id, &attempt, now))
+                    .await
+            }
+            Engine::Postgres(db) => db.record_attempt(&id, &attempt, now).await,
         }
     }
 
@@ -158,21 +241,138 @@ impl Store {
     /// to the session): checks and writes happen in one immediate transaction, so concurrent
     /// repeats store exactly one row and a session makes at most one connection.
     pub async fn create(&self, submission: Submission) -> Result<CreateOutcome, StoreError> {
-        match &self.engine {
+        let events = self.events.is_some();
+        let outcome = match &self.engine {
             Engine::Sqlite(db) => {
-                db.write(move |conn, cipher| connections::create_on(conn, cipher, &submission))
-                    .await
+                db.write(move |conn, cipher| {
+                    let outcome = connections::create_on(conn, cipher, &submission)?;
+                    if let (true, CreateOutcome::Created(c)) = (events, &outcome) {
+                        outbox::enqueue_for(conn, EventType::Created, &c.connection_id, now_ms())?;
+                    }
+                    Ok(outcome)
+                })
+                .await?
             }
-            Engine::Postgres(db) => db.create(&submission).await,
+            Engine::Postgres(db) => db.create(&submission, events).await?,
+        };
+        if matches!(outcome, CreateOutcome::Created(_)) {
+            self.wake();
+        }
+        Ok(outcome)
+    }
+
+    /// One page of the listing (filtered, after a cursor), oldest first, without credential
+    /// values: what the host's server pages through.
+    pub async fn list_page(&self, query: ListQuery) -> Result<ConnectionsPage, StoreError> {
+        match &self.engine {
+            Engine::Sqlite(db) => db.read(move |conn, _| host::page_in(conn, &query)).await,
+            Engine::Postgres(db) => db.list_page(&query).await,
         }
     }
 
-    /// Lists every connection, oldest first, without credential values.
-    pub async fn list(&self) -> Result<Vec<ListedConnection>, StoreError> {
+    /// One connection with its credentials decrypted, for the host's server to use them.
+    pub async fn connection(&self, id: &str) -> Result<Option<ConnectionDetail>, StoreError> {
         match &self.engine {
-            Engine::Sqlite(db) => db.read(|conn, _| connections::list_in(conn)).await,
-            Engine::Postgres(db) => db.list().await,
+            Engine::Sqlite(db) => {
+                let id = id.to_string();
+                db.read(move |conn, cipher| host::detail_in(conn, cipher, &id))
+                    .await
+            }
+            Engine::Postgres(db) => db.connection(id).await,
         }
+    }
+
+    /// A connection's listing (no credential value), so `POST /sessions` can check a
+    /// reconnect session's end user and provider.
+    pub async fn connection_summary(
+        &self,
+        id: &str,
+    ) -> Result<Option<ListedConnection>, StoreError> {
+        match &self.engine {
+            Engine::Sqlite(db) => {
+                let id = id.to_string();
+                db.read(move |conn, _| lifecycle::summary_in(conn, &id))
+                    .await
+            }
+            Engine::Postgres(db) => db.connection_summary(id).await,
+        }
+    }
+
+    /// Deletes a connection (the host revokes it); its listing when it existed.
+    pub async fn delete(&self, id: &str) -> Result<Option<ListedConnection>, StoreError> {
+        let events = self.events.is_some();
+        let deleted = match &self.engine {
+            Engine::Sqlite(db) => {
+                let id = id.to_string();
+                db.write(move |conn, _| {
+                    let deleted = host::delete_on(conn, &id)?;
+                    if let (true, Some(listed)) = (events, &deleted) {
+                        outbox::enqueue(conn, EventType::Deleted, listed, now_ms())?;
+                    }
+                    Ok(deleted)
+                })
+                .await?
+            }
+            Engine::Postgres(db) => db.delete(id, events).await?,
+        };
+        if deleted.is_some() {
+            self.wake();
+        }
+        Ok(deleted)
+    }
+
+    /// What the widget may know of a live session (`GET /session`); `None` when it is unknown,
+    /// expired or spent.
+    pub async fn session_view(
+        &self,
+        token_hash: [u8; 32],
+        now: i64,
+    ) -> Result<Option<connect_ui_core::SessionView>, StoreError> {
+        match &self.engine {
+            Engine::Sqlite(db) => {
+                db.read(move |conn, _| lifecycle::session_view_in(conn, &token_hash, now))
+                    .await
+            }
+            Engine::Postgres(db) => db.session_view(&token_hash, now).await,
+        }
+    }
+
+    /// The checks of a reconnect and the stored connection it starts from (decrypted), so the
+    /// handler can merge, validate and verify before [`Store::update`].
+    pub async fn reconnect_target(
+        &self,
+        update: Update,
+    ) -> Result<Result<ReconnectTarget, UpdateOutcome>, StoreError> {
+        match &self.engine {
+            Engine::Sqlite(db) => {
+                db.read(move |conn, cipher| lifecycle::target_in(conn, cipher, &update))
+                    .await
+            }
+            Engine::Postgres(db) => db.reconnect_target(&update).await,
+        }
+    }
+
+    /// Stores a reconnect's merged request (re-encrypted), sets `updated_at` and spends the
+    /// session, honouring the idempotency key, in one transaction.
+    pub async fn update(&self, update: Update) -> Result<UpdateOutcome, StoreError> {
+        let events = self.events.is_some();
+        let outcome = match &self.engine {
+            Engine::Sqlite(db) => {
+                db.write(move |conn, cipher| {
+                    let outcome = lifecycle::update_on(conn, cipher, &update)?;
+                    if let (true, UpdateOutcome::Updated(u)) = (events, &outcome) {
+                        outbox::enqueue_for(conn, EventType::Updated, &u.connection_id, now_ms())?;
+                    }
+                    Ok(outcome)
+                })
+                .await?
+            }
+            Engine::Postgres(db) => db.update(&update, events).await?,
+        };
+        if matches!(outcome, UpdateOutcome::Updated(_)) {
+            self.wake();
+        }
+        Ok(outcome)
     }
 
     /// Decrypts the stored credentials of one connection (what a host would use them with).

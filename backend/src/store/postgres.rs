@@ -8,12 +8,12 @@
 //! too (one UPSERT per request), so every instance spends from the same allowance. Time for
 //! buckets is the database's clock, the one clock all instances share.
 
-use super::connections::{self, new_connection_id, CreateOutcome, ListedConnection, Refusal};
-use super::idempotency::Recorded;
+use super::connections::{self, new_connection_id, CreateOutcome, Refusal};
+use super::idempotency::{Idempotency, Recorded};
 use super::sessions::{self, NewSession, StoredSession, PURGE_AFTER_SECS};
-use super::{StoreError, Submission};
+use super::{EventType, StoreError, Submission};
 use crate::crypto::Cipher;
-use connect_ui_core::{ConnectionCreated, ConnectionSummary};
+use connect_ui_core::{ConnectionCreated, LabelPolicy};
 use deadpool_postgres::{GenericClient, ManagerConfig, Pool, PoolConfig, RecyclingMethod, Runtime};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -37,15 +37,20 @@ const IDLE_BUCKET_SECS: f64 = 3600.0;
 /// rowid does), plus the shared rate-limit buckets.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS connections (
-    id TEXT PRIMARY KEY,
+    id TEXT COLLATE \"C\" PRIMARY KEY,
     provider TEXT NOT NULL,
     end_user_id TEXT,
     credential_keys_json TEXT NOT NULL,
     credentials_enc BYTEA NOT NULL,
     connection_config_json TEXT NOT NULL,
-    created_at TEXT NOT NULL,
+    created_at TEXT COLLATE \"C\" NOT NULL,
     seq BIGSERIAL NOT NULL
 );
+ALTER TABLE connections ADD COLUMN IF NOT EXISTS label TEXT;
+ALTER TABLE connections ADD COLUMN IF NOT EXISTS auth_mode TEXT;
+ALTER TABLE connections ADD COLUMN IF NOT EXISTS updated_at TEXT;
+CREATE INDEX IF NOT EXISTS connections_by_creation ON connections (created_at, id);
+CREATE INDEX IF NOT EXISTS connections_by_end_user ON connections (end_user_id, created_at, id);
 CREATE TABLE IF NOT EXISTS sessions (
     token_hash BYTEA PRIMARY KEY,
     end_user_id TEXT NOT NULL,
@@ -55,6 +60,9 @@ CREATE TABLE IF NOT EXISTS sessions (
     created_at TEXT NOT NULL,
     failed_verifications BIGINT NOT NULL DEFAULT 0
 );
+ALTER TABLE sessions ADD COLUMN IF NOT EXISTS label_policy TEXT NOT NULL DEFAULT 'hidden';
+ALTER TABLE sessions ADD COLUMN IF NOT EXISTS list_connections BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE sessions ADD COLUMN IF NOT EXISTS connection_id TEXT;
 CREATE INDEX IF NOT EXISTS sessions_expires_at ON sessions (expires_at);
 CREATE TABLE IF NOT EXISTS idempotency (
     token_hash BYTEA NOT NULL,
@@ -69,6 +77,19 @@ CREATE TABLE IF NOT EXISTS meta (
     name TEXT PRIMARY KEY,
     value BYTEA NOT NULL
 );
+CREATE TABLE IF NOT EXISTS outbox (
+    id TEXT COLLATE \"C\" PRIMARY KEY,
+    type TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL,
+    lease_until BIGINT NOT NULL DEFAULT 0,
+    status TEXT NOT NULL DEFAULT 'pending',
+    delivered_at BIGINT,
+    last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
 CREATE TABLE IF NOT EXISTS rate_limits (
     bucket TEXT PRIMARY KEY,
     tokens DOUBLE PRECISION NOT NULL,
@@ -78,7 +99,7 @@ CREATE TABLE IF NOT EXISTS rate_limits (
 ";
 
 /// Current time as RFC 3339 UTC with milliseconds, the format SQLite's rows have.
-const NOW: &str =
+pub(super) const NOW: &str =
     "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
 
 /// The database's clock in Unix seconds (fractional), for rate-limit buckets.
@@ -92,7 +113,7 @@ const KEY_CHECK: &[u8] = b"connect-ui key check v1";
 #[derive(Clone)]
 pub struct Postgres {
     pool: Pool,
-    cipher: Cipher,
+    pub(super) cipher: Cipher,
 }
 
 /// `url` with any password replaced by `***`, for logs and the start-up line.
@@ -174,7 +195,7 @@ impl Postgres {
     }
 
     /// A pooled connection.
-    async fn client(&self) -> Result<deadpool_postgres::Client, StoreError> {
+    pub(super) async fn client(&self) -> Result<deadpool_postgres::Client, StoreError> {
         self.pool
             .get()
             .await
@@ -187,8 +208,8 @@ impl Postgres {
         let stmt = client
             .prepare_cached(&format!(
                 "INSERT INTO sessions (token_hash, end_user_id, allowed_providers_json,
-                     expires_at, created_at)
-                 VALUES ($1, $2, $3, $4, {NOW})"
+                     expires_at, created_at, label_policy, list_connections, connection_id)
+                 VALUES ($1, $2, $3, $4, {NOW}, $5, $6, $7)"
             ))
             .await?;
         client
@@ -199,27 +220,32 @@ impl Postgres {
                     &session.end_user_id,
                     &serde_json::to_string(&session.allowed_providers)?,
                     &session.expires_at,
+                    &sessions::policy_text(session.label_policy),
+                    &session.list_connections,
+                    &session.connection_id,
                 ],
             )
             .await?;
         Ok(())
     }
 
-    /// The session and idempotency record of `sub`, read with `client` (locking the session row
-    /// when `lock`), judged by the rules both engines share.
-    async fn check_in(
+    /// The session of `token_hash` (its row locked until the transaction ends when `lock`) and
+    /// the first answer to `idempotency` with it, if any: what both engines' rules judge.
+    pub(super) async fn session_and_record(
         client: &impl GenericClient,
-        sub: &Submission,
+        token_hash: &[u8; 32],
+        idempotency: Option<&Idempotency>,
         lock: bool,
-    ) -> Result<Result<String, CreateOutcome>, StoreError> {
+    ) -> Result<(Option<StoredSession>, Option<Recorded>), StoreError> {
         let sql = format!(
-            "SELECT end_user_id, allowed_providers_json, expires_at, spent_at, failed_verifications
+            "SELECT end_user_id, allowed_providers_json, expires_at, spent_at, failed_verifications,
+                 label_policy, list_connections, connection_id
              FROM sessions WHERE token_hash = $1{}",
             if lock { " FOR UPDATE" } else { "" }
         );
         let stmt = client.prepare_cached(&sql).await?;
         let session = client
-            .query_opt(&stmt, &[&&sub.token_hash[..]])
+            .query_opt(&stmt, &[&&token_hash[..]])
             .await?
             .map(|r| StoredSession {
                 end_user_id: r.get(0),
@@ -227,8 +253,11 @@ impl Postgres {
                 expires_at: r.get(2),
                 spent_at: r.get(3),
                 failed_verifications: r.get(4),
+                label_policy: LabelPolicy::parse(r.get(5)).unwrap_or_default(),
+                list_connections: r.get(6),
+                connection_id: r.get(7),
             });
-        let recorded = match (&session, &sub.idempotency) {
+        let recorded = match (&session, idempotency) {
             (Some(_), Some(idem)) => {
                 let stmt = client
                     .prepare_cached(
@@ -237,7 +266,7 @@ impl Postgres {
                     )
                     .await?;
                 client
-                    .query_opt(&stmt, &[&&sub.token_hash[..], &idem.key])
+                    .query_opt(&stmt, &[&&token_hash[..], &idem.key])
                     .await?
                     .map(|r| Recorded {
                         request_hash: r.get(0),
@@ -247,7 +276,50 @@ impl Postgres {
             }
             _ => None,
         };
+        Ok((session, recorded))
+    }
+
+    /// The session and idempotency record of `sub`, read with `client` (locking the session row
+    /// when `lock`), judged by the rules both engines share.
+    async fn check_in(
+        client: &impl GenericClient,
+        sub: &Submission,
+        lock: bool,
+    ) -> Result<Result<(String, Option<String>), CreateOutcome>, StoreError> {
+        let (session, recorded) =
+            Self::session_and_record(client, &sub.token_hash, sub.idempotency.as_ref(), lock)
+                .await?;
         connections::judge(session, recorded, sub)
+    }
+
+    /// Records the answer `body` (HTTP `status`) to `idem` with this session.
+    pub(super) async fn record_answer(
+        client: &impl GenericClient,
+        token_hash: &[u8; 32],
+        idem: &Idempotency,
+        status: u16,
+        body: &str,
+    ) -> Result<(), StoreError> {
+        let stmt = client
+            .prepare_cached(&format!(
+                "INSERT INTO idempotency (token_hash, key, request_hash, status,
+                     response_json, created_at)
+                 VALUES ($1, $2, $3, $4, $5, {NOW})"
+            ))
+            .await?;
+        client
+            .execute(
+                &stmt,
+                &[
+                    &&token_hash[..],
+                    &idem.key,
+                    &idem.request_hash,
+                    &i32::from(status),
+                    &body,
+                ],
+            )
+            .await?;
+        Ok(())
     }
 
     /// Everything [`Postgres::create`] checks, without storing or locking.
@@ -261,10 +333,15 @@ impl Postgres {
 
     /// Stores a validated request and spends its session in one transaction that holds the
     /// session's row lock from the checks to the commit.
-    pub(super) async fn create(&self, sub: &Submission) -> Result<CreateOutcome, StoreError> {
+    /// With `events`, its `connection.created` event goes to the outbox in that transaction.
+    pub(super) async fn create(
+        &self,
+        sub: &Submission,
+        events: bool,
+    ) -> Result<CreateOutcome, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let end_user_id = match Self::check_in(&tx, sub, true).await? {
+        let (end_user_id, label) = match Self::check_in(&tx, sub, true).await? {
             Ok(id) => id,
             Err(outcome) => {
                 tx.rollback().await?;
@@ -275,7 +352,7 @@ impl Postgres {
         let created = ConnectionCreated {
             connection_id: new_connection_id(),
             provider: request.provider.clone(),
-            label: None,
+            label,
         };
         let spend = tx
             .prepare_cached(
@@ -295,8 +372,8 @@ impl Postgres {
         let insert = tx
             .prepare_cached(&format!(
                 "INSERT INTO connections (id, provider, end_user_id, credential_keys_json,
-                     credentials_enc, connection_config_json, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, {NOW})"
+                     credentials_enc, connection_config_json, created_at, label, auth_mode)
+                 VALUES ($1, $2, $3, $4, $5, $6, {NOW}, $7, $8)"
             ))
             .await?;
         tx.execute(
@@ -310,59 +387,20 @@ impl Postgres {
                     .cipher
                     .encrypt(&plaintext, created.connection_id.as_bytes()),
                 &serde_json::to_string(&request.connection_config)?,
+                &created.label,
+                &request.auth_mode,
             ],
         )
         .await?;
         if let Some(idem) = &sub.idempotency {
-            let record = tx
-                .prepare_cached(&format!(
-                    "INSERT INTO idempotency (token_hash, key, request_hash, status,
-                         response_json, created_at)
-                     VALUES ($1, $2, $3, 201, $4, {NOW})"
-                ))
-                .await?;
-            tx.execute(
-                &record,
-                &[
-                    &&sub.token_hash[..],
-                    &idem.key,
-                    &idem.request_hash,
-                    &serde_json::to_string(&created)?,
-                ],
-            )
-            .await?;
+            let body = serde_json::to_string(&created)?;
+            Self::record_answer(&tx, &sub.token_hash, idem, 201, &body).await?;
+        }
+        if events {
+            Self::enqueue_for(&tx, EventType::Created, &created.connection_id).await?;
         }
         tx.commit().await?;
         Ok(CreateOutcome::Created(created))
-    }
-
-    /// Every connection, oldest first, without credential values.
-    pub(super) async fn list(&self) -> Result<Vec<ListedConnection>, StoreError> {
-        let client = self.client().await?;
-        let stmt = client
-            .prepare_cached(
-                "SELECT id, provider, end_user_id, credential_keys_json, connection_config_json,
-                     created_at
-                 FROM connections ORDER BY created_at, seq",
-            )
-            .await?;
-        let mut out = Vec::new();
-        for r in client.query(&stmt, &[]).await? {
-            out.push(ListedConnection {
-                summary: ConnectionSummary {
-                    connection_id: r.get(0),
-                    provider: r.get(1),
-                    connection_config: serde_json::from_str(r.get(4))?,
-                    credential_keys: serde_json::from_str(r.get(3))?,
-                    created_at: r.get(5),
-                    label: None,
-                    auth_mode: None,
-                    updated_at: None,
-                },
-                end_user_id: r.get(2),
-            });
-        }
-        Ok(out)
     }
 
     /// The decrypted credentials of one connection.

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Schema version stored in `PRAGMA user_version`.
-pub(super) const SCHEMA_VERSION: i64 = 3;
+pub(super) const SCHEMA_VERSION: i64 = 4;
 
 /// Schema, created at start; `IF NOT EXISTS` keeps restarts harmless. Credentials are stored
 /// only as `nonce || AES-256-GCM ciphertext` with the connection id as associated data; their
@@ -22,8 +22,13 @@ CREATE TABLE IF NOT EXISTS connections (
     credential_keys_json TEXT NOT NULL,
     credentials_enc BLOB NOT NULL,
     connection_config_json TEXT NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    label TEXT,
+    auth_mode TEXT,
+    updated_at TEXT
 );
+CREATE INDEX IF NOT EXISTS connections_by_creation ON connections (created_at, id);
+CREATE INDEX IF NOT EXISTS connections_by_end_user ON connections (end_user_id, created_at, id);
 CREATE TABLE IF NOT EXISTS sessions (
     token_hash BLOB PRIMARY KEY,
     end_user_id TEXT NOT NULL,
@@ -31,7 +36,10 @@ CREATE TABLE IF NOT EXISTS sessions (
     expires_at INTEGER NOT NULL,
     spent_at INTEGER,
     created_at TEXT NOT NULL,
-    failed_verifications INTEGER NOT NULL DEFAULT 0
+    failed_verifications INTEGER NOT NULL DEFAULT 0,
+    label_policy TEXT NOT NULL DEFAULT 'hidden',
+    list_connections INTEGER NOT NULL DEFAULT 0,
+    connection_id TEXT
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS idempotency (
     token_hash BLOB NOT NULL,
@@ -106,12 +114,30 @@ fn has_column(conn: &Connection, table: &str, column: &str) -> Result<bool, Stor
     Ok(false)
 }
 
+/// Columns added after a table was first created: `(table, column, definition)`, added in this
+/// order to a database that lacks them (version 4: labels, reconnect sessions, `updated_at`).
+const LATER_COLUMNS: &[(&str, &str, &str)] = &[
+    (
+        "sessions",
+        "failed_verifications",
+        "INTEGER NOT NULL DEFAULT 0",
+    ),
+    ("connections", "label", "TEXT"),
+    ("connections", "auth_mode", "TEXT"),
+    ("connections", "updated_at", "TEXT"),
+    ("sessions", "label_policy", "TEXT NOT NULL DEFAULT 'hidden'"),
+    ("sessions", "list_connections", "INTEGER NOT NULL DEFAULT 0"),
+    ("sessions", "connection_id", "TEXT"),
+];
+
 /// Adds the columns of later schema versions to a database created before them.
 pub(super) fn add_missing_columns(conn: &Connection) -> Result<(), StoreError> {
-    if !has_column(conn, "sessions", "failed_verifications")? {
-        conn.execute_batch(
-            "ALTER TABLE sessions ADD COLUMN failed_verifications INTEGER NOT NULL DEFAULT 0;",
-        )?;
+    for (table, column, definition) in LATER_COLUMNS {
+        if !has_column(conn, table, column)? {
+            conn.execute_batch(&format!(
+                "ALTER TABLE {table} ADD COLUMN {column} {definition};"
+            ))?;
+        }
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 use super::schema::NOW;
 use super::StoreError;
+use connect_ui_core::LabelPolicy;
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// Keys a provider may refuse for one session before the session is spent.
@@ -22,6 +23,12 @@ pub struct NewSession {
     pub allowed_providers: Vec<String>,
     /// Expiry, Unix seconds.
     pub expires_at: i64,
+    /// Whether its form asks for a label, which POST and PATCH then enforce.
+    pub label_policy: LabelPolicy,
+    /// Whether `GET /session` lists the end user's connections.
+    pub list_connections: bool,
+    /// For a reconnect session: the one connection it may change (and no other, nor a new one).
+    pub connection_id: Option<String>,
 }
 
 /// A stored session as a connection request needs it.
@@ -36,19 +43,38 @@ pub(super) struct StoredSession {
     pub spent_at: Option<i64>,
     /// Keys the provider refused for it.
     pub failed_verifications: i64,
+    /// Whether its form asks for a label.
+    pub label_policy: LabelPolicy,
+    /// Whether `GET /session` lists the end user's connections.
+    pub list_connections: bool,
+    /// The connection a reconnect session may change.
+    pub connection_id: Option<String>,
+}
+
+/// The text stored for a label policy (its wire name).
+pub(super) fn policy_text(policy: LabelPolicy) -> &'static str {
+    match policy {
+        LabelPolicy::Hidden => "hidden",
+        LabelPolicy::Optional => "optional",
+        LabelPolicy::Required => "required",
+    }
 }
 
 /// Inserts a new session.
 pub(super) fn insert(conn: &Connection, session: &NewSession) -> Result<(), StoreError> {
     conn.prepare_cached(&format!(
-        "INSERT INTO sessions (token_hash, end_user_id, allowed_providers_json, expires_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, {NOW})"
+        "INSERT INTO sessions (token_hash, end_user_id, allowed_providers_json, expires_at, created_at,
+             label_policy, list_connections, connection_id)
+         VALUES (?1, ?2, ?3, ?4, {NOW}, ?5, ?6, ?7)"
     ))?
     .execute(params![
         &session.token_hash[..],
         session.end_user_id,
         serde_json::to_string(&session.allowed_providers)?,
-        session.expires_at
+        session.expires_at,
+        policy_text(session.label_policy),
+        session.list_connections,
+        session.connection_id,
     ])?;
     Ok(())
 }
@@ -60,7 +86,8 @@ pub(super) fn find(
 ) -> Result<Option<StoredSession>, StoreError> {
     Ok(conn
         .prepare_cached(
-            "SELECT end_user_id, allowed_providers_json, expires_at, spent_at, failed_verifications
+            "SELECT end_user_id, allowed_providers_json, expires_at, spent_at, failed_verifications,
+                 label_policy, list_connections, connection_id
              FROM sessions WHERE token_hash = ?1",
         )?
         .query_row([&token_hash[..]], |r| {
@@ -70,6 +97,9 @@ pub(super) fn find(
                 expires_at: r.get(2)?,
                 spent_at: r.get(3)?,
                 failed_verifications: r.get(4)?,
+                label_policy: LabelPolicy::parse(&r.get::<_, String>(5)?).unwrap_or_default(),
+                list_connections: r.get(6)?,
+                connection_id: r.get(7)?,
             })
         })
         .optional()?)

@@ -2,7 +2,7 @@
 //! the handle the facade's SQLite arm runs its reads and writes on (see `writer.rs`).
 
 use super::writer::{self, WriteJob};
-use super::{idempotency, schema, StoreError};
+use super::{idempotency, outbox, schema, StoreError};
 use crate::crypto::Cipher;
 use rusqlite::Connection;
 use std::path::Path;
@@ -56,6 +56,7 @@ impl Sqlite {
         conn.set_prepared_statement_cache_capacity(32);
         let migrated = schema::migrate_legacy(&mut conn, &cipher)?;
         conn.execute_batch(schema::SCHEMA)?;
+        conn.execute_batch(outbox::OUTBOX_SCHEMA)?;
         schema::add_missing_columns(&conn)?;
         conn.pragma_update(None, "user_version", schema::SCHEMA_VERSION)?;
         schema::check_key(&conn, &cipher)?;
