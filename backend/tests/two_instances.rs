@@ -66,7 +66,7 @@ async fn fifty_concurrent_requests_with_one_token_across_two_instances_store_one
     for url in [&a.url, &b.url] {
         let (status, list) = get_as(url, "/connections", HOST_KEY).await;
         assert_eq!(status, 200);
-        let ids: Vec<&str> = list
+        let ids: Vec<&str> = list["connections"]
             .as_array()
             .unwrap()
             .iter()
@@ -97,7 +97,7 @@ async fn an_idempotent_retry_on_the_other_instance_gets_the_first_answer() {
     .await;
     assert_eq!(other.0, 422, "{:?}", other.1);
     let (_, list) = get_as(&b.url, "/connections", HOST_KEY).await;
-    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list["connections"].as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]

@@ -422,8 +422,17 @@ impl Binary {
 }
 
 /// The binary with a clean `CONNECT_UI_*` environment, `RUST_LOG` and the given database.
+/// On PostgreSQL: the database standing for `db`, with the key file `<db>.key`.
 pub fn binary_command(db: &Path, rust_log: &str) -> Command {
-    limited_binary_command(db.to_str().unwrap(), rust_log, None)
+    match postgres_for(db) {
+        Some(url) => {
+            let mut command = limited_binary_command(&url, rust_log, None);
+            let key_file = format!("{}.key", db.display());
+            command.args(["--key-file", &key_file]);
+            command
+        }
+        None => limited_binary_command(db.to_str().unwrap(), rust_log, None),
+    }
 }
 
 /// [`binary_command`], with at most `open_files` file descriptors (`ulimit -n`) when given.
