@@ -4,7 +4,9 @@
 # limits off, runs connect-ui-loadgen against it, then stops the backend and removes the files.
 #
 # Usage: backend/bench.sh [REQUESTS [CONCURRENCY [MAX_SECONDS]]]   (defaults 20000 32 60)
-# Env: CARGO_TARGET_DIR (default target/), CARGO_PROFILE (default release), BENCH_SKIP_BUILD=1.
+# Env: CARGO_TARGET_DIR (default target/), CARGO_PROFILE (default release), BENCH_SKIP_BUILD=1,
+# BENCH_DB=postgres://… (an empty PostgreSQL database to measure instead of a temporary SQLite
+# file; a random encryption key is used).
 set -euo pipefail
 
 requests=${1:-20000}
@@ -29,8 +31,11 @@ cleanup() {
 trap cleanup EXIT
 
 host_key="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+db=${BENCH_DB:-$work/bench.sqlite3}
+export CONNECT_UI_ENCRYPTION_KEY
+CONNECT_UI_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 CONNECT_UI_HOST_API_KEY="$host_key" RUST_LOG=${RUST_LOG:-warn} "$bin/connect-ui-backend" \
-  --mode production --addr 127.0.0.1:0 --db "$work/bench.sqlite3" \
+  --mode production --addr 127.0.0.1:0 --db "$db" \
   --verify off --rate-limit off >"$work/stdout" 2>"$work/stderr" &
 backend_pid=$!
 url=
@@ -42,7 +47,8 @@ for _ in $(seq 1 100); do
 done
 [ -n "$url" ] || { echo "the backend did not start" >&2; exit 1; }
 
-echo "backend: $bin/connect-ui-backend at $url (production mode, verification off, rate limits off, temp DB)"
+engine=SQLite; case "$db" in postgres*) engine=PostgreSQL ;; esac
+echo "backend: $bin/connect-ui-backend at $url (production mode, verification off, rate limits off, temp $engine DB)"
 CONNECT_UI_HOST_API_KEY="$host_key" timeout $((2 * max_seconds + 60)) "$bin/connect-ui-loadgen" \
   --url "$url" --requests "$requests" --concurrency "$concurrency" --max-seconds "$max_seconds" \
   --server-pid "$backend_pid"

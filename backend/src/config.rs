@@ -33,6 +33,14 @@ pub const DEFAULT_RATE_FAILED_AUTH_PER_IP: u32 = 30;
 /// Default `POST /dev/sessions` per client IP per minute: the browser suites create hundreds of
 /// sessions quickly from loopback, so this is a bound, not a brake.
 pub const DEFAULT_RATE_DEV_SESSIONS_PER_IP: u32 = 600;
+/// Why a PostgreSQL database cannot start with a generated key file: instances would each make
+/// their own key.
+pub const POSTGRES_NEEDS_A_KEY: &str =
+    "a postgres:// database needs the encryption key from CONNECT_UI_ENCRYPTION_KEY or \
+     --key-file, the same for every instance";
+/// Default first retry delay of a webhook delivery (doubled after each failure, capped at one
+/// hour).
+pub const DEFAULT_WEBHOOK_RETRY_BASE_MS: u64 = 5_000;
 /// Shortest host API key accepted in production mode.
 pub const MIN_HOST_API_KEY_LEN: usize = 16;
 
@@ -86,8 +94,11 @@ pub struct Config {
     pub mode: Mode,
     /// Address to bind.
     pub addr: SocketAddr,
-    /// SQLite database file.
+    /// SQLite database file (not used when `database_url` is set).
     pub db: PathBuf,
+    /// PostgreSQL database URL (`--db postgres://…`): several instances can share it. A
+    /// secret, since it may carry a password.
+    pub database_url: Option<Secret>,
     /// Directory served at `/` (with `index.html` fallback), if any.
     pub static_dir: Option<PathBuf>,
     /// Exact origins allowed for CORS; empty means no CORS headers at all.
@@ -129,6 +140,20 @@ pub struct Config {
     pub frame_ancestors: Vec<String>,
     /// `POST /dev/sessions` per client IP per minute (dev mode).
     pub dev_sessions_per_ip: u32,
+    /// Where connection events are posted, signed; `None`: no events.
+    pub webhook: Option<Webhook>,
+}
+
+/// The host's webhook endpoint: events are signed with the secret and retried with exponential
+/// backoff from `retry_base_ms`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    /// The URL events are posted to (`http://` or `https://`).
+    pub url: String,
+    /// The HMAC-SHA256 key of the `Connect-UI-Signature` header (never logged).
+    pub secret: Secret,
+    /// First retry delay in milliseconds; each further failure doubles it (cap one hour).
+    pub retry_base_ms: u64,
 }
 
 impl Config {
@@ -139,6 +164,7 @@ impl Config {
             mode: Mode::Dev,
             addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
             db: db.into(),
+            database_url: None,
             static_dir: None,
             cors_origins: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
@@ -160,6 +186,15 @@ impl Config {
             failed_auth_per_ip: DEFAULT_RATE_FAILED_AUTH_PER_IP,
             frame_ancestors: Vec::new(),
             dev_sessions_per_ip: DEFAULT_RATE_DEV_SESSIONS_PER_IP,
+            webhook: None,
+        }
+    }
+
+    /// Where the data lives: the PostgreSQL URL when one is set, else the SQLite file.
+    pub fn location(&self) -> crate::store::DbLocation {
+        match &self.database_url {
+            Some(url) => crate::store::DbLocation::Postgres(url.0.clone()),
+            None => crate::store::DbLocation::Sqlite(self.db.clone()),
         }
     }
 
@@ -191,8 +226,9 @@ pub struct Cli {
     /// Listen address; port 0 picks a free port
     #[arg(long, env = "CONNECT_UI_ADDR", value_name = "HOST:PORT", default_value = DEFAULT_ADDR, value_parser = address)]
     pub addr: SocketAddr,
-    /// SQLite file, parent directory created
-    #[arg(long, env = "CONNECT_UI_DB", value_name = "PATH", default_value = DEFAULT_DB)]
+    /// SQLite file (parent directory created), or a postgres:// URL for several instances on
+    /// one database (the key must then come from CONNECT_UI_ENCRYPTION_KEY or --key-file)
+    #[arg(long, env = "CONNECT_UI_DB", value_name = "PATH|URL", default_value = DEFAULT_DB, hide_env_values = true)]
     pub db: String,
     /// Key the host's server sends (Authorization: Bearer) to POST /sessions; prefer the
     /// environment variable, command lines are visible to other users
@@ -297,6 +333,23 @@ pub struct Cli {
     /// POST /dev/sessions per client IP per minute (dev mode)
     #[arg(long, env = "CONNECT_UI_RATE_LIMIT_DEV_SESSIONS_PER_IP", value_name = "N", default_value_t = DEFAULT_RATE_DEV_SESSIONS_PER_IP, value_parser = positive::<u32>)]
     pub rate_limit_dev_sessions_per_ip: u32,
+    /// Post connection.created, connection.updated and connection.deleted events to this URL,
+    /// signed with --webhook-secret (both or neither); delivered at least once, retried for 24 h
+    #[arg(long, env = "CONNECT_UI_WEBHOOK_URL", value_name = "URL")]
+    pub webhook_url: Option<String>,
+    /// The HMAC-SHA256 key of the Connect-UI-Signature header of webhook events; prefer the
+    /// environment variable, command lines are visible to other users
+    #[arg(
+        long,
+        env = "CONNECT_UI_WEBHOOK_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub webhook_secret: Option<String>,
+    /// First retry delay of a failed webhook delivery in milliseconds, doubled after each
+    /// failure up to one hour, with jitter (lower it in tests)
+    #[arg(long, env = "CONNECT_UI_WEBHOOK_RETRY_BASE_MS", value_name = "N", default_value_t = DEFAULT_WEBHOOK_RETRY_BASE_MS, value_parser = positive::<u64>)]
+    pub webhook_retry_base_ms: u64,
 }
 
 /// Why the configuration could not be used.
@@ -478,6 +531,15 @@ impl Cli {
             crate::crypto::parse_hex_key(key)
                 .map_err(|e| invalid(format!("invalid CONNECT_UI_ENCRYPTION_KEY: {e}")))?;
         }
+        let (db, database_url) = match crate::store::DbLocation::parse(self.db.trim()) {
+            crate::store::DbLocation::Sqlite(path) => (path, None),
+            crate::store::DbLocation::Postgres(url) => {
+                if encryption_key.is_none() && non_empty(self.key_file.clone()).is_none() {
+                    return Err(invalid(POSTGRES_NEEDS_A_KEY.into()));
+                }
+                (PathBuf::from(DEFAULT_DB), Some(Secret(url)))
+            }
+        };
         let verify_bases = self
             .verify_bases
             .iter()
@@ -489,7 +551,8 @@ impl Cli {
         Ok(Config {
             mode,
             addr: self.addr,
-            db: PathBuf::from(self.db),
+            db,
+            database_url,
             static_dir: non_empty(self.static_dir).map(PathBuf::from),
             cors_origins: self
                 .cors_origins
@@ -540,6 +603,32 @@ impl Cli {
                 .collect::<Result<_, _>>()
                 .map_err(invalid)?,
             dev_sessions_per_ip: self.rate_limit_dev_sessions_per_ip,
+            webhook: match (non_empty(self.webhook_url), non_empty(self.webhook_secret)) {
+                (None, None) => None,
+                (Some(url), Some(secret)) => {
+                    if !(url.starts_with("http://") || url.starts_with("https://"))
+                        || url::Url::parse(&url).is_err()
+                    {
+                        return Err(invalid(
+                            "invalid --webhook-url (CONNECT_UI_WEBHOOK_URL); expected an \
+                             http:// or https:// URL"
+                                .into(),
+                        ));
+                    }
+                    Some(Webhook {
+                        url,
+                        secret: Secret(secret),
+                        retry_base_ms: self.webhook_retry_base_ms,
+                    })
+                }
+                _ => {
+                    return Err(invalid(
+                        "--webhook-url and --webhook-secret (CONNECT_UI_WEBHOOK_URL, \
+                         CONNECT_UI_WEBHOOK_SECRET) go together: set both or neither"
+                            .into(),
+                    ))
+                }
+            },
         })
     }
 }
@@ -691,6 +780,56 @@ mod tests {
     }
 
     #[test]
+    fn webhooks_need_a_url_and_a_secret_together() {
+        assert_eq!(run(&[], &[]).unwrap().webhook, None);
+        let c = run(
+            &[
+                "--webhook-url",
+                "https://host.example/hooks",
+                "--webhook-retry-base-ms",
+                "50",
+            ],
+            &[("CONNECT_UI_WEBHOOK_SECRET", "whsec-123")],
+        )
+        .unwrap();
+        let hook = c.webhook.unwrap();
+        assert_eq!(hook.url, "https://host.example/hooks");
+        assert_eq!(hook.secret, Secret("whsec-123".into()));
+        assert_eq!(hook.retry_base_ms, 50);
+        assert_eq!(
+            run(
+                &[
+                    "--webhook-url",
+                    "https://h.example",
+                    "--webhook-secret",
+                    "s"
+                ],
+                &[]
+            )
+            .unwrap()
+            .webhook
+            .unwrap()
+            .retry_base_ms,
+            5000
+        );
+        assert!(run(&["--webhook-url", "https://h.example"], &[])
+            .unwrap_err()
+            .contains("set both or neither"));
+        assert!(run(&[], &[("CONNECT_UI_WEBHOOK_SECRET", "s")])
+            .unwrap_err()
+            .contains("set both or neither"));
+        let err = run(
+            &["--webhook-url", "ftp://h", "--webhook-secret", "s3cret"],
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("--webhook-url") && !err.contains("s3cret"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn unsafe_security_settings_are_refused() {
         let err = |args: &[&str], env: &[(&str, &str)]| run(args, env).unwrap_err();
         assert!(err(&["--host-api-key", "short"], &[]).contains("too short"));
@@ -759,6 +898,28 @@ mod tests {
         assert_eq!(c.addr.port(), 0);
         assert_eq!(c.db, PathBuf::from("x.db"));
         assert_eq!(c.cors_origins, ["https://a.test"]);
+    }
+
+    #[test]
+    fn a_postgres_url_chooses_postgresql_and_needs_a_shared_key() {
+        let url = "postgres://app:pw@127.0.0.1:5432/connect";
+        assert_eq!(
+            run(&["--db", url], &[]).unwrap_err(),
+            POSTGRES_NEEDS_A_KEY,
+            "a generated key file per instance would split the data"
+        );
+        let c = run(&["--key-file", "/k"], &[("CONNECT_UI_DB", url)]).unwrap();
+        assert_eq!(c.database_url, Some(Secret(url.into())));
+        assert_eq!(c.location(), crate::store::DbLocation::Postgres(url.into()));
+        assert!(!format!("{c:?}").contains("pw"), "the password never shows");
+        assert_eq!(
+            c.location().to_string(),
+            "postgres://app:***@127.0.0.1:5432/connect"
+        );
+        let c = run(&["--db", "POSTGRESQL://h/d", "--key-file", "/k"], &[]).unwrap();
+        assert!(c.location().is_postgres());
+        let c = run(&["--db", "data/postgres.sqlite3"], &[]).unwrap();
+        assert_eq!(c.database_url, None);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Connect UI reference backend: an axum server that hands out connect session tokens,
 //! re-validates connection requests with the shared core rules, checks keys with their
-//! provider and stores them encrypted in SQLite. A library so tests can start it in-process.
+//! provider and stores them encrypted in SQLite or PostgreSQL. A library so tests can start it in-process.
 
 #![warn(missing_docs)]
 
@@ -15,6 +15,7 @@ pub mod server;
 pub mod static_files;
 pub mod store;
 pub mod verify;
+pub mod webhooks;
 
 use api::{AppState, Limiters, LoggingEngine};
 use axum::extract::{DefaultBodyLimit, Request};
@@ -135,8 +136,9 @@ pub struct Backend {
 impl Backend {
     /// Checks the configuration and prepares everything but the listener: refuses production
     /// mode without a host API key, generates one in dev mode when none is given, loads (or
-    /// creates) the encryption key, opens the database.
-    pub fn start(config: Config) -> Result<Self, String> {
+    /// creates) the encryption key, opens the database (either engine).
+    pub async fn start(config: Config) -> Result<Self, String> {
+        let location = config.location();
         let (host_api_key, generated) = match (&config.host_api_key, config.mode) {
             (Some(key), _) => (key.0.clone(), None),
             (None, Mode::Dev) => {
@@ -158,12 +160,22 @@ impl Backend {
                 KeySource::Environment,
             ),
             None => {
+                if location.is_postgres() && config.key_file.is_none() {
+                    return Err(config::POSTGRES_NEEDS_A_KEY.into());
+                }
                 let path = config.key_file_path();
-                if !path.exists() && store::has_encrypted_data(&config.db) {
+                let has_data = || async {
+                    match &location {
+                        store::DbLocation::Sqlite(db) => store::has_encrypted_data(db),
+                        store::DbLocation::Postgres(url) => {
+                            store::postgres::has_encrypted_data(url).await
+                        }
+                    }
+                };
+                if !path.exists() && has_data().await {
                     return Err(format!(
-                        "the database {} holds encrypted credentials but the key file {} is \
-                         missing; restore it or set CONNECT_UI_ENCRYPTION_KEY",
-                        config.db.display(),
+                        "the database {location} holds encrypted credentials but the key file \
+                         {} is missing; restore it or set CONNECT_UI_ENCRYPTION_KEY",
                         path.display()
                     ));
                 }
@@ -214,10 +226,14 @@ impl Backend {
         } else {
             None
         };
-        let store = Store::open(&config.db, Cipher::new(&key))
-            .map_err(|e| format!("cannot open the database {}: {e}", config.db.display()))?;
+        let mut store = Store::open_at(&location, Cipher::new(&key))
+            .await
+            .map_err(|e| format!("cannot open the database {location}: {e}"))?;
+        if config.webhook.is_some() {
+            store = store.with_events();
+        }
         let state = AppState {
-            store,
+            store: store.clone(),
             engine: Arc::new(LoggingEngine::default()),
             mode: config.mode,
             host_api_key: host_api_key.into(),
@@ -227,6 +243,7 @@ impl Backend {
                 &config.rate_limits,
                 config.failed_auth_per_ip,
                 config.dev_sessions_per_ip,
+                store.postgres(),
             )
             .map(Arc::new),
             verifications: Arc::default(),
@@ -287,8 +304,16 @@ impl Backend {
             header_timeout: Duration::from_millis(self.config.header_timeout_ms),
             max_connections: self.config.max_connections,
         };
+        let deliveries = self
+            .config
+            .webhook
+            .clone()
+            .map(|hook| tokio::spawn(webhooks::run(self.state.store.clone(), hook)));
         let result = server::serve(listener, self.router(), limits, shutdown).await;
         purge.abort();
+        if let Some(task) = deliveries {
+            task.abort();
+        }
         result
     }
 }
@@ -297,7 +322,10 @@ impl Backend {
 /// stdout keeps only the start-up line.
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+        // The PostgreSQL client logs statements' parameters (idempotency keys, token hashes)
+        // at debug level: never below info, whatever RUST_LOG says.
+        .add_directive("tokio_postgres=info".parse().expect("a valid directive"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -20,7 +20,7 @@ async fn main() -> ExitCode {
     connect_ui_backend::init_logging();
 
     let addr = config.addr;
-    let backend = match Backend::start(config) {
+    let backend = match Backend::start(config).await {
         Ok(b) => b,
         Err(message) => {
             eprintln!("error: {message}");
@@ -38,7 +38,7 @@ async fn main() -> ExitCode {
     let config = backend.config();
     println!(
         "connect-ui-backend listening on http://{bound} (db: {})",
-        config.db.display()
+        config.location()
     );
     if let Some(key) = backend.generated_host_api_key() {
         println!("dev mode: generated host API key (shown once): {key}");

@@ -1,5 +1,7 @@
-//! In-memory token-bucket rate limiting, per session token and per client IP.
+//! Token-bucket rate limiting, per session token and per client IP: in memory with SQLite (one
+//! instance), in the database with PostgreSQL, so every instance spends from one allowance.
 
+use crate::store::Postgres;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
@@ -15,15 +17,55 @@ struct Bucket {
     at: Instant,
 }
 
+/// A key's name in the shared bucket table.
+pub trait LimitKey: Hash + Eq + Clone {
+    /// Text naming this key among the limiter's buckets.
+    fn bucket(&self) -> String;
+}
+
+impl LimitKey for [u8; 32] {
+    fn bucket(&self) -> String {
+        crate::crypto::hex(self)
+    }
+}
+
+impl LimitKey for std::net::IpAddr {
+    fn bucket(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl LimitKey for &str {
+    fn bucket(&self) -> String {
+        (*self).to_string()
+    }
+}
+
+impl LimitKey for usize {
+    fn bucket(&self) -> String {
+        self.to_string()
+    }
+}
+
 /// A token bucket per key: `per_minute` requests in a burst, refilled evenly over a minute.
-#[derive(Debug)]
 pub struct RateLimiter<K> {
     capacity: f64,
     per_second: f64,
     buckets: Mutex<HashMap<K, Bucket>>,
+    /// The database and this limiter's name in it, when buckets are shared by instances.
+    shared: Option<(Postgres, &'static str)>,
 }
 
-impl<K: Hash + Eq + Clone> RateLimiter<K> {
+impl<K> std::fmt::Debug for RateLimiter<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimiter")
+            .field("capacity", &self.capacity)
+            .field("shared", &self.shared.as_ref().map(|(_, name)| name))
+            .finish()
+    }
+}
+
+impl<K: LimitKey> RateLimiter<K> {
     /// A limiter allowing `per_minute` requests per key per minute (at least 1).
     pub fn per_minute(per_minute: u32) -> Self {
         let capacity = f64::from(per_minute.max(1));
@@ -31,10 +73,57 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
             capacity,
             per_second: capacity / 60.0,
             buckets: Mutex::new(HashMap::new()),
+            shared: None,
         }
     }
 
-    /// Takes one request from `key`'s bucket at `now`: `Ok` when allowed, otherwise the whole
+    /// [`RateLimiter::per_minute`] with buckets in `db` (when given) under `name`, so every
+    /// instance on that database spends from the same allowance.
+    pub fn shared(per_minute: u32, db: Option<&Postgres>, name: &'static str) -> Self {
+        Self {
+            shared: db.map(|db| (db.clone(), name)),
+            ..Self::per_minute(per_minute)
+        }
+    }
+
+    /// Takes one request from `key`'s bucket now: `Ok` when allowed, otherwise the whole
+    /// seconds to wait (at least 1). A shared bucket the database cannot answer for lets the
+    /// request through (logged): the request then fails on the same database anyway, and an
+    /// outage must not read as "too many attempts".
+    pub async fn check(&self, key: &K) -> Result<(), u64> {
+        match &self.shared {
+            None => self.check_at(key, Instant::now()),
+            Some((db, name)) => {
+                let bucket = format!("{name}:{}", key.bucket());
+                match db.take(&bucket, self.capacity, self.per_second).await {
+                    Ok(answer) => answer,
+                    Err(e) => {
+                        tracing::warn!(error = %e, limiter = name, "shared rate limit unavailable");
+                        Ok(())
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether `key` has a request left now, without taking it (see [`RateLimiter::check`]).
+    pub async fn peek(&self, key: &K) -> Result<(), u64> {
+        match &self.shared {
+            None => self.peek_at(key, Instant::now()),
+            Some((db, name)) => {
+                let bucket = format!("{name}:{}", key.bucket());
+                match db.peek(&bucket, self.capacity, self.per_second).await {
+                    Ok(answer) => answer,
+                    Err(e) => {
+                        tracing::warn!(error = %e, limiter = name, "shared rate limit unavailable");
+                        Ok(())
+                    }
+                }
+            }
+        }
+    }
+
+    /// Takes one request from `key`'s in-memory bucket at `now`: `Ok` when allowed, otherwise the whole
     /// seconds to wait before the next one is allowed (at least 1).
     pub fn check_at(&self, key: &K, now: Instant) -> Result<(), u64> {
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
@@ -74,16 +163,6 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
         } else {
             Err((((1.0 - tokens) / self.per_second).ceil() as u64).max(1))
         }
-    }
-
-    /// [`RateLimiter::peek_at`] now.
-    pub fn peek(&self, key: &K) -> Result<(), u64> {
-        self.peek_at(key, Instant::now())
-    }
-
-    /// [`RateLimiter::check_at`] now.
-    pub fn check(&self, key: &K) -> Result<(), u64> {
-        self.check_at(key, Instant::now())
     }
 
     /// Number of keys currently tracked.

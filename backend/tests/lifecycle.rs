@@ -478,6 +478,9 @@ async fn reading_credentials_is_logged_as_an_access_without_values() {
 
 #[tokio::test]
 async fn a_database_from_before_labels_gets_the_new_columns_and_keeps_its_rows() {
+    if skip_on_postgres("upgrading a database file from schema version 3") {
+        return;
+    }
     let s = start(|_| {}).await;
     let id = connect_as(&s.url, "u1", &good_requests()[3]).await;
     // A copy of its files (database, WAL, key) made to look like schema version 3.

@@ -367,9 +367,10 @@ async fn production_mode_cannot_start_without_a_host_key() {
     config.mode = Mode::Production;
     config.host_api_key = None;
     let err = connect_ui_backend::Backend::start(config.clone())
+        .await
         .err()
         .unwrap();
     assert!(err.contains("needs a host API key"), "{err}");
     config.host_api_key = Some(Secret(HOST_KEY.into()));
-    assert!(connect_ui_backend::Backend::start(config).is_ok());
+    assert!(connect_ui_backend::Backend::start(config).await.is_ok());
 }

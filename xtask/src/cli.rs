@@ -41,6 +41,9 @@ pub enum Command {
     Lint,
     /// Layer (b) alone: native tests of core, the backend, the widget's FormState and the xtask.
     Native,
+    /// The backend's tests alone (part of native): on SQLite, then again on a throwaway
+    /// PostgreSQL cluster (installed with apt if missing), counted apart.
+    BackendTest,
     /// The widget's wasm-bindgen tests in headless browsers against live servers.
     WasmTest(WasmTestArgs),
     /// The end-to-end suite against the release build.

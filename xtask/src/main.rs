@@ -13,6 +13,7 @@ mod layers;
 mod node;
 mod package;
 mod ports;
+mod postgres;
 mod preview;
 mod process;
 mod servers;
@@ -77,6 +78,10 @@ fn run(ctx: &Ctx, command: Command) -> anyhow::Result<bool> {
         }),
         Command::Native => standalone(ctx, true, "native", |ctx, tally| {
             layers::native::run(ctx, tally);
+            Ok(())
+        }),
+        Command::BackendTest => standalone(ctx, true, "native", |ctx, tally| {
+            layers::native::backend(ctx, tally);
             Ok(())
         }),
         Command::WasmTest(a) => {

@@ -27,7 +27,7 @@ pub const APT_PACKAGES: [&str; 4] = [
 /// How long apt may take.
 const APT_LIMIT: Duration = Duration::from_secs(15 * 60);
 
-/// Installs what is missing (with TEST: the browsers and geckodriver too). Fails on the first
+/// Installs what is missing (with TEST: the browsers, geckodriver and PostgreSQL's server too). Fails on the first
 /// broken step, after waiting for apt if it was started.
 pub fn run(ctx: &Ctx, with_test: bool) -> Result<()> {
     info("checking the base toolchain");
@@ -47,6 +47,10 @@ pub fn run(ctx: &Ctx, with_test: bool) -> Result<()> {
             .copied()
             .filter(|p| !dpkg_installed(p))
             .collect();
+        // The backend's second test run needs a PostgreSQL server (see postgres.rs).
+        if crate::postgres::bin_dir().is_none() {
+            apt_missing.push("postgresql");
+        }
         if !apt_missing.is_empty() {
             apt = Some(start_apt(ctx, &apt_missing)?);
         }

@@ -74,7 +74,7 @@ impl Tally {
                 format!("   ({})", e.note)
             };
             out += &format!(
-                "  {:<36} {:>5} passed {:>5} failed{note}\n",
+                "  {:<42} {:>5} passed {:>5} failed{note}\n",
                 e.layer, e.passed, e.failed
             );
         }
@@ -263,7 +263,7 @@ test result: ok. 12 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; fin
         assert!(!t.all_passed());
         let s = t.summary();
         assert!(
-            s.contains("  rustfmt                                  1 passed     0 failed\n"),
+            s.contains("  rustfmt                                        1 passed     0 failed\n"),
             "{s}"
         );
         assert!(

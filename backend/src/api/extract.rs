@@ -132,7 +132,7 @@ impl HostKey {
 
     /// Checks the host API key of a request; a wrong or missing one spends from the client's
     /// failed-authentication bucket.
-    pub fn check(state: &AppState, parts: &Parts) -> Result<Self, ApiError> {
+    pub async fn check(state: &AppState, parts: &Parts) -> Result<Self, ApiError> {
         if Self::is_present(state, &parts.headers) {
             return Ok(HostKey);
         }
@@ -140,6 +140,7 @@ impl HostKey {
             limiters
                 .failed_auth
                 .check(&client_of(parts).key())
+                .await
                 .map_err(ApiError::RateLimited)?;
         }
         Err(ApiError::HostKeyRequired)
@@ -150,7 +151,7 @@ impl FromRequestParts<AppState> for HostKey {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        Self::check(state, parts)
+        Self::check(state, parts).await
     }
 }
 
@@ -173,6 +174,7 @@ impl FromRequestParts<AppState> for SessionToken {
             limiters
                 .per_token
                 .check(&hash)
+                .await
                 .map_err(ApiError::RateLimited)?;
         }
         Ok(SessionToken { hash })

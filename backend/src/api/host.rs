@@ -15,9 +15,9 @@ use axum::Json;
 
 /// Checks the host API key in production; dev mode leaves the host's endpoints open (the
 /// preview and the browser tests read them without the generated key).
-pub fn host_access(state: &AppState, parts: &Parts) -> Result<(), ApiError> {
+pub async fn host_access(state: &AppState, parts: &Parts) -> Result<(), ApiError> {
     if state.mode == Mode::Production {
-        HostKey::check(state, parts)?;
+        HostKey::check(state, parts).await?;
     }
     Ok(())
 }
@@ -66,7 +66,7 @@ pub async fn list_connections(
     State(state): State<AppState>,
     parts: Parts,
 ) -> Result<Response, ApiError> {
-    host_access(&state, &parts)?;
+    host_access(&state, &parts).await?;
     let query = list_query(parts.uri.query())?;
     Ok(Json(state.store.list_page(query).await?).into_response())
 }
@@ -78,7 +78,7 @@ pub async fn get_connection(
     Path(id): Path<String>,
     parts: Parts,
 ) -> Result<Response, ApiError> {
-    host_access(&state, &parts)?;
+    host_access(&state, &parts).await?;
     let detail = state
         .store
         .connection(&id)
@@ -99,7 +99,7 @@ pub async fn delete_connection(
     Path(id): Path<String>,
     parts: Parts,
 ) -> Result<Response, ApiError> {
-    host_access(&state, &parts)?;
+    host_access(&state, &parts).await?;
     let deleted = state
         .store
         .delete(&id)

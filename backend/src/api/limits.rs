@@ -6,6 +6,7 @@ use super::extract::{ClientIp, HostKey};
 use super::AppState;
 use crate::config::RateLimits;
 use crate::ratelimit::RateLimiter;
+use crate::store::Postgres;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -28,18 +29,20 @@ pub struct Limiters {
 }
 
 impl Limiters {
-    /// Limiters for `limits`, or `None` when limiting is off.
+    /// Limiters for `limits`, or `None` when limiting is off; with `shared` (PostgreSQL) the
+    /// buckets are in the database, shared by every instance on it.
     pub fn new(
         limits: &RateLimits,
         failed_auth_per_ip: u32,
         dev_sessions_per_ip: u32,
+        shared: Option<&Postgres>,
     ) -> Option<Self> {
         limits.enabled.then(|| Self {
-            per_token: RateLimiter::per_minute(limits.per_token),
-            per_ip: RateLimiter::per_minute(limits.per_ip),
-            sessions_per_ip: RateLimiter::per_minute(limits.sessions_per_ip),
-            failed_auth: RateLimiter::per_minute(failed_auth_per_ip),
-            dev_sessions_per_ip: RateLimiter::per_minute(dev_sessions_per_ip),
+            per_token: RateLimiter::shared(limits.per_token, shared, "token"),
+            per_ip: RateLimiter::shared(limits.per_ip, shared, "ip"),
+            sessions_per_ip: RateLimiter::shared(limits.sessions_per_ip, shared, "sessions_ip"),
+            failed_auth: RateLimiter::shared(failed_auth_per_ip, shared, "failed_auth"),
+            dev_sessions_per_ip: RateLimiter::shared(dev_sessions_per_ip, shared, "dev_sessions"),
         })
     }
 }
@@ -61,7 +64,7 @@ pub async fn limit_per_ip(
     req: Request,
     next: Next,
 ) -> Response {
-    match (limit.pick)(&limit.limiters).check(&client.key()) {
+    match (limit.pick)(&limit.limiters).check(&client.key()).await {
         Ok(()) => next.run(req).await,
         Err(wait) => ApiError::RateLimited(wait).into_response(),
     }
@@ -82,9 +85,9 @@ pub async fn limit_sessions(
     };
     let key = client.key();
     let allowed = if HostKey::is_present(&state, req.headers()) {
-        limiters.sessions_per_ip.check(&key)
+        limiters.sessions_per_ip.check(&key).await
     } else {
-        limiters.sessions_per_ip.peek(&key)
+        limiters.sessions_per_ip.peek(&key).await
     };
     match allowed {
         Ok(()) => next.run(req).await,

@@ -87,20 +87,33 @@ pub(super) fn check_in(
     conn: &Connection,
     sub: &Submission,
 ) -> Result<Result<(String, Option<String>), CreateOutcome>, StoreError> {
-    let Some(session) = sessions::find(conn, &sub.token_hash)? else {
+    let session = sessions::find(conn, &sub.token_hash)?;
+    let recorded = match (&session, &sub.idempotency) {
+        (Some(_), Some(idem)) => idempotency::recorded(conn, &sub.token_hash, &idem.key)?,
+        _ => None,
+    };
+    judge(session, recorded, sub)
+}
+
+/// The rules of [`check_in`] over what was read, shared by both engines: `session` is the
+/// submission's session and `recorded` the first answer to its idempotency key, if any.
+pub(super) fn judge(
+    session: Option<sessions::StoredSession>,
+    recorded: Option<idempotency::Recorded>,
+    sub: &Submission,
+) -> Result<Result<(String, Option<String>), CreateOutcome>, StoreError> {
+    let Some(session) = session else {
         return Ok(Err(CreateOutcome::Refused(Refusal::UnknownSession)));
     };
-    if let Some(idem) = &sub.idempotency {
-        if let Some(first) = idempotency::recorded(conn, &sub.token_hash, &idem.key)? {
-            return Ok(Err(if first.request_hash == idem.request_hash {
-                CreateOutcome::Replayed {
-                    status: first.status,
-                    body: first.body,
-                }
-            } else {
-                CreateOutcome::KeyReused
-            }));
-        }
+    if let (Some(idem), Some(first)) = (&sub.idempotency, recorded) {
+        return Ok(Err(if first.request_hash == idem.request_hash {
+            CreateOutcome::Replayed {
+                status: first.status,
+                body: first.body,
+            }
+        } else {
+            CreateOutcome::KeyReused
+        }));
     }
     if sub.now >= session.expires_at {
         return Ok(Err(CreateOutcome::Refused(Refusal::Expired)));

@@ -9,6 +9,12 @@ use std::path::PathBuf;
 pub enum StoreError {
     /// SQLite refused a statement or could not open the file.
     Sqlite(rusqlite::Error),
+    /// PostgreSQL refused a statement or the connection failed.
+    Postgres(tokio_postgres::Error),
+    /// No pooled PostgreSQL connection could be had (the database is unreachable or busy).
+    Pool(String),
+    /// The database URL could not be read.
+    Config(String),
     /// A stored JSON column could not be read or written.
     Json(serde_json::Error),
     /// Stored credentials did not decrypt (wrong key or altered data).
@@ -38,6 +44,12 @@ impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StoreError::Sqlite(e) => write!(f, "sqlite: {e}"),
+            StoreError::Postgres(e) => match e.as_db_error() {
+                Some(db) => write!(f, "postgres: {}: {}", db.code().code(), db.message()),
+                None => write!(f, "postgres: {e}"),
+            },
+            StoreError::Pool(e) => write!(f, "postgres connection pool: {e}"),
+            StoreError::Config(e) => write!(f, "invalid PostgreSQL URL: {e}"),
             StoreError::Json(e) => write!(f, "json: {e}"),
             StoreError::Decrypt(e) => write!(f, "{e}"),
             StoreError::Io { path, source } => write!(f, "{}: {source}", path.display()),
@@ -59,6 +71,7 @@ impl std::error::Error for StoreError {
         match self {
             StoreError::Sqlite(e) => Some(e),
             StoreError::Json(e) => Some(e),
+            StoreError::Postgres(e) => Some(e),
             StoreError::Decrypt(e) => Some(e),
             StoreError::Io { source, .. } | StoreError::Thread(source) => Some(source),
             _ => None,
@@ -69,6 +82,12 @@ impl std::error::Error for StoreError {
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         StoreError::Sqlite(e)
+    }
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        StoreError::Postgres(e)
     }
 }
 

@@ -121,23 +121,35 @@ fn check_update(
     conn: &Connection,
     sub: &Update,
 ) -> Result<Result<StoredSession, UpdateOutcome>, StoreError> {
-    let Some(session) = sessions::find(conn, &sub.token_hash)? else {
-        return Ok(Err(UpdateOutcome::Refused(Refusal::UnknownSession)));
+    let session = sessions::find(conn, &sub.token_hash)?;
+    let recorded = match (&session, &sub.idempotency) {
+        (Some(_), Some(idem)) => idempotency::recorded(conn, &sub.token_hash, &idem.key)?,
+        _ => None,
     };
-    if let Some(idem) = &sub.idempotency {
-        if let Some(first) = idempotency::recorded(conn, &sub.token_hash, &idem.key)? {
-            return Ok(Err(if first.request_hash == idem.request_hash {
-                UpdateOutcome::Replayed {
-                    status: first.status,
-                    body: first.body,
-                }
-            } else {
-                UpdateOutcome::KeyReused
-            }));
-        }
+    Ok(judge_update(session, recorded, sub))
+}
+
+/// The rules of [`check_update`] over what was read, shared by both engines.
+pub(super) fn judge_update(
+    session: Option<StoredSession>,
+    recorded: Option<idempotency::Recorded>,
+    sub: &Update,
+) -> Result<StoredSession, UpdateOutcome> {
+    let Some(session) = session else {
+        return Err(UpdateOutcome::Refused(Refusal::UnknownSession));
+    };
+    if let (Some(idem), Some(first)) = (&sub.idempotency, recorded) {
+        return Err(if first.request_hash == idem.request_hash {
+            UpdateOutcome::Replayed {
+                status: first.status,
+                body: first.body,
+            }
+        } else {
+            UpdateOutcome::KeyReused
+        });
     }
     if sub.now >= session.expires_at {
-        return Ok(Err(UpdateOutcome::Refused(Refusal::Expired)));
+        return Err(UpdateOutcome::Refused(Refusal::Expired));
     }
     if session.spent_at.is_some() {
         let refusal = if session.failed_verifications >= sessions::MAX_FAILED_VERIFICATIONS {
@@ -145,12 +157,12 @@ fn check_update(
         } else {
             Refusal::Spent
         };
-        return Ok(Err(UpdateOutcome::Refused(refusal)));
+        return Err(UpdateOutcome::Refused(refusal));
     }
     if session.connection_id.as_deref() != Some(sub.connection_id.as_str()) {
-        return Ok(Err(UpdateOutcome::WrongConnection));
+        return Err(UpdateOutcome::WrongConnection);
     }
-    Ok(Ok(session))
+    Ok(session)
 }
 
 /// Body of [`super::Store::reconnect_target`]: the checks, then the stored connection to merge
@@ -181,17 +193,15 @@ pub(super) fn target_in(
 
 /// Body of [`super::Store::update`], run by the writer in its transaction: checks again (the
 /// session may have been spent since the read), re-encrypts and stores the merged request, sets
-/// `updated_at`, spends the session and records the answer for the idempotency key. Returns
-/// the outcome and, when changed, the end user (for the event).
+/// `updated_at`, spends the session and records the answer for the idempotency key.
 pub(super) fn update_on(
     tx: &Connection,
     cipher: &Cipher,
     sub: &Update,
-) -> Result<(UpdateOutcome, Option<String>), StoreError> {
-    let session = match check_update(tx, sub)? {
-        Ok(s) => s,
-        Err(outcome) => return Ok((outcome, None)),
-    };
+) -> Result<UpdateOutcome, StoreError> {
+    if let Err(outcome) = check_update(tx, sub)? {
+        return Ok(outcome);
+    }
     let request = &sub.request;
     let keys: Vec<&String> = request.credentials.keys().collect();
     let plaintext = serde_json::to_vec(&request.credentials)?;
@@ -210,10 +220,10 @@ pub(super) fn update_on(
             request.auth_mode,
         ])?;
     if changed == 0 {
-        return Ok((UpdateOutcome::UnknownConnection, None));
+        return Ok(UpdateOutcome::UnknownConnection);
     }
     if !sessions::spend(tx, &sub.token_hash, sub.now)? {
-        return Ok((UpdateOutcome::Refused(Refusal::Spent), None));
+        return Ok(UpdateOutcome::Refused(Refusal::Spent));
     }
     let updated = ConnectionCreated {
         connection_id: sub.connection_id.clone(),
@@ -229,7 +239,7 @@ pub(super) fn update_on(
             &serde_json::to_string(&updated)?,
         )?;
     }
-    Ok((UpdateOutcome::Updated(updated), Some(session.end_user_id)))
+    Ok(UpdateOutcome::Updated(updated))
 }
 
 /// Records the answer given to `idem` with this session (any status), for replays.

@@ -1,7 +1,7 @@
 //! The group-commit writer thread, the background checkpointer and the two ways the async side
-//! reaches the database ([`Store::read`] on the blocking pool, [`Store::write`] via the writer).
+//! reaches the database ([`Sqlite::read`] on the blocking pool, [`Sqlite::write`] via the writer).
 
-use super::{Store, StoreError};
+use super::{Sqlite, StoreError};
 use crate::crypto::Cipher;
 use rusqlite::Connection;
 use std::sync::Arc;
@@ -19,7 +19,7 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 
 /// The checkpointer thread: copies committed WAL pages into the database file in the
 /// background (a passive checkpoint never blocks the writer), so the writer, which answers
-/// requests, does not stall on that I/O and its fsync. Stops when the last [`Store`] is gone.
+/// requests, does not stall on that I/O and its fsync. Stops when the last [`Sqlite`] handle is gone.
 pub(super) fn checkpoint_loop(conn: Connection, alive: std::sync::Weak<()>) {
     while alive.strong_count() > 0 {
         std::thread::sleep(CHECKPOINT_EVERY);
@@ -107,7 +107,7 @@ pub(super) fn writer_loop(
     }
 }
 
-impl Store {
+impl Sqlite {
     /// Runs `f` with the read connection on the blocking pool.
     pub(super) async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
@@ -151,7 +151,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_failing_write_job_never_affects_the_others_in_its_batch() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("db.sqlite3"), Cipher::new(&[3u8; 32])).unwrap();
+        let store = Sqlite::open(&dir.path().join("db.sqlite3"), Cipher::new(&[3u8; 32])).unwrap();
         let mut jobs = tokio::task::JoinSet::new();
         for i in 0..200i64 {
             let store = store.clone();

@@ -1,5 +1,9 @@
 //! Helpers shared by the integration tests: start the server in-process or as the real binary,
-//! talk to it over real HTTP, and read its SQLite file directly.
+//! talk to it over real HTTP, and read its database directly.
+//!
+//! The engine: SQLite by default; with `CONNECT_UI_TEST_POSTGRES` (a server URL, as `cargo
+//! xtask` sets it for its second run) every server gets a fresh PostgreSQL database on that
+//! server instead (`CREATE DATABASE t_<uuid>`), and the database readers below query it.
 #![allow(dead_code)] // each test binary uses a different subset
 
 use connect_ui_backend::config::{Config, Secret};
@@ -73,13 +77,113 @@ pub async fn create_session(url: &str, body: &Value) -> (u16, Value) {
     (status, res.json().await.unwrap())
 }
 
-/// The config [`start`] begins with: dev mode, the test host key, a database in `dir`,
-/// verification and rate limits off.
+/// The config [`start`] begins with: dev mode, the test host key, a database in `dir` (or, on
+/// PostgreSQL, a fresh database with its key file in `dir`), verification and rate limits off.
 pub fn test_config(dir: &Path) -> Config {
-    let mut config = Config::with_db(dir.join("nested/dir/connect-ui.sqlite3"));
+    let db = dir.join("nested/dir/connect-ui.sqlite3");
+    let mut config = Config::with_db(&db);
     config.addr = "127.0.0.1:0".parse().unwrap();
     config.host_api_key = Some(Secret(HOST_KEY.into()));
+    if let Some(url) = postgres_for(&db) {
+        config.database_url = Some(Secret(url));
+        config.key_file = Some(config.key_file_path());
+    }
     config
+}
+
+/// The PostgreSQL server the tests run against (`CONNECT_UI_TEST_POSTGRES`), if any.
+pub fn postgres_server() -> Option<String> {
+    std::env::var("CONNECT_UI_TEST_POSTGRES")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+}
+
+/// Whether this run is on PostgreSQL; a test of something only SQLite has (its file, its
+/// migrations) calls this, says so and returns.
+pub fn skip_on_postgres(what: &str) -> bool {
+    let on = postgres_server().is_some();
+    if on {
+        eprintln!("skipped on PostgreSQL: {what} is SQLite's");
+    }
+    on
+}
+
+/// Database URLs made for SQLite paths, so the readers below find a server's database from
+/// its `db` path.
+static DATABASES: std::sync::Mutex<Vec<(PathBuf, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// On PostgreSQL: the database standing for `path`, created on first use; `None` on SQLite.
+pub fn postgres_for(path: &Path) -> Option<String> {
+    let server = postgres_server()?;
+    let mut known = DATABASES.lock().unwrap();
+    if let Some((_, url)) = known.iter().find(|(p, _)| p == path) {
+        return Some(url.clone());
+    }
+    let url = new_database(&server);
+    known.push((path.to_path_buf(), url.clone()));
+    Some(url)
+}
+
+/// Runs `f` on its own thread and runtime: the readers are synchronous and called from inside
+/// the tests' runtimes, which must not be blocked on from within.
+fn on_own_runtime<T: Send + 'static>(
+    f: impl FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>> + Send + 'static,
+) -> T {
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(f())
+    })
+    .join()
+    .unwrap()
+}
+
+/// A connection to `url`, its driver running on the current runtime.
+async fn pg_connect(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to the test PostgreSQL: {e}"));
+    tokio::spawn(connection);
+    client
+}
+
+/// Creates `t_<uuid>` on the server at `server` and returns its URL.
+pub fn new_database(server: &str) -> String {
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let mut url = url::Url::parse(server).expect("CONNECT_UI_TEST_POSTGRES is a URL");
+    url.set_path(&format!("/{name}"));
+    let server = server.to_string();
+    on_own_runtime(move || {
+        Box::pin(async move {
+            let client = pg_connect(&server).await;
+            client
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .await
+                .unwrap();
+        })
+    });
+    url.to_string()
+}
+
+/// The rows of `sql` (text columns, `NULL` as `None`) from the PostgreSQL database at `url`.
+fn pg_rows(url: &str, sql: &str) -> Vec<Vec<Option<String>>> {
+    let (url, sql) = (url.to_string(), sql.to_string());
+    on_own_runtime(move || {
+        Box::pin(async move {
+            let client = pg_connect(&url).await;
+            let rows = client.simple_query(&sql).await.unwrap();
+            rows.into_iter()
+                .filter_map(|m| match m {
+                    tokio_postgres::SimpleQueryMessage::Row(r) => {
+                        Some((0..r.len()).map(|i| r.get(i).map(str::to_string)).collect())
+                    }
+                    _ => None,
+                })
+                .collect()
+        })
+    })
 }
 
 /// Starts the app in-process; `tweak` adjusts the config (CORS, body limit, …).
@@ -95,7 +199,7 @@ pub async fn start_with(dir: TempDir, config: Config) -> Server {
     let db = config.db.clone();
     let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let backend = Backend::start(config).unwrap();
+    let backend = Backend::start(config).await.unwrap();
     let backend_store = backend.store().clone();
     let (tx, rx) = oneshot::channel::<()>();
     tokio::spawn(async move {
@@ -172,8 +276,22 @@ pub async fn get_as(url: &str, path: &str, bearer: &str) -> (u16, Value) {
     (status, res.json().await.unwrap())
 }
 
-/// Reads `(id, provider, connection_config_json, end_user_id)` rows from the database file.
+/// Reads `(id, provider, connection_config_json, end_user_id)` rows from the database (file).
 pub fn db_rows(db: &Path) -> Vec<(String, String, String, Option<String>)> {
+    if let Some(url) = postgres_for(db) {
+        return pg_rows(
+            &url,
+            "SELECT id, provider, connection_config_json, end_user_id FROM connections ORDER BY seq",
+        )
+        .into_iter()
+        .map(|mut r| {
+            let end_user = r.pop().unwrap();
+            let config = r.pop().unwrap().unwrap();
+            let provider = r.pop().unwrap().unwrap();
+            (r.pop().unwrap().unwrap(), provider, config, end_user)
+        })
+        .collect();
+    }
     let conn = rusqlite::Connection::open(db).unwrap();
     let mut stmt = conn
         .prepare("SELECT id, provider, connection_config_json, end_user_id FROM connections ORDER BY rowid")
@@ -184,8 +302,63 @@ pub fn db_rows(db: &Path) -> Vec<(String, String, String, Option<String>)> {
         .collect()
 }
 
-/// Every byte of the database file and its WAL, to search for plaintext.
+/// The rows of `sql` on either engine, each column as text (`NULL` as `None`).
+pub fn db_strings(db: &Path, sql: &str) -> Vec<Vec<Option<String>>> {
+    if let Some(url) = postgres_for(db) {
+        return pg_rows(&url, sql);
+    }
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn.prepare(sql).unwrap();
+    let n = stmt.column_count();
+    stmt.query_map([], |r| {
+        (0..n).map(|i| r.get::<_, Option<String>>(i)).collect()
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
+
+/// Runs `sql` (statements without results) on either engine, behind the server's back.
+pub fn db_execute(db: &Path, sql: &str) {
+    if let Some(url) = postgres_for(db) {
+        pg_rows(&url, sql);
+        return;
+    }
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .execute_batch(sql)
+        .unwrap();
+}
+
+/// Every byte of the database file and its WAL, to search for plaintext; on PostgreSQL, every
+/// value of every table (binary columns as their raw bytes).
 pub fn db_bytes(db: &Path) -> Vec<u8> {
+    if let Some(url) = postgres_for(db) {
+        let columns = pg_rows(
+            &url,
+            "SELECT table_name, column_name, data_type FROM information_schema.columns
+             WHERE table_schema = 'public'",
+        );
+        let mut bytes = Vec::new();
+        for c in columns {
+            let (table, column, kind) = (
+                c[0].clone().unwrap(),
+                c[1].clone().unwrap(),
+                c[2].clone().unwrap(),
+            );
+            // bytea read as text would be hex; `escape` keeps printable bytes as they are.
+            let value = if kind == "bytea" {
+                format!("encode(\"{column}\", 'escape')")
+            } else {
+                format!("\"{column}\"::text")
+            };
+            for row in pg_rows(&url, &format!("SELECT {value} FROM \"{table}\"")) {
+                bytes.extend(row[0].clone().unwrap_or_default().into_bytes());
+                bytes.push(0);
+            }
+        }
+        return bytes;
+    }
     let mut bytes = std::fs::read(db).unwrap();
     let mut wal = db.as_os_str().to_owned();
     wal.push("-wal");
@@ -249,12 +422,21 @@ impl Binary {
 }
 
 /// The binary with a clean `CONNECT_UI_*` environment, `RUST_LOG` and the given database.
+/// On PostgreSQL: the database standing for `db`, with the key file `<db>.key`.
 pub fn binary_command(db: &Path, rust_log: &str) -> Command {
-    limited_binary_command(db, rust_log, None)
+    match postgres_for(db) {
+        Some(url) => {
+            let mut command = limited_binary_command(&url, rust_log, None);
+            let key_file = format!("{}.key", db.display());
+            command.args(["--key-file", &key_file]);
+            command
+        }
+        None => limited_binary_command(db.to_str().unwrap(), rust_log, None),
+    }
 }
 
 /// [`binary_command`], with at most `open_files` file descriptors (`ulimit -n`) when given.
-fn limited_binary_command(db: &Path, rust_log: &str, open_files: Option<u32>) -> Command {
+fn limited_binary_command(db: &str, rust_log: &str, open_files: Option<u32>) -> Command {
     let binary = env!("CARGO_BIN_EXE_connect-ui-backend");
     let mut command = match open_files {
         Some(n) => {
@@ -265,7 +447,7 @@ fn limited_binary_command(db: &Path, rust_log: &str, open_files: Option<u32>) ->
         None => Command::new(binary),
     };
     command
-        .args(["--addr", "127.0.0.1:0", "--db", db.to_str().unwrap()])
+        .args(["--addr", "127.0.0.1:0", "--db", db])
         .env("RUST_LOG", rust_log);
     for (name, _) in std::env::vars() {
         if name.starts_with("CONNECT_UI_") {
@@ -294,9 +476,37 @@ fn launch(args: &[&str], rust_log: &str, env: &[(&str, &str)], open_files: Optio
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("data/db.sqlite3");
     let stderr_path = dir.path().join("stderr.log");
-    let mut child = limited_binary_command(&db, rust_log, open_files)
+    let mut command = match postgres_for(&db) {
+        Some(url) => {
+            // The key file the SQLite default would use, so the tests of the key file hold.
+            let key_file = dir.path().join("data/db.sqlite3.key");
+            let mut command = limited_binary_command(&url, rust_log, open_files);
+            command.args(["--key-file", key_file.to_str().unwrap()]);
+            command
+        }
+        None => limited_binary_command(db.to_str().unwrap(), rust_log, open_files),
+    };
+    command.args(args).envs(env.iter().copied());
+    run_binary(command, dir, stderr_path)
+}
+
+/// The binary on the database `db` (a path or URL, shared with other instances), in dev mode
+/// with the test host key and `args`; `key` (64 hex digits) is its encryption key.
+pub fn spawn_binary_on(db: &str, key: &str, args: &[&str]) -> Binary {
+    let dir = tempfile::tempdir().unwrap();
+    let stderr_path = dir.path().join("stderr.log");
+    let mut command = limited_binary_command(db, "warn", None);
+    command
+        .args(["--mode", "dev"])
         .args(args)
-        .envs(env.iter().copied())
+        .env("CONNECT_UI_HOST_API_KEY", HOST_KEY)
+        .env("CONNECT_UI_ENCRYPTION_KEY", key);
+    run_binary(command, dir, stderr_path)
+}
+
+/// Starts `command` (stderr to `stderr_path`) and waits for its start-up line.
+fn run_binary(mut command: Command, dir: TempDir, stderr_path: PathBuf) -> Binary {
+    let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&stderr_path).unwrap())

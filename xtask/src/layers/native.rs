@@ -1,9 +1,10 @@
-//! Layer (b): native tests of core, the catalog tool, the backend, the widget's FormState, and
-//! this xtask.
+//! Layer (b): native tests of core, the catalog tool, the backend (on SQLite, then again on a
+//! throwaway PostgreSQL cluster), the widget's FormState, and this xtask.
 
 use super::cargo_tests;
 use crate::console::info;
 use crate::ctx::Ctx;
+use crate::postgres;
 use crate::process::words;
 use crate::tally::Tally;
 
@@ -49,5 +50,59 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
         let mut test = words(line);
         test.env("PROPTEST_RNG_SEED", &seed);
         cargo_tests(ctx, tally, layer, name, &mut test);
+        if name == "test-backend" {
+            backend_on_postgres(ctx, tally, &seed);
+        }
     }
+}
+
+/// The backend's two runs alone (`cargo xtask backend-test`): SQLite, then PostgreSQL.
+pub fn backend(ctx: &Ctx, tally: &mut Tally) {
+    let seed = std::env::var("PROPTEST_RNG_SEED").unwrap_or_else(|_| PROPTEST_SEED.to_string());
+    let mut test = words("cargo test -p connect-ui-backend --no-fail-fast --locked");
+    test.env("PROPTEST_RNG_SEED", &seed);
+    cargo_tests(
+        ctx,
+        tally,
+        "native: connect-ui-backend",
+        "test-backend",
+        &mut test,
+    );
+    backend_on_postgres(ctx, tally, &seed);
+}
+
+/// The layer name of the backend's run on PostgreSQL, counted apart from the SQLite run.
+pub const POSTGRES_LAYER: &str = "native: connect-ui-backend on PostgreSQL";
+
+/// The backend's tests again, each test on its own database of a throwaway cluster
+/// (`CONNECT_UI_TEST_POSTGRES`), including the two-instance tests that only run there; the
+/// cluster is stopped and deleted afterwards (also on Ctrl-C). A cluster that cannot start
+/// counts one failure.
+pub fn backend_on_postgres(ctx: &Ctx, tally: &mut Tally, seed: &str) {
+    let cluster = postgres::ensure_installed(ctx).and_then(|bin| postgres::start(ctx, &bin, false));
+    let mut cluster = match cluster {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("ERROR: {e:#}");
+            let first = format!("{e:#}");
+            tally.record(
+                POSTGRES_LAYER,
+                0,
+                1,
+                first.lines().next().unwrap_or_default(),
+            );
+            return;
+        }
+    };
+    let mut test = words("cargo test -p connect-ui-backend --no-fail-fast --locked");
+    test.env("PROPTEST_RNG_SEED", seed)
+        .env("CONNECT_UI_TEST_POSTGRES", &cluster.url);
+    cargo_tests(
+        ctx,
+        tally,
+        POSTGRES_LAYER,
+        "test-backend-postgres",
+        &mut test,
+    );
+    cluster.stop();
 }
