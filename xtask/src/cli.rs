@@ -56,6 +56,21 @@ pub enum Command {
     Env,
 }
 
+impl Command {
+    /// Whether the command drives browsers (and so gets its own temporary directory).
+    pub fn starts_browsers(&self) -> bool {
+        matches!(
+            self,
+            Command::Test
+                | Command::Bench(_)
+                | Command::WasmTest(_)
+                | Command::E2e(_)
+                | Command::EmbedTest(_)
+                | Command::ReadmeTest(_)
+        )
+    }
+}
+
 /// `--skip-setup`, shared by the commands that run setup first.
 #[derive(Debug, Args, Clone, Copy)]
 pub struct SkipSetup {

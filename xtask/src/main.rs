@@ -31,6 +31,10 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = Ctx::detect().and_then(|ctx| {
+        if cli.command.starts_browsers() {
+            // Before any thread exists (setting the environment is not thread-safe).
+            process::private_tmpdir(&ctx.out.join("tmp"))?;
+        }
         // Before any other thread: from here on Ctrl-C/TERM/HUP stop what was started.
         process::handle_signals();
         run(&ctx, cli.command)
