@@ -139,7 +139,7 @@ fn pg_command(bin: &Path, program: &str, user: Option<(u32, u32)>) -> std::proce
 /// `durable` keeps fsync on (benchmarks); tests run without it.
 pub fn start(ctx: &Ctx, bin: &Path, durable: bool) -> Result<Cluster> {
     let user = run_as()?;
-    let dir = TempDir::new("postgres")?;
+    let dir = TempDir::new_in_system_tmp("postgres")?;
     if let Some((uid, gid)) = user {
         let path = CString::new(dir.path().as_os_str().as_encoded_bytes())?;
         // SAFETY: a valid C path; chown has no other preconditions.

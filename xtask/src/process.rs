@@ -283,12 +283,16 @@ impl Drop for Group {
 /// command ends: browsers leave an 85 MB profile in the temporary directory each time a driver
 /// is stopped before it can clean up (hundreds of them filled a disk), and so may any child.
 pub fn private_tmpdir(parent: &Path) -> io::Result<()> {
+    let _ = SYSTEM_TMP.set(std::env::temp_dir());
     let dir = parent.join(format!("run-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     remove_at_exit(&dir);
     std::env::set_var("TMPDIR", &dir);
     Ok(())
 }
+
+/// The system's temporary directory as it was before [`private_tmpdir`] replaced TMPDIR.
+static SYSTEM_TMP: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
 
 /// Removes PATH on a signal (or at the end of `main`) unless `keep_at_exit` is called first:
 /// for files and directories that must not outlive the command.
@@ -316,11 +320,23 @@ pub struct TempDir(PathBuf);
 impl TempDir {
     /// A new empty directory `connect-ui-NAME.*` in the system's temporary directory.
     pub fn new(name: &str) -> io::Result<TempDir> {
+        Self::new_in(&std::env::temp_dir(), name)
+    }
+
+    /// A new empty directory in the system's temporary directory even when TMPDIR points into
+    /// the checkout: for a server run as another user (`nobody`), who may not be able to reach
+    /// a checkout under a private home directory.
+    pub fn new_in_system_tmp(name: &str) -> io::Result<TempDir> {
+        let base = SYSTEM_TMP.get().cloned().unwrap_or_else(std::env::temp_dir);
+        Self::new_in(&base, name)
+    }
+
+    /// A new empty directory `connect-ui-NAME.*` in BASE.
+    fn new_in(base: &Path, name: &str) -> io::Result<TempDir> {
         static COUNT: AtomicU32 = AtomicU32::new(0);
         loop {
             let n = COUNT.fetch_add(1, Ordering::Relaxed);
-            let path =
-                std::env::temp_dir().join(format!("connect-ui-{name}.{}.{n}", std::process::id()));
+            let path = base.join(format!("connect-ui-{name}.{}.{n}", std::process::id()));
             match std::fs::create_dir(&path) {
                 Ok(()) => {
                     remove_at_exit(&path);
