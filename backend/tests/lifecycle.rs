@@ -477,7 +477,7 @@ async fn reading_credentials_is_logged_as_an_access_without_values() {
 }
 
 #[tokio::test]
-async fn a_database_from_before_labels_gets_the_new_columns_and_keeps_its_rows() {
+async fn a_database_from_before_labels_and_key_ids_gets_the_new_columns_and_keeps_its_rows() {
     let s = start(|_| {}).await;
     let id = connect_as(&s.url, "u1", &good_requests()[3]).await;
     // A copy of its files (database, WAL, key) made to look like schema version 3.
@@ -501,6 +501,8 @@ async fn a_database_from_before_labels_gets_the_new_columns_and_keeps_its_rows()
              ALTER TABLE sessions DROP COLUMN label_policy;
              ALTER TABLE sessions DROP COLUMN list_connections;
              ALTER TABLE sessions DROP COLUMN connection_id;
+             ALTER TABLE connections DROP COLUMN key_id;
+             UPDATE meta SET name = 'key_check' WHERE name = 'key_check:default';
              PRAGMA user_version = 3;",
         )
         .unwrap();
@@ -510,7 +512,15 @@ async fn a_database_from_before_labels_gets_the_new_columns_and_keeps_its_rows()
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
+    let key_id: String = rusqlite::Connection::open(&old_db)
+        .unwrap()
+        .query_row("SELECT key_id FROM connections", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        key_id, "default",
+        "rows from before key ids name the key that opens them"
+    );
     let (status, detail) = read_back(&s.url, &id).await;
     assert_eq!(status, 200, "{detail}");
     assert_eq!(detail["credentials"]["apiKey"], "sk_test_a1B2c3");

@@ -12,6 +12,7 @@ mod connections;
 mod error;
 mod host;
 mod idempotency;
+mod keys;
 mod lifecycle;
 mod outbox;
 mod schema;
@@ -96,7 +97,7 @@ impl Store {
         conn.execute_batch(outbox::OUTBOX_SCHEMA)?;
         schema::add_missing_columns(&conn)?;
         conn.pragma_update(None, "user_version", schema::SCHEMA_VERSION)?;
-        schema::check_key(&conn, &cipher)?;
+        keys::check_keys(&conn, &cipher)?;
         let unkeyed = idempotency::drop_unkeyed(&conn)?;
         if unkeyed > 0 {
             tracing::warn!(
@@ -172,6 +173,24 @@ impl Store {
         let now = now_ms();
         self.write(move |conn, _| outbox::claim_due(conn, now, lease_ms, max))
             .await
+    }
+
+    /// Re-encrypts every stored credential not under the current key with it, in batches (each
+    /// its own transaction: stopping halfway loses nothing, running again finishes); returns
+    /// how many were re-encrypted and then how many values each key id holds.
+    pub async fn rekey(&self) -> Result<(usize, Vec<(String, i64)>), StoreError> {
+        let mut done = 0;
+        loop {
+            let n = self
+                .write(|conn, cipher| keys::rekey_batch(conn, cipher, 500))
+                .await?;
+            done += n;
+            if n == 0 {
+                break;
+            }
+        }
+        let counts = self.read(|conn, _| keys::count_by_key(conn)).await?;
+        Ok((done, counts))
     }
 
     /// Records how an attempt to deliver event `id` ended.
