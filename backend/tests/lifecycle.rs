@@ -537,3 +537,39 @@ async fn a_database_from_before_labels_and_key_ids_gets_the_new_columns_and_keep
     assert_eq!(status, 200, "{updated}");
     assert_eq!(read_back(&s.url, &id).await.1["label"], "Old one");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnect_is_verified_with_the_provider_like_a_create() {
+    let fake = fake_provider().await;
+    let bases = fake.bases();
+    let s = start(move |c| {
+        c.verify = true;
+        c.verify_timeout_ms = 2000;
+        c.verify_bases = bases;
+        c.verify_allow_private = true;
+    })
+    .await;
+    let id = connect_as(&s.url, "u1", &good_requests()[3]).await;
+    let token = session(&s.url, json!({"end_user_id":"u1","connection_id": id})).await;
+    let before = fake.seen().len();
+    // A key the provider refuses: not stored, the session still usable.
+    let refused = json!({"provider":"workos","credentials":{"apiKey":"sk_test_bad9"}});
+    let (status, err) = patch(&s.url, &id, &refused, &token, None).await;
+    assert_eq!(status, 400, "{err}");
+    assert_eq!(err["error"]["code"], "invalid_credentials");
+    assert_eq!(fake.seen().len(), before + 1, "the provider was asked");
+    assert_eq!(
+        read_back(&s.url, &id).await.1["credentials"]["apiKey"],
+        "sk_test_a1B2c3"
+    );
+    // Blank: the stored key is what the provider is asked about, and kept.
+    let blank = json!({"provider":"workos","credentials":{"apiKey":""}});
+    let (status, ok) = patch(&s.url, &id, &blank, &token, None).await;
+    assert_eq!(status, 200, "{ok}");
+    let seen = fake.seen();
+    assert_eq!(seen.len(), before + 2);
+    assert_eq!(
+        seen.last().unwrap().1.as_deref(),
+        Some("Bearer sk_test_a1B2c3")
+    );
+}

@@ -346,9 +346,14 @@ impl Store {
     }
 
     /// Deletes sessions that expired more than [`PURGE_AFTER_SECS`] before `now`, with their
-    /// idempotency records; returns how many sessions went.
+    /// idempotency records, and webhook events done for a week; returns how many sessions went.
     pub async fn purge(&self, now: i64) -> Result<usize, StoreError> {
-        self.write(move |conn, _| sessions::purge(conn, now)).await
+        self.write(move |conn, _| {
+            // Delivered and failed webhook events go a week after they were written.
+            outbox::purge_done(conn, now * 1000 - outbox::KEEP_DONE_MS)?;
+            sessions::purge(conn, now)
+        })
+        .await
     }
 }
 
