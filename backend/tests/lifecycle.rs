@@ -573,3 +573,44 @@ async fn a_reconnect_is_verified_with_the_provider_like_a_create() {
         Some("Bearer sk_test_a1B2c3")
     );
 }
+
+#[tokio::test]
+async fn a_reconnect_keeps_the_stored_auth_mode_and_a_new_mode_keeps_no_secret() {
+    let files = tempfile::tempdir().unwrap();
+    let catalog = json!({"version": 1, "providers": [
+        {"id": "acme", "name": "Acme",
+         "connection_config": [{"key": "subdomain", "title": "Subdomain", "format": "hostname"}],
+         "auth_modes": [
+            {"mode": "API_KEY", "credentials": [{"key": "apiKey", "title": "API Key", "secret": true}]},
+            {"mode": "BASIC", "label": "Account login"}]}]});
+    let path = write_catalog(files.path(), "host.json", &catalog);
+    let s = start(move |c| c.catalogs = vec![path]).await;
+    let basic = json!({"provider":"acme","auth_mode":"BASIC",
+        "credentials":{"username":"alice","password":"pw-1"},"connection_config":{"subdomain":"globex"}});
+    let id = connect_as(&s.url, "u1", &basic).await;
+    // No mode named: the stored BASIC; a blank password keeps pw-1, a new username replaces.
+    let token = session(&s.url, json!({"end_user_id":"u1","connection_id": id})).await;
+    let body = json!({"provider":"acme","credentials":{"username":"bob","password":""},
+                      "connection_config":{"subdomain":"globex"}});
+    let (status, ok) = patch(&s.url, &id, &body, &token, None).await;
+    assert_eq!(status, 200, "{ok}");
+    let (_, detail) = read_back(&s.url, &id).await;
+    assert_eq!(detail["auth_mode"], "BASIC");
+    assert_eq!(
+        detail["credentials"],
+        json!({"username":"bob","password":"pw-1"})
+    );
+    // Another mode: nothing is kept, so its secret must be sent.
+    let token = session(&s.url, json!({"end_user_id":"u1","connection_id": id})).await;
+    let to_key = json!({"provider":"acme","auth_mode":"API_KEY","credentials":{},
+                        "connection_config":{"subdomain":"globex"}});
+    let (status, err) = patch(&s.url, &id, &to_key, &token, None).await;
+    assert_eq!(status, 400);
+    assert!(err["error"]["fields"]["apiKey"].is_string(), "{err}");
+    let to_key = json!({"provider":"acme","auth_mode":"API_KEY","credentials":{"apiKey":"k-2"},
+                        "connection_config":{"subdomain":"globex"}});
+    assert_eq!(patch(&s.url, &id, &to_key, &token, None).await.0, 200);
+    let (_, detail) = read_back(&s.url, &id).await;
+    assert_eq!(detail["auth_mode"], "API_KEY");
+    assert_eq!(detail["credentials"], json!({"apiKey":"k-2"}));
+}
