@@ -80,9 +80,10 @@ impl Receiver {
         self.got.lock().unwrap().clone()
     }
 
-    /// Waits (at most 30 s) until `n` distinct events were answered 200; returns every request.
+    /// Waits (at most 45 s: an attempt cut off by a stop holds its 30 s lease) until `n`
+    /// distinct events were answered 200; returns every request.
     async fn wait_for_events(&self, n: usize) -> Vec<Received> {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + Duration::from_secs(45);
         loop {
             let got = self.got();
             let delivered: std::collections::BTreeSet<&str> = got
