@@ -111,6 +111,11 @@ pub struct Config {
     pub encryption_key: Option<Secret>,
     /// Key file used when `encryption_key` is `None`; `None` means `<db>.key`.
     pub key_file: Option<PathBuf>,
+    /// Older keys (`ID:HEX`, from `CONNECT_UI_OLD_ENCRYPTION_KEYS` only), which decrypt values
+    /// written before a key change until `rekey` re-encrypts them.
+    pub old_encryption_keys: Vec<Secret>,
+    /// Files each holding an older key (`ID:HEX`).
+    pub old_key_files: Vec<PathBuf>,
     /// Whether keys are checked with their provider before saving.
     pub verify: bool,
     /// How long to wait for a provider's verification answer, in milliseconds.
@@ -171,6 +176,8 @@ impl Config {
             host_api_key: None,
             encryption_key: None,
             key_file: None,
+            old_encryption_keys: Vec::new(),
+            old_key_files: Vec::new(),
             verify: false,
             verify_timeout_ms: DEFAULT_VERIFY_TIMEOUT_MS,
             verify_bases: BTreeMap::new(),
@@ -215,7 +222,10 @@ impl Config {
     name = "connect-ui-backend",
     about = "connect-ui-backend: reference host backend for Connect UI",
     after_help = "Logging: RUST_LOG (default info), to stderr. Secrets are never logged.\n\
-                  CONNECT_UI_ENCRYPTION_KEY (64 hex digits) sets the credentials key instead of the key file."
+                  CONNECT_UI_ENCRYPTION_KEY (64 hex digits, or ID:HEX to name it) sets the credentials key instead of the key file;\n\
+                  CONNECT_UI_OLD_ENCRYPTION_KEYS (ID:HEX,…) adds older keys that only decrypt.\n\
+                  Subcommand: `connect-ui-backend rekey [options]` re-encrypts every stored credential with the current key\n\
+                  (same --db, key and old-key options), prints the counts and exits; run it again any time, it is idempotent."
 )]
 pub struct Cli {
     /// production (default): host API key required, provider verification on; dev: a host API
@@ -243,6 +253,17 @@ pub struct Cli {
     /// CONNECT_UI_ENCRYPTION_KEY (64 hex digits) is not set [default: <db>.key]
     #[arg(long, env = "CONNECT_UI_KEY_FILE", value_name = "PATH")]
     pub key_file: Option<String>,
+    /// A file holding an older key as ID:HEX, which only decrypts: values written with it are
+    /// read until `connect-ui-backend rekey` re-encrypts them with the current key; repeatable
+    /// (comma-separated in the variable). CONNECT_UI_OLD_ENCRYPTION_KEYS (ID:HEX,…) gives them
+    /// without files
+    #[arg(
+        long = "old-key-file",
+        env = "CONNECT_UI_OLD_KEY_FILES",
+        value_name = "PATH",
+        value_delimiter = ','
+    )]
+    pub old_key_files: Vec<String>,
     /// Check each key with its provider before saving [default: on in production, off in dev]
     #[arg(long, env = "CONNECT_UI_VERIFY", value_name = "on|off", value_parser = on_off, action = ArgAction::Set)]
     pub verify: Option<bool>,
@@ -528,7 +549,7 @@ impl Cli {
         }
         let encryption_key = non_empty(encryption_key);
         if let Some(key) = &encryption_key {
-            crate::crypto::parse_hex_key(key)
+            crate::crypto::parse_key_spec(key)
                 .map_err(|e| invalid(format!("invalid CONNECT_UI_ENCRYPTION_KEY: {e}")))?;
         }
         let (db, database_url) = match crate::store::DbLocation::parse(self.db.trim()) {
@@ -566,6 +587,14 @@ impl Cli {
             host_api_key: host_api_key.map(Secret),
             encryption_key: encryption_key.map(Secret),
             key_file: non_empty(self.key_file).map(PathBuf::from),
+            old_encryption_keys: Vec::new(),
+            old_key_files: self
+                .old_key_files
+                .iter()
+                .map(|p| p.trim())
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from)
+                .collect(),
             verify: self.verify.unwrap_or(mode == Mode::Production),
             verify_timeout_ms: self.verify_timeout_ms,
             verify_bases,
@@ -641,7 +670,22 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     let cli = Cli::try_parse_from(args).map_err(ConfigError::Args)?;
-    cli.into_config(std::env::var("CONNECT_UI_ENCRYPTION_KEY").ok())
+    let mut config = cli.into_config(std::env::var("CONNECT_UI_ENCRYPTION_KEY").ok())?;
+    // Older keys come from the environment only, like the current one (never in `ps`).
+    for spec in std::env::var("CONNECT_UI_OLD_ENCRYPTION_KEYS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        crate::crypto::parse_key_spec(spec).map_err(|e| {
+            ConfigError::Invalid(format!(
+                "invalid key in CONNECT_UI_OLD_ENCRYPTION_KEYS: {e}"
+            ))
+        })?;
+        config.old_encryption_keys.push(Secret(spec.to_string()));
+    }
+    Ok(config)
 }
 
 /// Trims spaces and a trailing slash: browsers send `https://app.example` without one, and a

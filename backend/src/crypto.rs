@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use std::fmt;
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 use subtle::ConstantTimeEq;
 
 /// Length of a GCM nonce in bytes (96 bits).
@@ -65,6 +66,30 @@ pub fn parse_hex_key(text: &str) -> Result<[u8; 32], String> {
     Ok(key)
 }
 
+/// The id of a key given without one (`HEX` rather than `ID:HEX`): every key before key ids.
+pub const DEFAULT_KEY_ID: &str = "default";
+
+/// Whether `id` can name a key: 1 to 32 letters, digits, `-`, `_` or `.`.
+pub fn is_key_id(id: &str) -> bool {
+    (1..=32).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+}
+
+/// Parses a key with its id, `ID:HEX`, or a bare `HEX` (id [`DEFAULT_KEY_ID`]).
+pub fn parse_key_spec(text: &str) -> Result<(String, [u8; 32]), String> {
+    let text = text.trim();
+    let (id, hex) = match text.split_once(':') {
+        Some((id, hex)) => (id.trim(), hex),
+        None => (DEFAULT_KEY_ID, text),
+    };
+    if !is_key_id(id) {
+        return Err("a key id must be 1 to 32 letters, digits, '-', '_' or '.' (ID:HEX)".into());
+    }
+    Ok((id.to_string(), parse_hex_key(hex)?))
+}
+
 /// Where the encryption key came from, for the start-up line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeySource {
@@ -78,7 +103,7 @@ pub enum KeySource {
 
 /// Reads the key file at `path`, or creates it with a fresh random key and mode 0600 when it
 /// does not exist. An existing file that other users can read is refused.
-pub fn load_or_create_key_file(path: &Path) -> Result<([u8; 32], KeySource), String> {
+pub fn load_or_create_key_file(path: &Path) -> Result<(String, [u8; 32], KeySource), String> {
     match std::fs::symlink_metadata(path) {
         Ok(meta) => {
             if !meta.is_file() {
@@ -90,9 +115,9 @@ pub fn load_or_create_key_file(path: &Path) -> Result<([u8; 32], KeySource), Str
             check_permissions(path, &meta)?;
             let text = std::fs::read_to_string(path)
                 .map_err(|e| format!("cannot read the key file {}: {e}", path.display()))?;
-            let key = parse_hex_key(&text)
+            let (id, key) = parse_key_spec(&text)
                 .map_err(|e| format!("the key file {} is not a key: {e}", path.display()))?;
-            Ok((key, KeySource::File))
+            Ok((id, key, KeySource::File))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -110,7 +135,7 @@ pub fn load_or_create_key_file(path: &Path) -> Result<([u8; 32], KeySource), Str
             file.write_all(format!("{}\n", hex(&key)).as_bytes())
                 .and_then(|()| file.sync_all())
                 .map_err(|e| format!("cannot write the key file {}: {e}", path.display()))?;
-            Ok((key, KeySource::NewFile))
+            Ok((DEFAULT_KEY_ID.to_string(), key, KeySource::NewFile))
         }
         Err(e) => Err(format!("cannot read the key file {}: {e}", path.display())),
     }
@@ -147,12 +172,15 @@ fn check_permissions(_path: &Path, _meta: &std::fs::Metadata) -> Result<(), Stri
 /// encryption key), so the two keys are never the same bytes.
 const REQUEST_HASH_LABEL: &[u8] = b"connect-ui idempotency request hash v1";
 
-/// Encrypts and decrypts stored credentials with AES-256-GCM, and keys the idempotency
-/// request hash with a key derived from the same secret.
+/// Encrypts stored credentials with AES-256-GCM under the current key (whose id is stored
+/// beside each value), decrypts with the key a value names (current or older, for rotation),
+/// and keys the idempotency request hash with a key derived from the current secret.
 #[derive(Clone)]
 pub struct Cipher {
     aead: Aes256Gcm,
     hash_key: [u8; 32],
+    id: Arc<str>,
+    older: Arc<Vec<(String, Aes256Gcm)>>,
 }
 
 impl fmt::Debug for Cipher {
@@ -174,11 +202,58 @@ impl fmt::Display for DecryptError {
 impl std::error::Error for DecryptError {}
 
 impl Cipher {
-    /// A cipher with this 256-bit key.
+    /// A cipher with this 256-bit key, id [`DEFAULT_KEY_ID`].
     pub fn new(key: &[u8; 32]) -> Self {
+        Self::with_id(DEFAULT_KEY_ID, key)
+    }
+
+    /// A cipher whose current key is `key`, named `id`.
+    pub fn with_id(id: &str, key: &[u8; 32]) -> Self {
         Self {
             aead: Aes256Gcm::new(key.into()),
             hash_key: hmac_sha256(key, REQUEST_HASH_LABEL),
+            id: id.into(),
+            older: Arc::default(),
+        }
+    }
+
+    /// Adds an older key, which only decrypts (values it encrypted until a rekey).
+    pub fn with_older(mut self, id: &str, key: &[u8; 32]) -> Self {
+        Arc::make_mut(&mut self.older).push((id.to_string(), Aes256Gcm::new(key.into())));
+        self
+    }
+
+    /// The id of the current key, stored beside every value it encrypts.
+    pub fn key_id(&self) -> &str {
+        &self.id
+    }
+
+    /// Every key's id, the current first.
+    pub fn key_ids(&self) -> Vec<&str> {
+        std::iter::once(&*self.id)
+            .chain(self.older.iter().map(|(id, _)| id.as_str()))
+            .collect()
+    }
+
+    /// [`Cipher::decrypt`] with the key named `key_id` (`None`: the current one); fails when no
+    /// configured key has that id.
+    pub fn decrypt_with(
+        &self,
+        key_id: Option<&str>,
+        blob: &[u8],
+        aad: &[u8],
+    ) -> Result<Vec<u8>, DecryptError> {
+        match key_id {
+            None => self.decrypt(blob, aad),
+            Some(id) if id == &*self.id => self.decrypt(blob, aad),
+            Some(id) => {
+                let (_, aead) = self
+                    .older
+                    .iter()
+                    .find(|(k, _)| k == id)
+                    .ok_or(DecryptError)?;
+                open(aead, blob, aad)
+            }
         }
     }
 
@@ -208,16 +283,20 @@ impl Cipher {
         out
     }
 
-    /// The plaintext of a blob made by [`Cipher::encrypt`] with the same `aad`.
+    /// The plaintext of a blob made by [`Cipher::encrypt`] (current key) with the same `aad`.
     pub fn decrypt(&self, blob: &[u8], aad: &[u8]) -> Result<Vec<u8>, DecryptError> {
-        if blob.len() < NONCE_LEN {
-            return Err(DecryptError);
-        }
-        let (nonce, sealed) = blob.split_at(NONCE_LEN);
-        self.aead
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad })
-            .map_err(|_| DecryptError)
+        open(&self.aead, blob, aad)
     }
+}
+
+/// Opens `nonce || ciphertext+tag` with `aead`.
+fn open(aead: &Aes256Gcm, blob: &[u8], aad: &[u8]) -> Result<Vec<u8>, DecryptError> {
+    if blob.len() < NONCE_LEN {
+        return Err(DecryptError);
+    }
+    let (nonce, sealed) = blob.split_at(NONCE_LEN);
+    aead.decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad })
+        .map_err(|_| DecryptError)
 }
 
 #[cfg(test)]
@@ -250,6 +329,39 @@ mod tests {
     }
 
     #[test]
+    fn values_decrypt_with_the_key_they_name_current_or_older() {
+        let old = Cipher::with_id("k1", &[1u8; 32]);
+        let blob = old.encrypt(b"secret", b"conn_1");
+        let rotated = Cipher::with_id("k2", &[2u8; 32]).with_older("k1", &[1u8; 32]);
+        assert_eq!(rotated.key_id(), "k2");
+        assert_eq!(rotated.key_ids(), ["k2", "k1"]);
+        assert_eq!(
+            rotated.decrypt_with(Some("k1"), &blob, b"conn_1").unwrap(),
+            b"secret"
+        );
+        assert_eq!(
+            rotated.decrypt_with(Some("k2"), &blob, b"conn_1"),
+            Err(DecryptError)
+        );
+        assert_eq!(
+            rotated.decrypt_with(Some("k9"), &blob, b"conn_1"),
+            Err(DecryptError)
+        );
+        let fresh = rotated.encrypt(b"secret", b"conn_1");
+        assert_eq!(
+            rotated.decrypt_with(None, &fresh, b"conn_1").unwrap(),
+            b"secret"
+        );
+        assert_eq!(
+            parse_key_spec(&format!("k2:{}", "0f".repeat(32))).unwrap(),
+            ("k2".to_string(), [15u8; 32])
+        );
+        assert_eq!(parse_key_spec(&"0f".repeat(32)).unwrap().0, DEFAULT_KEY_ID);
+        assert!(parse_key_spec(&format!("bad id:{}", "0f".repeat(32))).is_err());
+        assert!(parse_key_spec("k2:abc").is_err());
+    }
+
+    #[test]
     fn hex_keys_parse_strictly() {
         let key = parse_hex_key(&"0f".repeat(32)).unwrap();
         assert_eq!(key, [15u8; 32]);
@@ -271,13 +383,15 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/db.key");
-        let (key, source) = load_or_create_key_file(&path).unwrap();
+        let (id, bytes, source) = load_or_create_key_file(&path).unwrap();
         assert_eq!(source, KeySource::NewFile);
+        assert_eq!(id, DEFAULT_KEY_ID);
+        let key = (id, bytes);
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         assert_eq!(
             load_or_create_key_file(&path).unwrap(),
-            (key, KeySource::File)
+            (key.0, key.1, KeySource::File)
         );
 
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();

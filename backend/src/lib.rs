@@ -125,6 +125,87 @@ pub fn app(config: &Config, state: AppState) -> Router {
     app.layer(middleware::from_fn(log_request))
 }
 
+/// The keys of the configuration: the current one (`CONNECT_UI_ENCRYPTION_KEY`, else the key
+/// file, created if missing) and the older ones that only decrypt (`--old-key-file`,
+/// `CONNECT_UI_OLD_ENCRYPTION_KEYS`), each `ID:HEX` or a bare `HEX` (id `default`).
+pub async fn load_cipher(config: &Config) -> Result<(Cipher, KeySource), String> {
+    let (id, key, key_source) = match &config.encryption_key {
+        Some(spec) => {
+            let (id, key) = crypto::parse_key_spec(&spec.0)
+                .map_err(|e| format!("invalid CONNECT_UI_ENCRYPTION_KEY: {e}"))?;
+            (id, key, KeySource::Environment)
+        }
+        None => {
+            let location = config.location();
+            if location.is_postgres() && config.key_file.is_none() {
+                return Err(config::POSTGRES_NEEDS_A_KEY.into());
+            }
+            let path = config.key_file_path();
+            let has_data = match &location {
+                store::DbLocation::Sqlite(db) => store::has_encrypted_data(db),
+                store::DbLocation::Postgres(url) => store::postgres::has_encrypted_data(url).await,
+            };
+            if !path.exists() && has_data {
+                return Err(format!(
+                    "the database {location} holds encrypted credentials but the key file {} is \
+                     missing; restore it or set CONNECT_UI_ENCRYPTION_KEY",
+                    path.display()
+                ));
+            }
+            crypto::load_or_create_key_file(&path)?
+        }
+    };
+    let mut cipher = Cipher::with_id(&id, &key);
+    for spec in &config.old_encryption_keys {
+        let (old_id, old) = crypto::parse_key_spec(&spec.0)
+            .map_err(|e| format!("invalid key in CONNECT_UI_OLD_ENCRYPTION_KEYS: {e}"))?;
+        cipher = with_older(cipher, &old_id, &old)?;
+    }
+    for path in &config.old_key_files {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the old key file {}: {e}", path.display()))?;
+        let (old_id, old) = crypto::parse_key_spec(&text)
+            .map_err(|e| format!("the old key file {} is not a key: {e}", path.display()))?;
+        cipher = with_older(cipher, &old_id, &old)?;
+    }
+    Ok((cipher, key_source))
+}
+
+/// `connect-ui-backend rekey`: opens the database with the configured keys and re-encrypts
+/// every credential not under the current key with it; returns the report to print (counts per
+/// key id, never a value).
+pub async fn rekey(config: &Config) -> Result<String, String> {
+    let (cipher, _) = load_cipher(config).await?;
+    let current = cipher.key_id().to_string();
+    let location = config.location();
+    let store = Store::open_at(&location, cipher)
+        .await
+        .map_err(|e| format!("cannot open the database {location}: {e}"))?;
+    let (done, counts) = store
+        .rekey()
+        .await
+        .map_err(|e| format!("rekey failed (run it again to finish): {e}"))?;
+    let per_key: Vec<String> = counts.iter().map(|(id, n)| format!("{id}: {n}")).collect();
+    Ok(format!(
+        "rekey: re-encrypted {done} credentials with key {current:?}; credentials per key: {}",
+        if per_key.is_empty() {
+            "none stored".to_string()
+        } else {
+            per_key.join(", ")
+        }
+    ))
+}
+
+/// `cipher` with an older key, refusing an id given twice (which key would it be?).
+fn with_older(cipher: Cipher, id: &str, key: &[u8; 32]) -> Result<Cipher, String> {
+    if cipher.key_ids().contains(&id) {
+        return Err(format!(
+            "the key id {id:?} is given twice; give each key its own id (ID:HEX)"
+        ));
+    }
+    Ok(cipher.with_older(id, key))
+}
+
 /// A backend ready to serve: configuration checked, key loaded, database open.
 pub struct Backend {
     config: Config,
@@ -153,35 +234,7 @@ impl Backend {
                 )
             }
         };
-        let (key, key_source) = match &config.encryption_key {
-            Some(hex) => (
-                crypto::parse_hex_key(&hex.0)
-                    .map_err(|e| format!("invalid CONNECT_UI_ENCRYPTION_KEY: {e}"))?,
-                KeySource::Environment,
-            ),
-            None => {
-                if location.is_postgres() && config.key_file.is_none() {
-                    return Err(config::POSTGRES_NEEDS_A_KEY.into());
-                }
-                let path = config.key_file_path();
-                let has_data = || async {
-                    match &location {
-                        store::DbLocation::Sqlite(db) => store::has_encrypted_data(db),
-                        store::DbLocation::Postgres(url) => {
-                            store::postgres::has_encrypted_data(url).await
-                        }
-                    }
-                };
-                if !path.exists() && has_data().await {
-                    return Err(format!(
-                        "the database {location} holds encrypted credentials but the key file \
-                         {} is missing; restore it or set CONNECT_UI_ENCRYPTION_KEY",
-                        path.display()
-                    ));
-                }
-                crypto::load_or_create_key_file(&path)?
-            }
-        };
+        let (cipher, key_source) = load_cipher(&config).await?;
         let (providers, issues) = Providers::load(&config.catalogs)?;
         for found in &issues {
             // Where and what kind, never a value from the file.
@@ -226,7 +279,7 @@ impl Backend {
         } else {
             None
         };
-        let mut store = Store::open_at(&location, Cipher::new(&key))
+        let mut store = Store::open_at(&location, cipher)
             .await
             .map_err(|e| format!("cannot open the database {location}: {e}"))?;
         if config.webhook.is_some() {

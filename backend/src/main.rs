@@ -8,7 +8,13 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = match config::parse(std::env::args_os()) {
+    // `connect-ui-backend rekey [options]`: the same options, then re-encrypt and exit.
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let rekey = args.get(1).is_some_and(|a| a == "rekey");
+    if rekey {
+        args.remove(1);
+    }
+    let config = match config::parse(args) {
         Ok(c) => c,
         // --help, or a flag clap cannot parse: its own text and exit code (0 or 2).
         Err(ConfigError::Args(e)) => e.exit(),
@@ -18,6 +24,18 @@ async fn main() -> ExitCode {
         }
     };
     connect_ui_backend::init_logging();
+    if rekey {
+        return match connect_ui_backend::rekey(&config).await {
+            Ok(report) => {
+                println!("{report}");
+                ExitCode::SUCCESS
+            }
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::FAILURE
+            }
+        };
+    }
 
     let addr = config.addr;
     let backend = match Backend::start(config).await {
@@ -50,6 +68,7 @@ async fn main() -> ExitCode {
         },
         verify = config.verify,
         rate_limit = config.rate_limits.enabled,
+        webhooks = config.webhook.is_some(),
         encryption_key = match backend.key_source() {
             KeySource::Environment => "CONNECT_UI_ENCRYPTION_KEY".to_string(),
             KeySource::File => format!("key file {}", config.key_file_path().display()),

@@ -477,7 +477,7 @@ async fn reading_credentials_is_logged_as_an_access_without_values() {
 }
 
 #[tokio::test]
-async fn a_database_from_before_labels_gets_the_new_columns_and_keeps_its_rows() {
+async fn a_database_from_before_labels_and_key_ids_gets_the_new_columns_and_keeps_its_rows() {
     if skip_on_postgres("upgrading a database file from schema version 3") {
         return;
     }
@@ -504,6 +504,8 @@ async fn a_database_from_before_labels_gets_the_new_columns_and_keeps_its_rows()
              ALTER TABLE sessions DROP COLUMN label_policy;
              ALTER TABLE sessions DROP COLUMN list_connections;
              ALTER TABLE sessions DROP COLUMN connection_id;
+             ALTER TABLE connections DROP COLUMN key_id;
+             UPDATE meta SET name = 'key_check' WHERE name = 'key_check:default';
              PRAGMA user_version = 3;",
         )
         .unwrap();
@@ -513,7 +515,15 @@ async fn a_database_from_before_labels_gets_the_new_columns_and_keeps_its_rows()
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
+    let key_id: String = rusqlite::Connection::open(&old_db)
+        .unwrap()
+        .query_row("SELECT key_id FROM connections", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        key_id, "default",
+        "rows from before key ids name the key that opens them"
+    );
     let (status, detail) = read_back(&s.url, &id).await;
     assert_eq!(status, 200, "{detail}");
     assert_eq!(detail["credentials"]["apiKey"], "sk_test_a1B2c3");
@@ -529,4 +539,81 @@ async fn a_database_from_before_labels_gets_the_new_columns_and_keeps_its_rows()
     let (status, updated) = patch(&s.url, &id, &body, &token, None).await;
     assert_eq!(status, 200, "{updated}");
     assert_eq!(read_back(&s.url, &id).await.1["label"], "Old one");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnect_is_verified_with_the_provider_like_a_create() {
+    let fake = fake_provider().await;
+    let bases = fake.bases();
+    let s = start(move |c| {
+        c.verify = true;
+        c.verify_timeout_ms = 2000;
+        c.verify_bases = bases;
+        c.verify_allow_private = true;
+    })
+    .await;
+    let id = connect_as(&s.url, "u1", &good_requests()[3]).await;
+    let token = session(&s.url, json!({"end_user_id":"u1","connection_id": id})).await;
+    let before = fake.seen().len();
+    // A key the provider refuses: not stored, the session still usable.
+    let refused = json!({"provider":"workos","credentials":{"apiKey":"sk_test_bad9"}});
+    let (status, err) = patch(&s.url, &id, &refused, &token, None).await;
+    assert_eq!(status, 400, "{err}");
+    assert_eq!(err["error"]["code"], "invalid_credentials");
+    assert_eq!(fake.seen().len(), before + 1, "the provider was asked");
+    assert_eq!(
+        read_back(&s.url, &id).await.1["credentials"]["apiKey"],
+        "sk_test_a1B2c3"
+    );
+    // Blank: the stored key is what the provider is asked about, and kept.
+    let blank = json!({"provider":"workos","credentials":{"apiKey":""}});
+    let (status, ok) = patch(&s.url, &id, &blank, &token, None).await;
+    assert_eq!(status, 200, "{ok}");
+    let seen = fake.seen();
+    assert_eq!(seen.len(), before + 2);
+    assert_eq!(
+        seen.last().unwrap().1.as_deref(),
+        Some("Bearer sk_test_a1B2c3")
+    );
+}
+
+#[tokio::test]
+async fn a_reconnect_keeps_the_stored_auth_mode_and_a_new_mode_keeps_no_secret() {
+    let files = tempfile::tempdir().unwrap();
+    let catalog = json!({"version": 1, "providers": [
+        {"id": "acme", "name": "Acme",
+         "connection_config": [{"key": "subdomain", "title": "Subdomain", "format": "hostname"}],
+         "auth_modes": [
+            {"mode": "API_KEY", "credentials": [{"key": "apiKey", "title": "API Key", "secret": true}]},
+            {"mode": "BASIC", "label": "Account login"}]}]});
+    let path = write_catalog(files.path(), "host.json", &catalog);
+    let s = start(move |c| c.catalogs = vec![path]).await;
+    let basic = json!({"provider":"acme","auth_mode":"BASIC",
+        "credentials":{"username":"alice","password":"pw-1"},"connection_config":{"subdomain":"globex"}});
+    let id = connect_as(&s.url, "u1", &basic).await;
+    // No mode named: the stored BASIC; a blank password keeps pw-1, a new username replaces.
+    let token = session(&s.url, json!({"end_user_id":"u1","connection_id": id})).await;
+    let body = json!({"provider":"acme","credentials":{"username":"bob","password":""},
+                      "connection_config":{"subdomain":"globex"}});
+    let (status, ok) = patch(&s.url, &id, &body, &token, None).await;
+    assert_eq!(status, 200, "{ok}");
+    let (_, detail) = read_back(&s.url, &id).await;
+    assert_eq!(detail["auth_mode"], "BASIC");
+    assert_eq!(
+        detail["credentials"],
+        json!({"username":"bob","password":"pw-1"})
+    );
+    // Another mode: nothing is kept, so its secret must be sent.
+    let token = session(&s.url, json!({"end_user_id":"u1","connection_id": id})).await;
+    let to_key = json!({"provider":"acme","auth_mode":"API_KEY","credentials":{},
+                        "connection_config":{"subdomain":"globex"}});
+    let (status, err) = patch(&s.url, &id, &to_key, &token, None).await;
+    assert_eq!(status, 400);
+    assert!(err["error"]["fields"]["apiKey"].is_string(), "{err}");
+    let to_key = json!({"provider":"acme","auth_mode":"API_KEY","credentials":{"apiKey":"k-2"},
+                        "connection_config":{"subdomain":"globex"}});
+    assert_eq!(patch(&s.url, &id, &to_key, &token, None).await.0, 200);
+    let (_, detail) = read_back(&s.url, &id).await;
+    assert_eq!(detail["auth_mode"], "API_KEY");
+    assert_eq!(detail["credentials"], json!({"apiKey":"k-2"}));
 }

@@ -80,9 +80,10 @@ impl Receiver {
         self.got.lock().unwrap().clone()
     }
 
-    /// Waits (at most 30 s) until `n` distinct events were answered 200; returns every request.
+    /// Waits (at most 45 s: an attempt cut off by a stop holds its 30 s lease) until `n`
+    /// distinct events were answered 200; returns every request.
     async fn wait_for_events(&self, n: usize) -> Vec<Received> {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + Duration::from_secs(45);
         loop {
             let got = self.got();
             let delivered: std::collections::BTreeSet<&str> = got
@@ -283,6 +284,52 @@ async fn created_updated_and_deleted_are_posted_signed_and_retried_with_the_same
         assert!(Instant::now() < deadline, "{rows:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // Delivered events are kept a week, then purged with the expired sessions.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    s.backend_store.purge(now + 6 * 86_400).await.unwrap();
+    assert_eq!(outbox(&s.db).len(), 3);
+    s.backend_store.purge(now + 8 * 86_400).await.unwrap();
+    assert!(outbox(&s.db).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_still_refused_24_hours_after_it_was_written_is_given_up() {
+    // Nobody listens on this port.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let s = start(|c| {
+        c.webhook = Some(Webhook {
+            url: format!("http://127.0.0.1:{port}/hooks"),
+            secret: Secret(SECRET.into()),
+            retry_base_ms: 100,
+        })
+    })
+    .await;
+    assert_eq!(s.connect(&good_requests()[3]).await.0, 201);
+    // The event is now as old as 24 h and one minute.
+    db_execute(
+        &s.db,
+        "UPDATE outbox SET created_at = created_at - 86460000",
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let rows = outbox(&s.db);
+        if rows[0].1 == "failed" {
+            assert!(rows[0].2 >= 1);
+            break;
+        }
+        assert!(Instant::now() < deadline, "{rows:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Not tried again.
+    let attempts = outbox(&s.db)[0].2;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(outbox(&s.db)[0].2, attempts);
 }
 
 #[tokio::test]

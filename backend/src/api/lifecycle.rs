@@ -34,7 +34,8 @@ fn update_response(outcome: UpdateOutcome, provider: &ProviderSpec) -> Result<Re
 }
 
 /// `PATCH /connections/{id}` (reconnect session for that id): merges the request into the
-/// stored connection (absent or blank secret = keep, unless the auth mode changes; config as
+/// stored connection (absent or blank secret = keep, unless the auth mode changes (absent = the
+/// stored mode); config as
 /// sent; label absent = keep, `""` = clear), validates the whole with core's rules and the
 /// session's label policy, verifies it with the provider as on create, then stores it
 /// re-encrypted, sets `updated_at` and spends the session. `200` `{connection_id, provider,
@@ -62,11 +63,18 @@ pub async fn update_connection(
         request: Default::default(),
         now: now_unix(),
     };
-    let provider = provider_for(&state, &sent)?;
     let target = match state.store.reconnect_target(update.clone()).await? {
         Ok(target) => target,
-        Err(outcome) => return update_response(outcome, provider),
+        Err(outcome) => {
+            return update_response(outcome, provider_for(&state, &sent)?);
+        }
     };
+    // No auth mode named: the stored one (a reconnect changes the mode only when asked to).
+    let mut sent = sent;
+    if sent.auth_mode.is_none() && sent.provider == target.stored.provider {
+        sent.auth_mode = target.stored.auth_mode.clone();
+    }
+    let provider = provider_for(&state, &sent)?;
     if target.stored.provider != sent.provider {
         return Err(ApiError::ValidationFailed(
             [(

@@ -163,8 +163,8 @@ pub(super) fn create_on(
     let plaintext = serde_json::to_vec(&request.credentials)?;
     tx.prepare_cached(&format!(
         "INSERT INTO connections (id, provider, end_user_id, credential_keys_json, credentials_enc,
-             connection_config_json, created_at, label, auth_mode)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, {NOW}, ?7, ?8)"
+             connection_config_json, created_at, label, auth_mode, key_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, {NOW}, ?7, ?8, ?9)"
     ))?
     .execute(params![
         created.connection_id,
@@ -175,6 +175,7 @@ pub(super) fn create_on(
         serde_json::to_string(&request.connection_config)?,
         created.label,
         request.auth_mode,
+        cipher.key_id(),
     ])?;
     if let Some(idem) = &sub.idempotency {
         idempotency::record_created(tx, &sub.token_hash, idem, &serde_json::to_string(&created)?)?;
@@ -188,15 +189,15 @@ pub(super) fn credentials_in(
     cipher: &Cipher,
     id: &str,
 ) -> Result<Option<BTreeMap<String, String>>, StoreError> {
-    let blob: Option<Vec<u8>> = conn
+    let row: Option<(Vec<u8>, Option<String>)> = conn
         .query_row(
-            "SELECT credentials_enc FROM connections WHERE id = ?1",
+            "SELECT credentials_enc, key_id FROM connections WHERE id = ?1",
             [id],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    blob.map(|b| {
-        let plain = cipher.decrypt(&b, id.as_bytes())?;
+    row.map(|(b, key_id)| {
+        let plain = cipher.decrypt_with(key_id.as_deref(), &b, id.as_bytes())?;
         Ok(serde_json::from_slice(&plain)?)
     })
     .transpose()

@@ -192,7 +192,7 @@ pub(super) fn detail_in(
     let row = conn
         .prepare_cached(
             "SELECT provider, end_user_id, label, auth_mode, connection_config_json,
-                 credentials_enc, created_at, updated_at
+                 credentials_enc, created_at, updated_at, key_id
              FROM connections WHERE id = ?1",
         )?
         .query_row([id], |r| {
@@ -205,14 +205,25 @@ pub(super) fn detail_in(
                 r.get::<_, Vec<u8>>(5)?,
                 r.get::<_, String>(6)?,
                 r.get::<_, Option<String>>(7)?,
+                r.get::<_, Option<String>>(8)?,
             ))
         })
         .optional()?;
-    let Some((provider, end_user_id, label, auth_mode, config, blob, created_at, updated_at)) = row
+    let Some((
+        provider,
+        end_user_id,
+        label,
+        auth_mode,
+        config,
+        blob,
+        created_at,
+        updated_at,
+        key_id,
+    )) = row
     else {
         return Ok(None);
     };
-    let plain = cipher.decrypt(&blob, id.as_bytes())?;
+    let plain = cipher.decrypt_with(key_id.as_deref(), &blob, id.as_bytes())?;
     Ok(Some(ConnectionDetail {
         connection_id: id.to_string(),
         provider,

@@ -208,7 +208,8 @@ pub(super) fn update_on(
     let changed = tx
         .prepare_cached(&format!(
             "UPDATE connections SET credential_keys_json = ?2, credentials_enc = ?3,
-                 connection_config_json = ?4, label = ?5, auth_mode = ?6, updated_at = {NOW}
+                 connection_config_json = ?4, label = ?5, auth_mode = ?6, key_id = ?7,
+                 updated_at = {NOW}
              WHERE id = ?1"
         ))?
         .execute(params![
@@ -218,6 +219,7 @@ pub(super) fn update_on(
             serde_json::to_string(&request.connection_config)?,
             request.label,
             request.auth_mode,
+            cipher.key_id(),
         ])?;
     if changed == 0 {
         return Ok(UpdateOutcome::UnknownConnection);

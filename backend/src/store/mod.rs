@@ -13,6 +13,7 @@ mod connections;
 mod error;
 mod host;
 mod idempotency;
+mod keys;
 mod lifecycle;
 mod outbox;
 pub mod postgres;
@@ -192,6 +193,31 @@ impl Store {
             }
             Engine::Postgres(db) => db.claim_events(now, lease_ms, max).await,
         }
+    }
+
+    /// Re-encrypts every stored credential not under the current key with it, in batches (each
+    /// its own transaction: stopping halfway loses nothing, running again finishes); returns
+    /// how many were re-encrypted and then how many values each key id holds.
+    pub async fn rekey(&self) -> Result<(usize, Vec<(String, i64)>), StoreError> {
+        let mut done = 0;
+        loop {
+            let n = match &self.engine {
+                Engine::Sqlite(db) => {
+                    db.write(|conn, cipher| keys::rekey_batch(conn, cipher, 500))
+                        .await?
+                }
+                Engine::Postgres(db) => db.rekey_batch(500).await?,
+            };
+            done += n;
+            if n == 0 {
+                break;
+            }
+        }
+        let counts = match &self.engine {
+            Engine::Sqlite(db) => db.read(|conn, _| keys::count_by_key(conn)).await?,
+            Engine::Postgres(db) => db.count_by_key().await?,
+        };
+        Ok((done, counts))
     }
 
     /// Records how an attempt to deliver event `id` ended.
@@ -409,10 +435,17 @@ impl Store {
     }
 
     /// Deletes sessions that expired more than [`PURGE_AFTER_SECS`] before `now`, with their
-    /// idempotency records; returns how many sessions went.
+    /// idempotency records, and webhook events done for a week; returns how many sessions went.
     pub async fn purge(&self, now: i64) -> Result<usize, StoreError> {
         match &self.engine {
-            Engine::Sqlite(db) => db.write(move |conn, _| sessions::purge(conn, now)).await,
+            Engine::Sqlite(db) => {
+                db.write(move |conn, _| {
+                    // Delivered and failed webhook events go a week after they were written.
+                    outbox::purge_done(conn, now * 1000 - outbox::KEEP_DONE_MS)?;
+                    sessions::purge(conn, now)
+                })
+                .await
+            }
             Engine::Postgres(db) => db.purge(now).await,
         }
     }

@@ -221,3 +221,14 @@ pub(super) fn record_attempt(
     };
     Ok(())
 }
+
+/// Delivered and failed events are kept this long (for the host's questions), then purged.
+pub const KEEP_DONE_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// Deletes delivered and failed events written before `before_ms`; returns how many.
+pub(super) fn purge_done(conn: &Connection, before_ms: i64) -> Result<usize, StoreError> {
+    Ok(conn.execute(
+        "DELETE FROM outbox WHERE status != 'pending' AND created_at < ?1",
+        [before_ms],
+    )?)
+}

@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS connections (
 ALTER TABLE connections ADD COLUMN IF NOT EXISTS label TEXT;
 ALTER TABLE connections ADD COLUMN IF NOT EXISTS auth_mode TEXT;
 ALTER TABLE connections ADD COLUMN IF NOT EXISTS updated_at TEXT;
+ALTER TABLE connections ADD COLUMN IF NOT EXISTS key_id TEXT;
 CREATE INDEX IF NOT EXISTS connections_by_creation ON connections (created_at, id);
 CREATE INDEX IF NOT EXISTS connections_by_end_user ON connections (end_user_id, created_at, id);
 CREATE TABLE IF NOT EXISTS sessions (
@@ -137,7 +138,10 @@ pub async fn has_encrypted_data(url: &str) -> bool {
     };
     let driver = tokio::spawn(connection);
     let found = client
-        .query_opt("SELECT 1 FROM meta WHERE name = 'key_check'", &[])
+        .query_opt(
+            "SELECT 1 FROM meta WHERE name = 'key_check' OR name LIKE 'key_check:%' LIMIT 1",
+            &[],
+        )
         .await
         .is_ok_and(|row| row.is_some());
     drop(client);
@@ -173,25 +177,120 @@ impl Postgres {
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
             .await?;
         tx.batch_execute(SCHEMA).await?;
-        let stored: Option<Vec<u8>> = tx
-            .query_opt("SELECT value FROM meta WHERE name = 'key_check'", &[])
-            .await?
-            .map(|r| r.get(0));
-        match stored {
-            Some(blob) => match store.cipher.decrypt(&blob, b"key_check") {
-                Ok(plain) if plain == KEY_CHECK => {}
-                _ => return Err(StoreError::WrongKey),
-            },
-            None => {
-                tx.execute(
-                    "INSERT INTO meta (name, value) VALUES ('key_check', $1)",
-                    &[&store.cipher.encrypt(KEY_CHECK, b"key_check")],
-                )
-                .await?;
-            }
-        }
+        store.check_keys(&tx).await?;
         tx.commit().await?;
         Ok(store)
+    }
+
+    /// Ties the database to its keys, as SQLite's `keys::check_keys` does: each configured key
+    /// whose id has a check must pass it, at least one must pass one when there are any, the
+    /// check from before key ids becomes its key's, and the current key's check is stored.
+    async fn check_keys(&self, tx: &tokio_postgres::Transaction<'_>) -> Result<(), StoreError> {
+        let cipher = &self.cipher;
+        let opens = |id: &str, blob: &[u8]| {
+            cipher
+                .decrypt_with(Some(id), blob, b"key_check")
+                .is_ok_and(|plain| plain == KEY_CHECK)
+        };
+        let checks: Vec<(String, Vec<u8>)> = tx
+            .query(
+                "SELECT name, value FROM meta WHERE name = 'key_check' OR name LIKE 'key_check:%'",
+                &[],
+            )
+            .await?
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        let mut verified = checks.is_empty();
+        for (name, blob) in &checks {
+            if name == "key_check" {
+                let Some(id) = cipher.key_ids().into_iter().find(|id| opens(id, blob)) else {
+                    continue;
+                };
+                tx.execute(
+                    "INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    &[&format!("key_check:{id}"), blob],
+                )
+                .await?;
+                tx.execute("DELETE FROM meta WHERE name = 'key_check'", &[])
+                    .await?;
+                tx.execute(
+                    "UPDATE connections SET key_id = $1 WHERE key_id IS NULL",
+                    &[&id],
+                )
+                .await?;
+                verified = true;
+            } else if let Some(id) = name.strip_prefix("key_check:") {
+                if cipher.key_ids().contains(&id) {
+                    if !opens(id, blob) {
+                        return Err(StoreError::WrongKey);
+                    }
+                    verified = true;
+                }
+            }
+        }
+        if !verified {
+            return Err(StoreError::WrongKey);
+        }
+        tx.execute(
+            "UPDATE connections SET key_id = $1 WHERE key_id IS NULL",
+            &[&cipher.key_id()],
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &[
+                &format!("key_check:{}", cipher.key_id()),
+                &cipher.encrypt(KEY_CHECK, b"key_check"),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Re-encrypts up to `max` values not under the current key with it, in one transaction;
+    /// returns how many (the `rekey` command repeats it until none is left).
+    pub(super) async fn rekey_batch(&self, max: i64) -> Result<usize, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let rows = tx
+            .query(
+                "SELECT id, key_id, credentials_enc FROM connections
+                 WHERE key_id IS NULL OR key_id != $1 LIMIT $2 FOR UPDATE SKIP LOCKED",
+                &[&self.cipher.key_id(), &max],
+            )
+            .await?;
+        for r in &rows {
+            let id: &str = r.get(0);
+            let key_id: Option<&str> = r.get(1);
+            let plain = self.cipher.decrypt_with(key_id, r.get(2), id.as_bytes())?;
+            tx.execute(
+                "UPDATE connections SET credentials_enc = $2, key_id = $3 WHERE id = $1",
+                &[
+                    &id,
+                    &self.cipher.encrypt(&plain, id.as_bytes()),
+                    &self.cipher.key_id(),
+                ],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(rows.len())
+    }
+
+    /// How many values each key id encrypts, for the rekey report.
+    pub(super) async fn count_by_key(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let client = self.client().await?;
+        Ok(client
+            .query(
+                "SELECT coalesce(key_id, '(none)'), count(*) FROM connections GROUP BY key_id
+                 ORDER BY key_id",
+                &[],
+            )
+            .await?
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
     }
 
     /// A pooled connection.
@@ -372,8 +471,9 @@ impl Postgres {
         let insert = tx
             .prepare_cached(&format!(
                 "INSERT INTO connections (id, provider, end_user_id, credential_keys_json,
-                     credentials_enc, connection_config_json, created_at, label, auth_mode)
-                 VALUES ($1, $2, $3, $4, $5, $6, {NOW}, $7, $8)"
+                     credentials_enc, connection_config_json, created_at, label, auth_mode,
+                     key_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, {NOW}, $7, $8, $9)"
             ))
             .await?;
         tx.execute(
@@ -389,6 +489,7 @@ impl Postgres {
                 &serde_json::to_string(&request.connection_config)?,
                 &created.label,
                 &request.auth_mode,
+                &self.cipher.key_id(),
             ],
         )
         .await?;
@@ -411,12 +512,14 @@ impl Postgres {
         let client = self.client().await?;
         let row = client
             .query_opt(
-                "SELECT credentials_enc FROM connections WHERE id = $1",
+                "SELECT credentials_enc, key_id FROM connections WHERE id = $1",
                 &[&id],
             )
             .await?;
         row.map(|r| {
-            let plain = self.cipher.decrypt(r.get(0), id.as_bytes())?;
+            let plain = self
+                .cipher
+                .decrypt_with(r.get(1), r.get(0), id.as_bytes())?;
             Ok(serde_json::from_slice(&plain)?)
         })
         .transpose()
@@ -456,6 +559,12 @@ impl Postgres {
         let gone = tx
             .execute("DELETE FROM sessions WHERE expires_at < $1", &[&cutoff])
             .await?;
+        // Delivered and failed webhook events go a week after they were written.
+        tx.execute(
+            "DELETE FROM outbox WHERE status != 'pending' AND created_at < $1",
+            &[&(now * 1000 - super::outbox::KEEP_DONE_MS)],
+        )
+        .await?;
         tx.execute(
             &format!("DELETE FROM rate_limits WHERE at < {EPOCH} - $1"),
             &[&IDLE_BUCKET_SECS],

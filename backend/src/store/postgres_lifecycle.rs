@@ -163,14 +163,16 @@ impl Postgres {
         let stmt = client
             .prepare_cached(
                 "SELECT provider, end_user_id, label, auth_mode, connection_config_json,
-                     credentials_enc, created_at, updated_at
+                     credentials_enc, created_at, updated_at, key_id
                  FROM connections WHERE id = $1",
             )
             .await?;
         let Some(r) = client.query_opt(&stmt, &[&id]).await? else {
             return Ok(None);
         };
-        let plain = self.cipher.decrypt(r.get(5), id.as_bytes())?;
+        let plain = self
+            .cipher
+            .decrypt_with(r.get(8), r.get(5), id.as_bytes())?;
         Ok(Some(ConnectionDetail {
             connection_id: id.to_string(),
             provider: r.get(0),
@@ -314,7 +316,7 @@ impl Postgres {
             .prepare_cached(&format!(
                 "UPDATE connections SET credential_keys_json = $2, credentials_enc = $3,
                      connection_config_json = $4, label = $5, auth_mode = $6,
-                     updated_at = {NOW}
+                     key_id = $7, updated_at = {NOW}
                  WHERE id = $1"
             ))
             .await?;
@@ -330,6 +332,7 @@ impl Postgres {
                     &serde_json::to_string(&request.connection_config)?,
                     &request.label,
                     &request.auth_mode,
+                    &self.cipher.key_id(),
                 ],
             )
             .await?;

@@ -3,12 +3,12 @@
 
 use super::StoreError;
 use crate::crypto::Cipher;
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, TransactionBehavior};
 use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Schema version stored in `PRAGMA user_version`.
-pub(super) const SCHEMA_VERSION: i64 = 4;
+pub(super) const SCHEMA_VERSION: i64 = 5;
 
 /// Schema, created at start; `IF NOT EXISTS` keeps restarts harmless. Credentials are stored
 /// only as `nonce || AES-256-GCM ciphertext` with the connection id as associated data; their
@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS connections (
     created_at TEXT NOT NULL,
     label TEXT,
     auth_mode TEXT,
-    updated_at TEXT
+    updated_at TEXT,
+    key_id TEXT
 );
 CREATE INDEX IF NOT EXISTS connections_by_creation ON connections (created_at, id);
 CREATE INDEX IF NOT EXISTS connections_by_end_user ON connections (end_user_id, created_at, id);
@@ -59,9 +60,6 @@ CREATE TABLE IF NOT EXISTS meta (
 /// Current time as RFC 3339 UTC with milliseconds, computed by SQLite so no date crate is needed.
 pub(super) const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
-/// Plaintext of the value that proves, at start, that the key matches the database.
-const KEY_CHECK: &[u8] = b"connect-ui key check v1";
-
 /// Whether the database file at `path` exists and already holds data encrypted with some key,
 /// so starting it with a freshly generated key would lock that data away.
 pub fn has_encrypted_data(path: &Path) -> bool {
@@ -73,33 +71,11 @@ pub fn has_encrypted_data(path: &Path) -> bool {
         return false;
     };
     conn.query_row(
-        "SELECT 1 FROM meta WHERE name = 'key_check'",
+        "SELECT 1 FROM meta WHERE name = 'key_check' OR name LIKE 'key_check:%' LIMIT 1",
         [],
         |_| Ok(()),
     )
     .is_ok()
-}
-
-/// Stores the key check value on first use and verifies it afterwards.
-pub(super) fn check_key(conn: &Connection, cipher: &Cipher) -> Result<(), StoreError> {
-    let stored: Option<Vec<u8>> = conn
-        .query_row("SELECT value FROM meta WHERE name = 'key_check'", [], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    match stored {
-        Some(blob) => match cipher.decrypt(&blob, b"key_check") {
-            Ok(plain) if plain == KEY_CHECK => Ok(()),
-            _ => Err(StoreError::WrongKey),
-        },
-        None => {
-            conn.execute(
-                "INSERT INTO meta (name, value) VALUES ('key_check', ?1)",
-                [cipher.encrypt(KEY_CHECK, b"key_check")],
-            )?;
-            Ok(())
-        }
-    }
 }
 
 /// Whether `table` has a column named `column`.
@@ -115,7 +91,8 @@ fn has_column(conn: &Connection, table: &str, column: &str) -> Result<bool, Stor
 }
 
 /// Columns added after a table was first created: `(table, column, definition)`, added in this
-/// order to a database that lacks them (version 4: labels, reconnect sessions, `updated_at`).
+/// order to a database that lacks them (version 4: labels, reconnect sessions, `updated_at`;
+/// version 5: key ids).
 const LATER_COLUMNS: &[(&str, &str, &str)] = &[
     (
         "sessions",
@@ -128,6 +105,9 @@ const LATER_COLUMNS: &[(&str, &str, &str)] = &[
     ("sessions", "label_policy", "TEXT NOT NULL DEFAULT 'hidden'"),
     ("sessions", "list_connections", "INTEGER NOT NULL DEFAULT 0"),
     ("sessions", "connection_id", "TEXT"),
+    // Version 5: the id of the key that encrypted `credentials_enc` (NULL: from before ids, set
+    // at start to the key that passes the old key check).
+    ("connections", "key_id", "TEXT"),
 ];
 
 /// Adds the columns of later schema versions to a database created before them.

@@ -59,7 +59,7 @@ impl Sqlite {
         conn.execute_batch(outbox::OUTBOX_SCHEMA)?;
         schema::add_missing_columns(&conn)?;
         conn.pragma_update(None, "user_version", schema::SCHEMA_VERSION)?;
-        schema::check_key(&conn, &cipher)?;
+        super::keys::check_keys(&conn, &cipher)?;
         let unkeyed = idempotency::drop_unkeyed(&conn)?;
         if unkeyed > 0 {
             tracing::warn!(
