@@ -127,9 +127,21 @@ fn receiver_on(listener: tokio::net::TcpListener, refuse_created: usize) -> Rece
                 let created = body.contains(r#""type":"connection.created""#);
                 let refused_before = got.iter().filter(|r| !r.accepted).count();
                 let accepted = !(created && refused_before < refuse_created);
+                let valid = verify(SECRET, &signature, &body);
+                // The delivery log (`-- --nocapture` shows it): what a host's receiver sees.
+                let kind = serde_json::from_str::<Value>(&body)
+                    .ok()
+                    .and_then(|v| v["type"].as_str().map(str::to_string))
+                    .unwrap_or_default();
+                eprintln!(
+                    "receiver: {} {kind} signature {} -> {}",
+                    header("connect-ui-event-id"),
+                    if valid { "valid" } else { "INVALID" },
+                    if accepted { 200 } else { 500 }
+                );
                 got.push(Received {
                     event_id: header("connect-ui-event-id"),
-                    valid: verify(SECRET, &signature, &body),
+                    valid,
                     signature,
                     body,
                     accepted,
