@@ -8,7 +8,9 @@ use super::schema::NOW;
 use super::sessions::{self, StoredSession};
 use super::{ListedConnection, Refusal, StoreError};
 use crate::crypto::Cipher;
-use connect_ui_core::{ConnectionCreated, ConnectionRequest, LabelPolicy, SessionView};
+use connect_ui_core::{
+    ConnectionCreated, ConnectionRequest, ConnectionSummary, LabelPolicy, SessionView,
+};
 use rusqlite::{params, Connection};
 use std::collections::BTreeMap;
 
@@ -18,7 +20,36 @@ fn live_session(
     token_hash: &[u8; 32],
     now: i64,
 ) -> Result<Option<StoredSession>, StoreError> {
-    Ok(sessions::find(conn, token_hash)?.filter(|s| now < s.expires_at && s.spent_at.is_none()))
+    Ok(sessions::find(conn, token_hash)?.filter(|s| is_live(s, now)))
+}
+
+/// Whether a session may still be used at `now` (not expired, not spent): both engines' rule.
+pub(super) fn is_live(session: &StoredSession, now: i64) -> bool {
+    now < session.expires_at && session.spent_at.is_none()
+}
+
+/// The page of the end user's connections a session's view lists, when it was made with
+/// `list_connections` (the same query on both engines).
+pub(super) fn own_connections_query(session: &StoredSession) -> Option<ListQuery> {
+    session.list_connections.then(|| ListQuery {
+        end_user_id: Some(session.end_user_id.clone()),
+        limit: MAX_PAGE_LIMIT,
+        ..Default::default()
+    })
+}
+
+/// A session's view from what each engine read for it.
+pub(super) fn view_of(
+    session: &StoredSession,
+    connection: Option<ConnectionSummary>,
+    connections: Vec<ConnectionSummary>,
+) -> Result<SessionView, StoreError> {
+    Ok(SessionView {
+        allowed_providers: serde_json::from_str(&session.allowed_providers_json)?,
+        label: session.label_policy,
+        connection,
+        connections,
+    })
 }
 
 /// Body of [`super::Store::session_view`]: what the widget may know of a live session (never a
@@ -35,28 +66,15 @@ pub(super) fn session_view_in(
         Some(id) => host::listed_in(conn, id)?.map(|l| l.summary),
         None => None,
     };
-    let connections = if session.list_connections {
-        host::page_in(
-            conn,
-            &ListQuery {
-                end_user_id: Some(session.end_user_id.clone()),
-                limit: MAX_PAGE_LIMIT,
-                ..Default::default()
-            },
-        )?
-        .connections
-        .into_iter()
-        .map(|l| l.summary)
-        .collect()
-    } else {
-        Vec::new()
+    let connections = match own_connections_query(&session) {
+        Some(query) => host::page_in(conn, &query)?
+            .connections
+            .into_iter()
+            .map(|l| l.summary)
+            .collect(),
+        None => Vec::new(),
     };
-    Ok(Some(SessionView {
-        allowed_providers: serde_json::from_str(&session.allowed_providers_json)?,
-        label: session.label_policy,
-        connection,
-        connections,
-    }))
+    Ok(Some(view_of(&session, connection, connections)?))
 }
 
 /// Body of [`super::Store::connection_summary`]: a connection's listing, for `POST /sessions`

@@ -5,7 +5,9 @@
 //! goes out once per attempt.
 
 use super::host::{ConnectionDetail, ConnectionsPage, Cursor, ListQuery, MAX_PAGE_LIMIT};
-use super::lifecycle::{judge_update, ReconnectTarget, Update, UpdateOutcome};
+use super::lifecycle::{
+    is_live, judge_update, own_connections_query, view_of, ReconnectTarget, Update, UpdateOutcome,
+};
 use super::outbox::{self, Attempt, Claimed, EventType};
 use super::postgres::{Postgres, NOW};
 use super::{ListedConnection, Refusal, StoreError};
@@ -229,34 +231,23 @@ impl Postgres {
     ) -> Result<Option<SessionView>, StoreError> {
         let client = self.client().await?;
         let (session, _) = Self::session_and_record(&client, token_hash, None, false).await?;
-        let Some(session) = session.filter(|s| now < s.expires_at && s.spent_at.is_none()) else {
+        let Some(session) = session.filter(|s| is_live(s, now)) else {
             return Ok(None);
         };
         let connection = match &session.connection_id {
             Some(id) => Self::listed(&client, id).await?.map(|l| l.summary),
             None => None,
         };
-        let connections = if session.list_connections {
-            let query = ListQuery {
-                end_user_id: Some(session.end_user_id.clone()),
-                limit: MAX_PAGE_LIMIT,
-                ..Default::default()
-            };
-            Self::page(&client, &query)
+        let connections = match own_connections_query(&session) {
+            Some(query) => Self::page(&client, &query)
                 .await?
                 .connections
                 .into_iter()
                 .map(|l| l.summary)
-                .collect()
-        } else {
-            Vec::new()
+                .collect(),
+            None => Vec::new(),
         };
-        Ok(Some(SessionView {
-            allowed_providers: serde_json::from_str(&session.allowed_providers_json)?,
-            label: session.label_policy,
-            connection,
-            connections,
-        }))
+        Ok(Some(view_of(&session, connection, connections)?))
     }
 
     /// The checks of a reconnect and the stored connection it starts from (decrypted).
