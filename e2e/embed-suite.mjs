@@ -160,6 +160,90 @@ describe('(a) ES module mount()', () => {
     }));
 });
 
+describe('(a3) two modules: the form-only one for a fixed provider, the full one for the picker', () => {
+  test('a fixed provider fetches only the form module; Back fetches the full one, shows the picker, focused', () =>
+    page('mount-modules', async (p) => {
+      await p.goto(`${world.origins.host}/mount.html?${q({ provider: 'workos' })}`);
+      await waitForEvent(p, 'ready');
+      const wasm = () =>
+        p.evaluate(() =>
+          performance
+            .getEntriesByType('resource')
+            .map((e) => new URL(e.name).pathname)
+            .filter((n) => n.endsWith('.wasm'))
+            .sort(),
+        );
+      assert.deepEqual(await wasm(), ['/pkg/connect_ui_form_wasm_bg.wasm'], 'only the form-only module');
+      await p.click('.cu-root__back');
+      await h.waitFor(() => p.evaluate(() => !!document.querySelector('.cu-picker__search')), { message: 'the picker after Back' });
+      assert.deepEqual(await wasm(), ['/pkg/connect_ui_form_wasm_bg.wasm', '/pkg/connect_ui_wasm_bg.wasm'], 'the full module, once the picker is needed');
+      await h.waitFor(() => p.evaluate(() => document.activeElement?.classList.contains('cu-picker__search')), { message: 'focus on the search box after Back' });
+      await p.click('button[data-provider=kandji]');
+      await h.waitFor(() => p.evaluate(() => !!document.querySelector('input[name=subdomain]')), { message: 'the Kandji form from the picker' });
+      const events = await waitForEvent(p, 'provider_selected');
+      assert.deepEqual(typesOf(events), ['ready', 'ready', 'provider_selected']);
+      assert.deepEqual(events[1].payload, { provider: null }, 'the full module announces the picker');
+      await assertNoViolations(p);
+    }));
+});
+
+describe('(f) a trap in the module', () => {
+  test('stops the widget: error event widget_crashed (translated notice in place), then update() and mount() refuse', () =>
+    page('trap', async (p) => {
+      await p.goto(`${world.origins.host}/lab.html?${q()}`);
+      await p.waitFor(() => !!window.connectUiModule, undefined, 'the module');
+      const out = await p.evaluate(async (backendUrl) => {
+        const { default: init, mount } = window.connectUiModule;
+        const exports = await init();
+        const el = document.getElementById('connect');
+        const events = [];
+        let ready;
+        const isReady = new Promise((r) => (ready = r));
+        const handle = mount(el, {
+          provider: 'workos',
+          backendUrl,
+          locale: 'de',
+          onEvent: (e) => {
+            events.push(e);
+            if (e.type === 'ready') ready();
+          },
+        });
+        await isReady;
+        // A real trap from a task of the page, as a bug in an event handler would be one:
+        // wasm-bindgen's allocator meets an impossible alignment with `unreachable`.
+        setTimeout(() => exports.__wbindgen_malloc(8, 3));
+        await new Promise((r) => setTimeout(r, 200));
+        const attempt = (f) => {
+          try {
+            f();
+            return 'no error';
+          } catch (e) {
+            return `${e.constructor.name}: ${e.message}`;
+          }
+        };
+        const notice = el.querySelector('[role=alert]')?.textContent;
+        const update = attempt(() => handle.update({ provider: 'kandji' }));
+        const other = document.createElement('div');
+        document.body.append(other);
+        const again = attempt(() => mount(other, { provider: 'workos', backendUrl }));
+        const unmount = attempt(() => handle.unmount());
+        return { events, notice, update, again, unmount, left: el.childElementCount };
+      }, world.backend.url);
+      const message = 'In diesem Formular ist ein Fehler aufgetreten. Laden Sie die Seite neu, um es erneut zu versuchen.';
+      assert.deepEqual(out.events.map((e) => e.type), ['ready', 'error']);
+      assert.deepEqual(out.events[1], { version: 1, type: 'error', payload: { provider: 'workos', code: 'widget_crashed', message } });
+      assert.equal(out.notice, message, 'the notice in place of the widget');
+      assert.match(out.update, /^Error: connect-ui: the widget stopped after an internal error \(widget_crashed\)/);
+      assert.match(out.again, /widget_crashed/, 'no new widget in a module that trapped');
+      assert.equal(out.unmount, 'no error');
+      assert.equal(out.left, 0, 'unmount() clears the notice');
+      // The trap itself is the page's only error.
+      const errors = problems(p);
+      assert.equal(errors.length, 1, `page errors: ${errors.join(' | ')}`);
+      assert.match(errors[0], /unreachable/i);
+    }));
+});
+
 /** The host API's view of a connection, decrypted credentials included (open in dev mode). */
 async function hostConnection(id) {
   const res = await fetch(`${world.backend.url}/connections/${encodeURIComponent(id)}`);

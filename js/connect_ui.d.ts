@@ -91,9 +91,16 @@ export interface ConnectedEvent extends EventBase<'connected'> {
 export interface UpdatedEvent extends EventBase<'updated'> {
   payload: { connection_id: string; provider: string; label: string | null };
 }
-/** A submission failed; `message` is what the user was shown. */
+/**
+ * Something failed; `message` is what the user was shown. A failed submission carries the
+ * backend's or the widget's code (`invalid_credentials`, `timeout`, …). Two codes mean the widget
+ * itself stopped and shows a notice in its place (`provider` is `null` when none was fixed):
+ * `widget_crashed` (an internal error trapped the WebAssembly module; every widget of that module
+ * stops and `mount()`/`update()` throw until the page is reloaded) and `load_failed` (the module
+ * with the picker could not be fetched).
+ */
 export interface ErrorEvent extends EventBase<'error'> {
-  payload: { provider: string; code: string; message: string };
+  payload: { provider: string | null; code: string; message: string };
 }
 /** The user closed the widget (Escape or the Close button). */
 export interface ClosedEvent extends EventBase<'closed'> {
@@ -123,8 +130,15 @@ export interface MountHandle {
   free(): void;
 }
 
-/** What `init()` accepts: the `.wasm` file's URL, a Response, its bytes or a compiled module. */
-export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
+/** What `init()` accepts: the `.wasm` file's URL, a Response, its bytes or a compiled module
+ * (of the form-only module), or `{ picker: true }` for the full module. */
+export type InitInput =
+  | RequestInfo
+  | URL
+  | Response
+  | BufferSource
+  | WebAssembly.Module
+  | { picker: boolean; module_or_path?: RequestInfo | URL | Response | BufferSource | WebAssembly.Module };
 
 /** The WebAssembly module's exports, once instantiated. */
 export interface InitOutput {
@@ -132,7 +146,11 @@ export interface InitOutput {
   [name: string]: unknown;
 }
 
-/** Loads the WebAssembly module (once; later calls return the same promise). */
+/**
+ * Loads the WebAssembly module (once; later calls return the same promise): the form-only module,
+ * all a widget with a fixed `provider` needs. A widget that needs the picker makes `mount()`
+ * fetch the full module then; `init({ picker: true })` loads that one up front instead.
+ */
 export default function init(input?: InitInput | Promise<InitInput>): Promise<InitOutput>;
 
 /** Mounts the widget into `element`. Throws an `Error` naming the option for a missing or wrong one. */

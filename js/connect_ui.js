@@ -7,29 +7,51 @@
 // Importing it also registers the <connect-ui> custom element, which initialises the
 // WebAssembly module by itself the first time one is connected.
 
-import wasmInit, { mount as wasmMount } from './connect_ui_wasm.js';
+// Two builds of one widget: the form-only module (no picker) for a host that names the provider,
+// and the full one. Each is fetched the first time a widget needs it, never before.
+const GLUE = {
+  form: () => import('./connect_ui_form_wasm.js'),
+  full: () => import('./connect_ui_wasm.js'),
+};
+/** Its `.wasm` file name, to tell from a trap's stack which module stopped. */
+const WASM_FILE = { form: 'connect_ui_form_wasm_bg.wasm', full: 'connect_ui_wasm_bg.wasm' };
+const glue = { form: null, full: null }; // the initialised module's JS glue, by kind
+const exportsOf = { form: null, full: null };
+const loading = { form: null, full: null };
+const stopped = { form: false, full: false }; // trapped: its memory can no longer be trusted
 
-let initPromise = null;
-let wasm = null;
+function load(kind, input) {
+  if (stopped[kind]) return Promise.reject(new Error(STOPPED_ERROR));
+  if (!loading[kind]) {
+    watchForTraps();
+    loading[kind] = GLUE[kind]()
+      // wasm-bindgen takes `{ module_or_path }`; a bare argument is deprecated there.
+      .then((g) => g.default(input === undefined ? undefined : { module_or_path: input }).then((exports) => {
+        glue[kind] = g;
+        exportsOf[kind] = exports;
+        return exports;
+      }))
+      .catch((err) => {
+        loading[kind] = null; // a failed download may be retried
+        throw err;
+      });
+  }
+  return loading[kind];
+}
 
 /**
  * Loads and instantiates the WebAssembly module (once per page, however often it is called).
- * `input` is optional: the `.wasm` URL, a Response, bytes or a WebAssembly.Module; by default
- * the file next to this module. Resolves to the module's exports (`memory` among them).
+ * By default the form-only module, all a widget with a fixed `provider` needs; a page that opens
+ * the picker may load the full module instead with `init({ picker: true })` (else `mount()`
+ * fetches it when the picker is first needed). `input` is optional: the `.wasm` URL, a Response,
+ * bytes or a WebAssembly.Module of that module; by default the file next to this module.
+ * Resolves to the module's exports (`memory` among them).
  */
 export default function init(input) {
-  if (!initPromise) {
-    // wasm-bindgen takes `{ module_or_path }`; a bare argument is deprecated there.
-    const arg = input === undefined ? undefined : { module_or_path: input };
-    initPromise = wasmInit(arg).then(
-      (exports) => (wasm = exports),
-      (err) => {
-        initPromise = null; // a failed download may be retried
-        throw err;
-      },
-    );
+  if (input && typeof input === 'object' && 'picker' in input && !(input instanceof Response) && !ArrayBuffer.isView(input)) {
+    return load(input.picker ? 'full' : 'form', input.module_or_path);
   }
-  return initPromise;
+  return load('form', input);
 }
 
 /** The locale files (fr.json, …) ship beside this module; only the page's language is fetched. */
@@ -41,17 +63,242 @@ function withLocales(options) {
   return { ...options, localesUrl: LOCALES_URL };
 }
 
+const filled = (v) => typeof v === 'string' && v.trim() !== '';
+
+/** A fixed provider (or a reconnect, which names one) needs only the form-only module. */
+function needsPicker(options) {
+  return !(options && typeof options === 'object' && (filled(options.provider) || filled(options.connectionId)));
+}
+
 /**
  * Mounts the widget into `element`; returns a handle with `update(options)` and `unmount()`.
  * Throws an Error naming the option for a missing or wrong one.
  */
 export function mount(element, options) {
-  if (!wasm) throw new Error('connect-ui: call `await init()` before mount()');
+  if (stopped.form || stopped.full) throw new Error(STOPPED_ERROR);
+  if (!glue.form && !glue.full) throw new Error('connect-ui: call `await init()` before mount()');
   // The Rust side trusts its argument to be an element; a null would only fail later, obscurely.
   if (!element || element.nodeType !== Node.ELEMENT_NODE) {
     throw new TypeError('connect-ui: mount(element, options): `element` must be a DOM element, e.g. document.getElementById("connect")');
   }
-  return wasmMount(element, withLocales(options));
+  const handle = new Handle(element, withLocales(options));
+  const kind = needsPicker(options) ? 'full' : glue.form ? 'form' : 'full';
+  if (glue[kind]) {
+    handle.start(kind);
+  } else {
+    // Checked now, by the module at hand, so a wrong option still throws here.
+    guarded('form', () => glue.form.check_options(handle.options));
+    handle.startLater(kind);
+  }
+  return handle;
+}
+
+/** Whether keyboard focus is in EL or nowhere (the Back button that had it just went away). */
+function focusIsLost(el) {
+  const active = document.activeElement;
+  if (!active || active === document.body) return true;
+  return el.contains(el.getRootNode().activeElement ?? active);
+}
+
+/** Every mounted widget, so a trap can be reported to each one it stopped. */
+const live = new Set();
+
+/** What `mount()` returns: the widget in whichever module shows it, moved to the full module when
+ * the picker is needed. */
+class Handle {
+  #element;
+  #inner = null; // the module's own handle
+  #unmounted = false;
+  #onNeedPicker = () => this.#toPicker();
+
+  constructor(element, options) {
+    this.#element = element;
+    /** The options in force (mount's, then every update's), to mount again in the other module. */
+    this.options = options;
+    /** Which module shows the widget: 'form' or 'full' ('' while it loads). */
+    this.kind = '';
+    /** Set once the module trapped. */
+    this.crashed = false;
+  }
+
+  start(kind) {
+    this.kind = kind;
+    this.#inner = guarded(kind, () => glue[kind].mount(this.#element, this.options));
+    live.add(this);
+    if (kind === 'form') this.#element.addEventListener('connect-ui-need-picker', this.#onNeedPicker);
+  }
+
+  startLater(kind) {
+    live.add(this);
+    load(kind).then(
+      () => {
+        if (this.#unmounted || this.crashed) return;
+        try {
+          this.start(kind);
+        } catch (err) {
+          console.error(err); // a trap has stopped it already; anything else is only logged
+        }
+      },
+      (err) => {
+        if (this.#unmounted || this.crashed) return;
+        console.error(err);
+        this.#stop('load_failed');
+      },
+    );
+  }
+
+  /** The form-only module has nothing to show (no provider): the full module takes over. */
+  #toPicker() {
+    if (this.#unmounted || this.crashed || this.kind !== 'form') return;
+    this.#element.removeEventListener('connect-ui-need-picker', this.#onNeedPicker);
+    const { provider, connectionId, ...rest } = this.options;
+    this.options = rest;
+    const focus = focusIsLost(this.#element);
+    const inner = this.#inner;
+    this.#inner = null;
+    this.kind = '';
+    guarded('form', () => inner.unmount());
+    const after = () => {
+      // Focus follows the user's move back, as within one module: to the search box.
+      if (focus) requestAnimationFrame(() => this.#element.querySelector('.cu-picker__search')?.focus());
+    };
+    if (glue.full) {
+      this.start('full');
+      after();
+    } else {
+      this.startLater('full');
+      loading.full?.then(() => requestAnimationFrame(after), () => {});
+    }
+  }
+
+  /** Changes options in place; throws for a wrong option (see `MountOptions`). */
+  update(options) {
+    if (this.crashed) throw new Error(STOPPED_ERROR);
+    if (this.#unmounted) throw new Error('connect-ui: update() after unmount()');
+    if (this.#inner) {
+      guarded(this.kind, () => this.#inner.update(options));
+    } else {
+      const merged = { ...this.options, ...options };
+      guarded('form', () => (glue.form ?? glue.full).check_options(merged));
+    }
+    if (options && typeof options === 'object') this.options = { ...this.options, ...options };
+  }
+
+  /** Frees the module's handle object only (garbage collection does the same): the widget
+   * stays until `unmount()`, which needs the handle, so call that first. */
+  free() {
+    const inner = this.#inner;
+    this.#inner = null;
+    this.#unmounted = true;
+    if (inner && !this.crashed) guarded(this.kind, () => inner.free());
+  }
+
+  /** Removes the widget and frees everything it held; safe to call twice. */
+  unmount() {
+    if (this.#unmounted) return;
+    this.#unmounted = true;
+    live.delete(this);
+    this.#element.removeEventListener('connect-ui-need-picker', this.#onNeedPicker);
+    const inner = this.#inner;
+    this.#inner = null;
+    if (this.crashed) {
+      this.#element.replaceChildren(); // the module can't be asked any more
+    } else if (inner) {
+      guarded(this.kind, () => inner.unmount());
+    }
+  }
+
+  /** The module stopped (`widget_crashed`) or never arrived (`load_failed`): tell the host and
+   * the user, in place of the widget. */
+  #stop(code) {
+    this.crashed = true;
+    this.#inner = null;
+    live.delete(this);
+    const message = notice(code, this.options?.locale ?? this.#element.closest('[lang]')?.lang);
+    const p = document.createElement('p');
+    p.className = 'cu-root__stopped';
+    p.setAttribute('part', 'stopped');
+    p.setAttribute('role', 'alert');
+    p.textContent = message;
+    this.#element.replaceChildren(p);
+    const provider = filled(this.options?.provider) ? this.options.provider : null;
+    try {
+      this.options?.onEvent?.({ version: 1, type: 'error', payload: { provider, code, message } });
+    } catch (err) {
+      console.error(err);
+    }
+  }
+
+  crash() {
+    if (!this.#unmounted && !this.crashed) this.#stop('widget_crashed');
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Traps. The release module is built with `panic = "immediate-abort"`: a bug is a WebAssembly
+// trap (RuntimeError), not a panic message. After one, the module's memory can't be trusted, so
+// every widget it shows stops, says so, and its host gets an `error` event `widget_crashed`.
+
+const STOPPED_ERROR = 'connect-ui: the widget stopped after an internal error (widget_crashed); reload the page';
+
+/** Runs a call into module KIND; a trap stops that module's widgets and is rethrown plainly. */
+function guarded(kind, call) {
+  try {
+    return call();
+  } catch (err) {
+    if (err instanceof WebAssembly.RuntimeError) {
+      trapped(kind);
+      throw new Error(STOPPED_ERROR, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/** The module a trap came from, by the `.wasm` file its stack names (both when it names none). */
+function trapKind(err) {
+  const stack = String(err?.stack ?? '');
+  for (const kind of ['form', 'full']) if (stack.includes(WASM_FILE[kind])) return kind;
+  return null;
+}
+
+function trapped(kind) {
+  for (const k of kind ? [kind] : ['form', 'full']) if (glue[k]) stopped[k] = true;
+  for (const handle of [...live]) if (!kind || handle.kind === kind) handle.crash();
+}
+
+let watching = false;
+/** Traps inside the widget's own event handlers and tasks reach only the page's error events. */
+function watchForTraps() {
+  if (watching || typeof window === 'undefined') return;
+  watching = true;
+  const check = (err) => {
+    if (err instanceof WebAssembly.RuntimeError) trapped(trapKind(err));
+  };
+  window.addEventListener('error', (e) => check(e.error));
+  window.addEventListener('unhandledrejection', (e) => check(e.reason));
+}
+
+/** The user's notice in place of a stopped widget, in the widget's language (English otherwise). */
+const NOTICES = {
+  widget_crashed: {
+    en: 'Something went wrong in this form. Reload the page to try again.',
+    de: 'In diesem Formular ist ein Fehler aufgetreten. Laden Sie die Seite neu, um es erneut zu versuchen.',
+    fr: 'Une erreur s’est produite dans ce formulaire. Rechargez la page pour réessayer.',
+    es: 'Algo salió mal en este formulario. Vuelve a cargar la página para intentarlo de nuevo.',
+    ja: 'このフォームでエラーが発生しました。ページを再読み込みして、もう一度お試しください。',
+  },
+  load_failed: {
+    en: 'The form could not be loaded. Check your connection and reload the page.',
+    de: 'Das Formular konnte nicht geladen werden. Prüfen Sie Ihre Verbindung und laden Sie die Seite neu.',
+    fr: 'Le formulaire n’a pas pu être chargé. Vérifiez votre connexion et rechargez la page.',
+    es: 'No se pudo cargar el formulario. Comprueba tu conexión y vuelve a cargar la página.',
+    ja: 'フォームを読み込めませんでした。接続を確認して、ページを再読み込みしてください。',
+  },
+};
+
+function notice(code, locale) {
+  const lang = String(locale || navigator.language || 'en').slice(0, 2).toLowerCase();
+  return NOTICES[code][lang] ?? NOTICES[code].en;
 }
 
 // ---------------------------------------------------------------------------

@@ -50,3 +50,15 @@ pub fn focus_first(scope: &web_sys::Element, selector: &str) -> bool {
 pub fn lowercase(s: &str) -> String {
     String::from(js_sys::JsString::from(s).to_lower_case())
 }
+
+/// Asks the loader for the module with the picker (form-only module, no provider to show):
+/// a `connect-ui-need-picker` event that bubbles from `root` to the element `mount()` was given.
+#[cfg(not(feature = "picker"))]
+pub fn request_picker(root: &web_sys::Element) {
+    let init = web_sys::CustomEventInit::new();
+    init.set_bubbles(true);
+    if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict("connect-ui-need-picker", &init)
+    {
+        let _ = root.dispatch_event(&ev);
+    }
+}

@@ -108,6 +108,13 @@ fn apply_presentation(element: &web_sys::HtmlElement, options: &MountOptions) {
     }
 }
 
+/// Checks `mount()` options without mounting: the loader's synchronous answer while the
+/// module with the picker is still on its way (throws the same error `mount()` would).
+#[wasm_bindgen]
+pub fn check_options(options: JsValue) -> Result<(), JsError> {
+    read_options(&options, None).map(|_| ())
+}
+
 /// Mounts the widget into `element`. Throws a descriptive error for a missing or wrong option.
 #[wasm_bindgen]
 pub fn mount(element: web_sys::HtmlElement, options: JsValue) -> Result<MountHandle, JsError> {

@@ -13,6 +13,7 @@ pub mod host;
 pub mod i18n;
 pub mod js;
 pub mod panic;
+#[cfg(feature = "picker")]
 pub mod picker;
 pub mod regexp;
 pub mod session;
@@ -22,5 +23,6 @@ pub use connect_ui_core as core;
 pub use form::{ConnectForm, ProviderChoice};
 pub use host::FormHost;
 pub use panic::install_panic_hook;
+#[cfg(feature = "picker")]
 pub use picker::ProviderPicker;
 pub use ui::ConnectUi;

@@ -4,7 +4,9 @@
 
 use crate::api::{fetch_session, Endpoint};
 use crate::form::state::SessionLoad;
-use connect_ui_core::{Messages, ProviderSpec};
+use connect_ui_core::Messages;
+#[cfg(feature = "picker")]
+use connect_ui_core::ProviderSpec;
 use leptos::prelude::*;
 use std::sync::Arc;
 
@@ -90,6 +92,7 @@ pub fn SessionAlert(
 
 /// The end user's connected accounts (provider and label), read-only, above the picker when
 /// the host asked for them (`showConnections`).
+#[cfg(feature = "picker")]
 #[component]
 pub fn ConnectedAccounts(
     /// The session that lists them.

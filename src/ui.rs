@@ -4,8 +4,11 @@ use crate::api::{Endpoint, DEFAULT_TIMEOUT_MS};
 use crate::form::state::SessionLoad;
 use crate::form::ConnectForm;
 use crate::host::FormHost;
+#[cfg(feature = "picker")]
 use crate::picker::ProviderPicker;
-use crate::session::{ConnectedAccounts, SessionAlert, SessionSource};
+#[cfg(feature = "picker")]
+use crate::session::ConnectedAccounts;
+use crate::session::{SessionAlert, SessionSource};
 use connect_ui_core::{
     builtin_catalog, Catalog, ConnectEvent, ConnectionCreated, LabelPolicy, ProviderSpec,
     SubmitError,
@@ -81,6 +84,8 @@ pub fn ConnectUi(
     #[prop(optional, into)]
     show_connections: MaybeProp<bool>,
 ) -> impl IntoView {
+    #[cfg(not(feature = "picker"))]
+    let _ = allow; // only the picker reads it
     let root_ref = NodeRef::<leptos::html::Div>::new();
     // CSSOM, not a style attribute, so a strict `style-src 'self'` CSP allows it.
     Effect::new(move |_| {
@@ -206,6 +211,8 @@ pub fn ConnectUi(
         .merged_over(builtin_catalog())
         .providers
     });
+    // `allow` narrows only what the picker offers.
+    #[cfg(feature = "picker")]
     let providers = Signal::derive(move || {
         let allow = allow.get().unwrap_or_default();
         all.get()
@@ -291,6 +298,7 @@ pub fn ConnectUi(
                 (None, Some(_)) => {
                     view! { <p class="cu-root__loading" aria-busy="true"></p> }.into_any()
                 }
+                #[cfg(feature = "picker")]
                 (None, None) => {
                     view! {
                         <ConnectedAccounts source=source messages=m providers=all.into() />
@@ -301,6 +309,17 @@ pub fn ConnectUi(
                         />
                     }
                         .into_any()
+                }
+                // The form-only module has no picker: it asks its loader (js/connect_ui.js) for
+                // the full module, which takes over the element with the same options.
+                #[cfg(not(feature = "picker"))]
+                (None, None) => {
+                    request_animation_frame(move || {
+                        if let Some(root) = root_ref.try_get_untracked().flatten() {
+                            crate::dom::request_picker(&root);
+                        }
+                    });
+                    view! { <p class="cu-root__loading" aria-busy="true"></p> }.into_any()
                 }
                 (Some(id), reconnecting) => {
                     view! {

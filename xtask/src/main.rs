@@ -20,6 +20,7 @@ mod servers;
 mod setup;
 mod tally;
 mod test;
+mod toolchain;
 mod versions;
 
 use clap::Parser;

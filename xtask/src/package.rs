@@ -1,11 +1,13 @@
 //! `cargo xtask package`: the npm-style package folder (target/pkg/: the ES module, the custom
 //! element, the iframe page and host script) from the release library build: cargo build
-//! (wasm32) → wasm-bindgen --target web → wasm-opt -Oz (npm binaryen) → + the hand-written files
+//! (wasm32; the pinned nightly of `toolchain.rs`, or stable) of two modules, form-only and full,
+//! each → wasm-bindgen --target web → wasm-opt -Oz (npm binaryen) → + the hand-written files
 //! in js/, the stylesheet and the locales. Prints the file sizes.
 
 use crate::console::{info, note};
 use crate::ctx::{which, Ctx};
-use crate::process::{capture_bytes, must, words};
+use crate::process::{capture_bytes, cmd, must, words};
+use crate::toolchain::WasmToolchain;
 use crate::versions::manifest_version;
 use anyhow::{bail, Context, Result};
 use std::path::Path;
@@ -34,55 +36,84 @@ const JS_FILES: [&str; 9] = [
     "README.md",
 ];
 
+/// The package's two wasm modules: wasm-bindgen's out-name and the cargo features (`None`: the
+/// defaults). `mount()` (js/connect_ui.js) loads the form-only one when the host fixes the
+/// provider and the full one (with the picker) only when the picker is needed.
+pub const MODULES: [(&str, Option<&str>); 2] = [
+    ("connect_ui_form_wasm", Some("embed")),
+    ("connect_ui_wasm", None),
+];
+
 /// Builds the package into OUT (a fresh folder swapped in at the end: a failed run never leaves
 /// a half-written package, and an old package never keeps stale files).
 pub fn run(ctx: &Ctx, out: &Path) -> Result<()> {
-    info("package: cargo build --release --lib (wasm32) (log: target/logs/package-cargo.log)");
-    must(
-        ctx,
-        "package-cargo",
-        "cargo build (wasm32, release)",
-        &mut words(
-            "cargo build --release --lib --target wasm32-unknown-unknown -p connect-ui --locked",
-        ),
-    )?;
-    let wasm_in = ctx
-        .target
-        .join("wasm32-unknown-unknown/release/connect_ui.wasm");
-    if !wasm_in.is_file() {
-        bail!("cargo did not produce {}", wasm_in.display());
+    if which("wasm-opt").as_deref() != Some(ctx.npm_wasm_opt().as_path()) {
+        bail!("wasm-opt on PATH is not the npm one in tools/node_modules/.bin (run cargo xtask setup)");
     }
-
+    let toolchain = WasmToolchain::choose();
     let stage = out.with_extension("tmp");
     let _ = std::fs::remove_dir_all(&stage);
     std::fs::create_dir_all(&stage).with_context(|| format!("creating {}", stage.display()))?;
 
-    info("package: wasm-bindgen --target web (log: target/logs/package-bindgen.log)");
-    let mut bindgen =
-        words("wasm-bindgen --target web --out-name connect_ui_wasm --no-typescript --out-dir");
-    bindgen.arg(&stage).arg(&wasm_in);
-    must(ctx, "package-bindgen", "wasm-bindgen", &mut bindgen)?;
+    for (name, features) in MODULES {
+        let log = format!("package-cargo-{name}");
+        info(format!(
+            "package: {name}: cargo build --release --lib (wasm32, {}, features {}) (log: target/logs/{log}.log)",
+            toolchain.label(),
+            features.unwrap_or("default")
+        ));
+        must(
+            ctx,
+            &log,
+            "cargo build (wasm32, release)",
+            &mut toolchain.cargo_build(features, &ctx.target),
+        )?;
+        let wasm_in = toolchain.output(&ctx.target);
+        if !wasm_in.is_file() {
+            bail!("cargo did not produce {}", wasm_in.display());
+        }
 
-    if which("wasm-opt").as_deref() != Some(ctx.npm_wasm_opt().as_path()) {
-        bail!("wasm-opt on PATH is not the npm one in tools/node_modules/.bin (run cargo xtask setup)");
+        info(format!("package: {name}: wasm-bindgen --target web"));
+        let mut bindgen = words("wasm-bindgen --target web --no-typescript --out-name");
+        bindgen.arg(name).arg("--out-dir").arg(&stage).arg(&wasm_in);
+        must(
+            ctx,
+            &format!("package-bindgen-{name}"),
+            "wasm-bindgen",
+            &mut bindgen,
+        )?;
+
+        // With its names, for twiggy (`cargo xtask bench`): the same module before wasm-opt.
+        let names = ctx.out.join("pkg-names");
+        std::fs::create_dir_all(&names)?;
+        std::fs::copy(
+            stage.join(format!("{name}_bg.wasm")),
+            names.join(format!("{name}_bg.wasm")),
+        )?;
+
+        info(format!("package: {name}: wasm-opt -Oz"));
+        let wasm = stage.join(format!("{name}_bg.wasm"));
+        let optimized = stage.join(format!("{name}_bg.opt.wasm"));
+        let before = file_size(&wasm);
+        // The name section (kept by the build, for twiggy) and the producers section are not shipped.
+        let mut opt = words("wasm-opt -Oz");
+        opt.args(WASM_OPT_FEATURES)
+            .args(["--strip-debug", "--strip-producers", "-o"])
+            .arg(&optimized)
+            .arg(&wasm);
+        must(
+            ctx,
+            &format!("package-wasm-opt-{name}"),
+            "wasm-opt -Oz",
+            &mut opt,
+        )?;
+        std::fs::rename(&optimized, &wasm)?;
+        note(format!(
+            "wasm-opt: {} KiB -> {} KiB",
+            before / 1024,
+            file_size(&wasm) / 1024
+        ));
     }
-    info("package: wasm-opt -Oz (log: target/logs/package-wasm-opt.log)");
-    let wasm = stage.join("connect_ui_wasm_bg.wasm");
-    let optimized = stage.join("connect_ui_wasm_bg.opt.wasm");
-    let before = file_size(&wasm);
-    // The name section (kept by the build, for twiggy) and the producers section are not shipped.
-    let mut opt = words("wasm-opt -Oz");
-    opt.args(WASM_OPT_FEATURES)
-        .args(["--strip-debug", "--strip-producers", "-o"])
-        .arg(&optimized)
-        .arg(&wasm);
-    must(ctx, "package-wasm-opt", "wasm-opt -Oz", &mut opt)?;
-    std::fs::rename(&optimized, &wasm)?;
-    note(format!(
-        "wasm-opt: {} KiB -> {} KiB",
-        before / 1024,
-        file_size(&wasm) / 1024
-    ));
 
     for f in JS_FILES {
         std::fs::copy(ctx.root.join("js").join(f), stage.join(f))
@@ -118,6 +149,8 @@ pub fn run(ctx: &Ctx, out: &Path) -> Result<()> {
     for f in [
         "connect_ui_wasm.js",
         "connect_ui_wasm_bg.wasm",
+        "connect_ui_form_wasm.js",
+        "connect_ui_form_wasm_bg.wasm",
         "connect_ui.css",
         "connect_ui_shadow.css",
     ] {
@@ -125,9 +158,35 @@ pub fn run(ctx: &Ctx, out: &Path) -> Result<()> {
             bail!("package is missing {f}");
         }
     }
-    let glue = std::fs::read_to_string(stage.join("connect_ui_wasm.js"))?;
-    if !glue.contains("export function mount") {
-        bail!("wasm-bindgen output has no mount() export");
+    for (name, _) in MODULES {
+        let glue = std::fs::read_to_string(stage.join(format!("{name}.js")))?;
+        if !glue.contains("export function mount")
+            || !glue.contains("export function check_options")
+        {
+            bail!("wasm-bindgen output {name}.js lacks the mount() or check_options() export");
+        }
+    }
+
+    // Minified: wasm-bindgen's glue and the hand-written modules and stylesheets are shipped
+    // as esbuild's `--minify` makes them (same module format, no bundling: every file stays a
+    // file of its own), about 6 KiB less for a first load (issue 14).
+    let esbuild = ctx.root.join("tools/node_modules/.bin/esbuild");
+    if !esbuild.is_file() {
+        bail!("no {} (run cargo xtask setup)", esbuild.display());
+    }
+    for entry in std::fs::read_dir(&stage)? {
+        let path = entry?.path();
+        if !path.extension().is_some_and(|e| e == "js" || e == "css") {
+            continue;
+        }
+        let mut minify = cmd(
+            &esbuild,
+            ["--minify", "--log-level=warning", "--allow-overwrite"],
+        );
+        minify
+            .arg(&path)
+            .arg(format!("--outfile={}", path.display()));
+        must(ctx, "package-esbuild", "esbuild --minify", &mut minify)?;
     }
 
     let _ = std::fs::remove_dir_all(out);

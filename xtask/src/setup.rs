@@ -2,7 +2,7 @@
 //! its result is missing or of the wrong version. apt runs in the background and the cargo
 //! installs side by side, each in its own process group, while the rest goes on.
 
-use crate::console::{info, note, show_tail};
+use crate::console::{info, note, show_tail, warn};
 use crate::ctx::{which, Ctx};
 use crate::process::{
     capture, cmd, display, first_line, must, spawn_logged, words, Group, DEFAULT_LIMIT,
@@ -197,6 +197,28 @@ fn install_tools(ctx: &Ctx, with_test: bool) -> Result<()> {
             "rustup target add wasm32-unknown-unknown",
             &mut words("rustup target add wasm32-unknown-unknown"),
         )?;
+    }
+
+    // The pinned nightly that builds the shipped wasm (toolchain.rs); without it the package
+    // falls back to stable, so a failed install is a warning, not a stop.
+    if crate::toolchain::nightly_ready() {
+        note(format!(
+            "rust toolchain {}: present",
+            crate::toolchain::NIGHTLY
+        ));
+    } else {
+        info(format!(
+            "installing rust toolchain {} (minimal, rust-src, wasm32; log: target/logs/setup-nightly.log)",
+            crate::toolchain::NIGHTLY
+        ));
+        if let Err(e) = must(
+            ctx,
+            "setup-nightly",
+            "rustup toolchain install (pinned nightly)",
+            &mut crate::toolchain::install_command(),
+        ) {
+            warn(format!("{e:#}; the release wasm will be built with stable"));
+        }
     }
 
     info("cargo fetch (log: target/logs/setup-fetch.log)");

@@ -55,10 +55,12 @@ pub fn run(ctx: &Ctx, tally: &mut Tally, opts: &Options) -> Result<()> {
         );
         // The example is its own workspace (the repository's stays as it is). Its lockfile is
         // the repository's, pruned by cargo offline: exactly the versions the widget is tested
-        // with. It builds in the checkout's target/ (whatever CARGO_TARGET_DIR says), which by
-        // default is the repository's, so dependencies built for other layers are reused; a target
+        // with. It builds in a target directory of its own (target/leptos-host): beside the
+        // workspace's own wasm builds, whose leptos has other features, rustc once found two
+        // `leptos` rlibs and stopped with E0277 ("multiple different versions of crate"), and a
         // directory shared with other checkouts would hand it their `libconnect_ui.rlib` (a
         // cdylib crate's rlib has no hash in its name).
+        let example_target = ctx.out.join("leptos-host");
         std::fs::copy(
             ctx.root.join("Cargo.lock"),
             ctx.root.join("examples/leptos-host/Cargo.lock"),
@@ -69,7 +71,7 @@ pub fn run(ctx: &Ctx, tally: &mut Tally, opts: &Options) -> Result<()> {
         );
         check_example
             .arg("--target-dir")
-            .arg(&ctx.out)
+            .arg(&example_target)
             .env("CARGO_NET_OFFLINE", "true");
         check(
             ctx,
@@ -90,7 +92,7 @@ pub fn run(ctx: &Ctx, tally: &mut Tally, opts: &Options) -> Result<()> {
             .arg(&example_dist)
             .args(["--public-url", "/leptos/"])
             .env("CARGO_NET_OFFLINE", "true")
-            .env("CARGO_TARGET_DIR", &ctx.out);
+            .env("CARGO_TARGET_DIR", &example_target);
         check(
             ctx,
             tally,

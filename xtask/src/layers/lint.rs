@@ -21,6 +21,12 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
             "clippy-wasm",
             "cargo clippy -p connect-ui --all-targets --target wasm32-unknown-unknown --locked -- -D warnings",
         ),
+        // The package's form-only module (no picker): its own `cfg`s must compile clean too.
+        (
+            "clippy (wasm32, connect-ui form-only)",
+            "clippy-wasm-form",
+            "cargo clippy -p connect-ui --lib --target wasm32-unknown-unknown --no-default-features --features embed --locked -- -D warnings",
+        ),
     ];
     for (layer, name, line) in checks {
         check(ctx, tally, layer, name, &mut words(line));

@@ -1,0 +1,151 @@
+//! The toolchain that builds the shipped wasm: a pinned nightly that rebuilds `std` for size
+//! (issue 14), or stable when the nightly is missing or asked away. Everything else (tests,
+//! the preview, the backend) builds with the project's stable toolchain.
+//!
+//! ```text
+//! cargo xtask package                          # the pinned nightly (stable if it is missing)
+//! CONNECT_UI_WASM_TOOLCHAIN=stable cargo xtask package   # the stable path, same files
+//! ```
+
+use crate::console::{note, warn};
+use crate::process::{capture, cmd, words};
+use std::process::Command;
+use std::time::Duration;
+
+/// The one nightly the release wasm is built with; `cargo xtask setup` installs it (minimal
+/// profile, `rust-src`, wasm32) and the README names it. Changing it means measuring again.
+pub const NIGHTLY: &str = "nightly-2026-05-20";
+
+/// Flags for the nightly build, and why: `std` rebuilt with `optimize_for_size` and
+/// `panic = "immediate-abort"` (a panic is a trap: no formatting machinery, no unwinding
+/// strings; js/connect_ui.js turns a trap into an `error` event), no file/line locations in
+/// panics and no `Debug` formatting bodies.
+const NIGHTLY_RUSTFLAGS: &str = "-Zlocation-detail=none -Zfmt-debug=none";
+
+/// Which toolchain builds the release wasm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WasmToolchain {
+    /// [`NIGHTLY`] with `-Zbuild-std` and immediate-abort: the shipped build.
+    Nightly,
+    /// The project's stable toolchain with `panic = "abort"`: the fallback, same behaviour.
+    Stable,
+}
+
+impl WasmToolchain {
+    /// The toolchain to use: `CONNECT_UI_WASM_TOOLCHAIN` (`nightly`/`stable`) if set, else the
+    /// nightly when it is installed with what it needs, else stable (with a warning).
+    pub fn choose() -> WasmToolchain {
+        match std::env::var("CONNECT_UI_WASM_TOOLCHAIN").as_deref() {
+            Ok("stable") => {
+                note("wasm toolchain: stable (CONNECT_UI_WASM_TOOLCHAIN=stable)");
+                WasmToolchain::Stable
+            }
+            _ if nightly_ready() => {
+                note(format!(
+                    "wasm toolchain: {NIGHTLY} (-Zbuild-std, immediate-abort)"
+                ));
+                WasmToolchain::Nightly
+            }
+            _ => {
+                warn(format!(
+                    "wasm toolchain: {NIGHTLY} with rust-src and wasm32 is not installed (cargo xtask setup installs it); building with stable, which makes a larger module"
+                ));
+                WasmToolchain::Stable
+            }
+        }
+    }
+
+    /// A short name for logs and reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            WasmToolchain::Nightly => NIGHTLY,
+            WasmToolchain::Stable => "stable",
+        }
+    }
+
+    /// `cargo build --release --lib` of the widget for wasm32 with FEATURES (`None`: the
+    /// defaults). Each toolchain has its own target directory under TARGET (`std` built from
+    /// source is not interchangeable with the prebuilt one).
+    pub fn cargo_build(self, features: Option<&str>, target: &std::path::Path) -> Command {
+        let mut c = match self {
+            WasmToolchain::Nightly => {
+                let mut c = cmd("cargo", [format!("+{NIGHTLY}")]);
+                c.arg("build")
+                    .args([
+                        "-Zbuild-std=std,panic_abort",
+                        "-Zbuild-std-features=optimize_for_size",
+                        "-Zpanic-immediate-abort",
+                        "--config",
+                        "profile.release.panic=\"immediate-abort\"",
+                    ])
+                    .env("RUSTFLAGS", NIGHTLY_RUSTFLAGS)
+                    .arg("--target-dir")
+                    .arg(target.join("wasm-nightly"));
+                c
+            }
+            WasmToolchain::Stable => {
+                let mut c = words("cargo build");
+                // Not rustup's default if a directory override picked another: the project's.
+                c.env_remove("RUSTFLAGS");
+                c
+            }
+        };
+        c.args([
+            "--release",
+            "--lib",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "connect-ui",
+            "--locked",
+        ]);
+        if let Some(features) = features {
+            c.args(["--no-default-features", "--features", features]);
+        }
+        c
+    }
+
+    /// Where [`WasmToolchain::cargo_build`] leaves `connect_ui.wasm`.
+    pub fn output(self, target: &std::path::Path) -> std::path::PathBuf {
+        let dir = match self {
+            WasmToolchain::Nightly => target.join("wasm-nightly"),
+            WasmToolchain::Stable => target.to_path_buf(),
+        };
+        dir.join("wasm32-unknown-unknown/release/connect_ui.wasm")
+    }
+}
+
+/// Whether [`NIGHTLY`] runs and has `rust-src` and the wasm32 target.
+pub fn nightly_ready() -> bool {
+    let t = Duration::from_secs(60);
+    let components = capture(
+        &mut cmd(
+            "rustup",
+            ["component", "list", "--installed", "--toolchain", NIGHTLY],
+        ),
+        t,
+    )
+    .unwrap_or_default();
+    components.lines().any(|l| l.trim() == "rust-src")
+        && components
+            .lines()
+            .any(|l| l.trim() == "rust-std-wasm32-unknown-unknown")
+}
+
+/// `rustup toolchain install` of [`NIGHTLY`] (minimal, rust-src, wasm32): about 15 s here.
+pub fn install_command() -> Command {
+    cmd(
+        "rustup",
+        [
+            "toolchain",
+            "install",
+            NIGHTLY,
+            "--profile",
+            "minimal",
+            "--component",
+            "rust-src",
+            "--target",
+            "wasm32-unknown-unknown",
+        ],
+    )
+}
