@@ -18,6 +18,7 @@ mod preview;
 mod process;
 mod servers;
 mod setup;
+mod shrink;
 mod tally;
 mod test;
 mod toolchain;

@@ -7,6 +7,7 @@
 use crate::console::{info, note};
 use crate::ctx::{which, Ctx};
 use crate::process::{capture_bytes, cmd, must, words};
+use crate::shrink;
 use crate::toolchain::WasmToolchain;
 use crate::versions::manifest_version;
 use anyhow::{bail, Context, Result};
@@ -90,6 +91,16 @@ pub fn run(ctx: &Ctx, out: &Path) -> Result<()> {
             stage.join(format!("{name}_bg.wasm")),
             names.join(format!("{name}_bg.wasm")),
         )?;
+
+        let shrunk = shrink::run(
+            &stage.join(format!("{name}_bg.wasm")),
+            &stage.join(format!("{name}.js")),
+            name,
+        )?;
+        note(format!(
+            "shortened {} import names, dropped {} unused exports",
+            shrunk.imports, shrunk.exports
+        ));
 
         info(format!("package: {name}: wasm-opt -Oz"));
         let wasm = stage.join(format!("{name}_bg.wasm"));
