@@ -24,6 +24,12 @@ function load(kind, input) {
   if (stopped[kind]) return Promise.reject(new Error(STOPPED_ERROR));
   if (!loading[kind]) {
     watchForTraps();
+    // The .wasm is requested now, beside the glue's import, not after it: one round trip less
+    // before the form (wasm-bindgen accepts the pending Response and compiles it as it streams).
+    if (input === undefined) {
+      input = fetch(new URL(WASM_FILE[kind], import.meta.url));
+      input.catch(() => {}); // its failure is reported by init(), not as an unhandled rejection
+    }
     loading[kind] = GLUE[kind]()
       // wasm-bindgen takes `{ module_or_path }`; a bare argument is deprecated there.
       .then((g) => g.default(input === undefined ? undefined : { module_or_path: input }).then((exports) => {

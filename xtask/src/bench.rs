@@ -11,6 +11,7 @@ use crate::package::WASM_OPT_FEATURES;
 use crate::process::{
     capture, cmd, first_line, must, run_logged, run_teed, words, LogOpts, TempDir,
 };
+use crate::toolchain::WasmToolchain;
 use anyhow::{bail, Result};
 use std::io::Write;
 use std::path::Path;
@@ -39,10 +40,12 @@ pub fn run(ctx: &Ctx, opts: &Options) -> Result<bool> {
     std::fs::create_dir_all(&bench)?;
 
     if !opts.skip_build {
-        info("bench: trunk build --release into target/bench/dist (log: target/logs/bench-trunk.log)");
+        info("bench: trunk build --release into target/bench/dist (the package's toolchain; log: target/logs/bench-trunk.log)");
         let _ = std::fs::remove_dir_all(&dist);
         let mut trunk = words("trunk build --release --dist");
         trunk.arg(&dist);
+        // The release preview is built like the package: the pinned nightly when it is there.
+        WasmToolchain::choose().apply_env(&mut trunk, &ctx.target);
         must(ctx, "bench-trunk", "trunk build --release", &mut trunk)?;
         info("bench: the package into target/bench/pkg (log: target/logs/bench-package.log)");
         let exe = std::env::current_exe()?;

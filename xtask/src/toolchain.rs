@@ -105,6 +105,20 @@ impl WasmToolchain {
         c
     }
 
+    /// The same build settings for a tool that runs cargo itself (Trunk, for the bench's release
+    /// preview): environment variables instead of arguments, and a target directory of its own.
+    pub fn apply_env(self, c: &mut Command, target: &std::path::Path) {
+        if self == WasmToolchain::Nightly {
+            c.env("RUSTUP_TOOLCHAIN", NIGHTLY)
+                .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
+                .env("CARGO_UNSTABLE_BUILD_STD_FEATURES", "optimize_for_size")
+                .env("CARGO_UNSTABLE_PANIC_IMMEDIATE_ABORT", "true")
+                .env("CARGO_PROFILE_RELEASE_PANIC", "immediate-abort")
+                .env("RUSTFLAGS", NIGHTLY_RUSTFLAGS)
+                .env("CARGO_TARGET_DIR", target.join("wasm-nightly"));
+        }
+    }
+
     /// Where [`WasmToolchain::cargo_build`] leaves `connect_ui.wasm`.
     pub fn output(self, target: &std::path::Path) -> std::path::PathBuf {
         let dir = match self {
