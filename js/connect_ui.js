@@ -428,7 +428,9 @@ class ConnectUiElement extends HTMLElement {
     queueMicrotask(async () => {
       this.#scheduled = false;
       try {
-        await init();
+        // The module this element needs: the form-only one when it names a provider.
+        const fixed = ['provider', 'connection-id'].some((a) => (this.getAttribute(a) ?? '').trim() !== '');
+        await init(fixed ? undefined : { picker: true });
       } catch (err) {
         return this.#fail(err);
       }

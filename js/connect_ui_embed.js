@@ -142,7 +142,9 @@ async function start(origin) {
   }).observe(document.body);
 
   try {
-    await init();
+    // The host script marks a widget that opens on the picker (`?picker=1`): that module, not
+    // the form-only one (mount() would fetch it anyway, one module later).
+    await init(new URLSearchParams(location.search).get('picker') === '1' ? { picker: true } : undefined);
   } catch (err) {
     showError(`connect-ui: could not load the widget (${err?.message ?? err})`);
     send({ kind: 'error', message: String(err?.message ?? err) });

@@ -36,6 +36,8 @@ export function openConnectUi({
   const url = new URL(widgetUrl, location.href);
   const widgetOrigin = allowedOrigin ?? url.origin;
   url.searchParams.set('parent', location.origin);
+  // Not a secret, a loading hint: the page then loads the module with the picker, not the form-only one.
+  if (!options.provider && !options.connectionId) url.searchParams.set('picker', '1');
 
   // Relative backend URLs mean this page's backend, not the widget's origin.
   const resolve = (o) => (o.backendUrl ? { ...o, backendUrl: new URL(o.backendUrl, location.href).href } : o);
