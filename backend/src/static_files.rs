@@ -1,5 +1,8 @@
 //! `--static-dir`: a Trunk `dist/` served at `/` with security headers on every file and no
-//! dotfile (`.env`, `.git/…`) ever served.
+//! dotfile (`.env`, `.git/…`) ever served. Types come from the file name (`.wasm` is
+//! `application/wasm`, which the browser's streaming compile requires) and bodies are compressed
+//! (brotli or gzip, as the browser's `Accept-Encoding` allows): the release wasm shrinks to about
+//! a third.
 
 use crate::api::ApiError;
 use axum::extract::{Request, State};
@@ -8,6 +11,7 @@ use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use std::path::Path;
 use tower::Layer;
+use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 
 /// The `Content-Security-Policy` of the static pages: only who may frame them, from
@@ -52,7 +56,8 @@ async fn guard(State(csp): State<HeaderValue>, req: Request, next: Next) -> Resp
 }
 
 /// Serves `dir`, answering unknown paths with `index.html` so client-side routes survive a
-/// reload; the frame ancestors were checked by the configuration, so the header is valid.
+/// reload, compressed (brotli, else gzip) when the client accepts it; the frame ancestors were
+/// checked by the configuration, so the header is valid.
 pub fn service(
     dir: &Path,
     frame_ancestors: &[String],
@@ -68,7 +73,10 @@ pub fn service(
     let csp = HeaderValue::from_str(&content_security_policy(frame_ancestors))
         .unwrap_or_else(|_| HeaderValue::from_static("frame-ancestors 'none'"));
     let files = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
-    from_fn_with_state(csp, guard).layer(files)
+    // tower-http's default level: brotli quality 4, as nginx compresses on the fly (quality 11
+    // costs far more CPU per request); images, ranges and bodies under 32 bytes are left alone.
+    let compressed = CompressionLayer::new().br(true).gzip(true).layer(files);
+    from_fn_with_state(csp, guard).layer(compressed)
 }
 
 #[cfg(test)]
