@@ -227,6 +227,8 @@ async function timeToForm(browser, origin) {
   );
   const pages = [
     ['/?provider=workos', '.cu-form input.cu-field__input'],
+    // What a host that names the provider loads: the package's form-only module (bench/form.html).
+    ['/form.html', '.cu-form input.cu-field__input'],
     ['/', 'input.cu-picker__search'],
     ['/?provider=workos&locale=fr', '.cu-form input.cu-field__input'],
   ];
@@ -257,7 +259,7 @@ async function timeToForm(browser, origin) {
         `    ${pad(route, 28)} ${pad(cpu, 4)} ${lpad(`${ms(median(dom))} ms`, 14)} ${lpad(range(dom), 15)} ${lpad(`${ms(median(frame))} ms`, 15)} ${lpad(range(frame), 15)} ${lpad(`${ms(median(wall))} ms`, 18)} ${lpad(range(wall), 15)}`,
       );
       if (throttle === 1 && !route.includes('locale=')) budgets.push([`form visible <= 150 ms median at 1x (${route}, painted)`, median(frame) <= 150, median(frame)]);
-      if (route === '/?provider=workos') {
+      if (route === '/?provider=workos' || route === '/form.html') {
         const limit = throttle === 1 ? 300 : 900;
         budgets.push([`time to form (wall clock) <= ${limit} ms median at ${cpu} (${route})`, median(wall) <= limit, median(wall)]);
         const med = (k) => whole(median(col(k).filter(Number.isFinite)));

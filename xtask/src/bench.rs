@@ -52,6 +52,9 @@ pub fn run(ctx: &Ctx, opts: &Options) -> Result<bool> {
         let mut package = cmd(exe, ["package"]);
         package.env("SKIP_SETUP", "1").env("PKG_DIR", &pkg);
         must(ctx, "bench-package", "cargo xtask package", &mut package)?;
+        // The fixed-provider host page beside the preview, with the package under /pkg/.
+        copy_dir(&pkg, &dist.join("pkg"))?;
+        std::fs::copy(ctx.root.join("bench/form.html"), dist.join("form.html"))?;
         info("bench: backend and load generator (release; log: target/logs/bench-backend.log)");
         must(
             ctx,
@@ -351,6 +354,21 @@ pub fn benchmarks_md(existing: Option<&str>, figures: &str) -> String {
     format!(
         "# Benchmarks\n\nFigures of the last `cargo xtask bench` run (see the README, \"Performance\").\n\n{block}"
     )
+}
+
+/// Copies the files of FROM (one level of folders, e.g. the package's `locales/`) into TO.
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
