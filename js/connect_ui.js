@@ -16,7 +16,6 @@ const GLUE = {
 /** Its `.wasm` file name, to tell from a trap's stack which module stopped. */
 const WASM_FILE = { form: 'connect_ui_form_wasm_bg.wasm', full: 'connect_ui_wasm_bg.wasm' };
 const glue = { form: null, full: null }; // the initialised module's JS glue, by kind
-const exportsOf = { form: null, full: null };
 const loading = { form: null, full: null };
 const stopped = { form: false, full: false }; // trapped: its memory can no longer be trusted
 
@@ -34,7 +33,6 @@ function load(kind, input) {
       // wasm-bindgen takes `{ module_or_path }`; a bare argument is deprecated there.
       .then((g) => g.default(input === undefined ? undefined : { module_or_path: input }).then((exports) => {
         glue[kind] = g;
-        exportsOf[kind] = exports;
         return exports;
       }))
       .catch((err) => {
@@ -87,13 +85,14 @@ export function mount(element, options) {
   if (!element || element.nodeType !== Node.ELEMENT_NODE) {
     throw new TypeError('connect-ui: mount(element, options): `element` must be a DOM element, e.g. document.getElementById("connect")');
   }
-  const handle = new Handle(element, withLocales(options));
+  const withUrls = withLocales(options);
+  const handle = new Handle(element, withUrls);
   const kind = needsPicker(options) ? 'full' : glue.form ? 'form' : 'full';
   if (glue[kind]) {
     handle.start(kind);
   } else {
     // Checked now, by the module at hand, so a wrong option still throws here.
-    guarded('form', () => glue.form.check_options(handle.options));
+    guarded('form', () => glue.form.check_options(withUrls));
     handle.startLater(kind);
   }
   return handle;
@@ -115,21 +114,26 @@ class Handle {
   #element;
   #inner = null; // the module's own handle
   #unmounted = false;
+  #crashed = false; // its module trapped
+  #kind = ''; // which module shows the widget: 'form' or 'full' ('' while it loads)
+  // The options in force (mount's, then every update's), to mount again in the other module.
+  // Private: they hold the session token, which the handle never hands out.
+  #options;
   #onNeedPicker = () => this.#toPicker();
 
   constructor(element, options) {
     this.#element = element;
-    /** The options in force (mount's, then every update's), to mount again in the other module. */
-    this.options = options;
-    /** Which module shows the widget: 'form' or 'full' ('' while it loads). */
-    this.kind = '';
-    /** Set once the module trapped. */
-    this.crashed = false;
+    this.#options = options;
+  }
+
+  /** Which module shows the widget ('' while it loads). */
+  get kind() {
+    return this.#kind;
   }
 
   start(kind) {
-    this.kind = kind;
-    this.#inner = guarded(kind, () => glue[kind].mount(this.#element, this.options));
+    this.#kind = kind;
+    this.#inner = guarded(kind, () => glue[kind].mount(this.#element, this.#options));
     live.add(this);
     if (kind === 'form') this.#element.addEventListener('connect-ui-need-picker', this.#onNeedPicker);
   }
@@ -138,7 +142,7 @@ class Handle {
     live.add(this);
     load(kind).then(
       () => {
-        if (this.#unmounted || this.crashed) return;
+        if (this.#unmounted || this.#crashed) return;
         try {
           this.start(kind);
         } catch (err) {
@@ -146,7 +150,7 @@ class Handle {
         }
       },
       (err) => {
-        if (this.#unmounted || this.crashed) return;
+        if (this.#unmounted || this.#crashed) return;
         console.error(err);
         this.#stop('load_failed');
       },
@@ -155,14 +159,14 @@ class Handle {
 
   /** The form-only module has nothing to show (no provider): the full module takes over. */
   #toPicker() {
-    if (this.#unmounted || this.crashed || this.kind !== 'form') return;
+    if (this.#unmounted || this.#crashed || this.kind !== 'form') return;
     this.#element.removeEventListener('connect-ui-need-picker', this.#onNeedPicker);
-    const { provider, connectionId, ...rest } = this.options;
-    this.options = rest;
+    const { provider, connectionId, ...rest } = this.#options;
+    this.#options = rest;
     const focus = focusIsLost(this.#element);
     const inner = this.#inner;
     this.#inner = null;
-    this.kind = '';
+    this.#kind = '';
     guarded('form', () => inner.unmount());
     const after = () => {
       // Focus follows the user's move back, as within one module: to the search box.
@@ -179,15 +183,15 @@ class Handle {
 
   /** Changes options in place; throws for a wrong option (see `MountOptions`). */
   update(options) {
-    if (this.crashed) throw new Error(STOPPED_ERROR);
+    if (this.#crashed) throw new Error(STOPPED_ERROR);
     if (this.#unmounted) throw new Error('connect-ui: update() after unmount()');
     if (this.#inner) {
       guarded(this.kind, () => this.#inner.update(options));
     } else {
-      const merged = { ...this.options, ...options };
+      const merged = { ...this.#options, ...options };
       guarded('form', () => (glue.form ?? glue.full).check_options(merged));
     }
-    if (options && typeof options === 'object') this.options = { ...this.options, ...options };
+    if (options && typeof options === 'object') this.#options = { ...this.#options, ...options };
   }
 
   /** Frees the module's handle object only (garbage collection does the same): the widget
@@ -196,7 +200,7 @@ class Handle {
     const inner = this.#inner;
     this.#inner = null;
     this.#unmounted = true;
-    if (inner && !this.crashed) guarded(this.kind, () => inner.free());
+    if (inner && !this.#crashed) guarded(this.kind, () => inner.free());
   }
 
   /** Removes the widget and frees everything it held; safe to call twice. */
@@ -207,7 +211,7 @@ class Handle {
     this.#element.removeEventListener('connect-ui-need-picker', this.#onNeedPicker);
     const inner = this.#inner;
     this.#inner = null;
-    if (this.crashed) {
+    if (this.#crashed) {
       this.#element.replaceChildren(); // the module can't be asked any more
     } else if (inner) {
       guarded(this.kind, () => inner.unmount());
@@ -217,26 +221,26 @@ class Handle {
   /** The module stopped (`widget_crashed`) or never arrived (`load_failed`): tell the host and
    * the user, in place of the widget. */
   #stop(code) {
-    this.crashed = true;
+    this.#crashed = true;
     this.#inner = null;
     live.delete(this);
-    const message = notice(code, this.options?.locale ?? this.#element.closest('[lang]')?.lang);
+    const message = notice(code, this.#options?.locale ?? this.#element.closest('[lang]')?.lang);
     const p = document.createElement('p');
     p.className = 'cu-root__stopped';
     p.setAttribute('part', 'stopped');
     p.setAttribute('role', 'alert');
     p.textContent = message;
     this.#element.replaceChildren(p);
-    const provider = filled(this.options?.provider) ? this.options.provider : null;
+    const provider = filled(this.#options?.provider) ? this.#options.provider : null;
     try {
-      this.options?.onEvent?.({ version: 1, type: 'error', payload: { provider, code, message } });
+      this.#options?.onEvent?.({ version: 1, type: 'error', payload: { provider, code, message } });
     } catch (err) {
       console.error(err);
     }
   }
 
   crash() {
-    if (!this.#unmounted && !this.crashed) this.#stop('widget_crashed');
+    if (!this.#unmounted && !this.#crashed) this.#stop('widget_crashed');
   }
 }
 
