@@ -144,8 +144,10 @@ function pageMilestones() {
   const nav = performance.getEntriesByType('navigation')[0];
   const resources = performance.getEntriesByType('resource');
   const find = (re) => resources.find((e) => re.test(new URL(e.name).pathname));
-  const js = find(/\.js$/);
   const wasm = find(/_bg\.wasm$/);
+  // The wasm's own glue (X.js beside X_bg.wasm), not the first script (connect_ui.js on /form.html).
+  const stem = wasm ? new URL(wasm.name).pathname.replace(/_bg\.wasm$/, '') : null;
+  const js = (stem && resources.find((e) => new URL(e.name).pathname === `${stem}.js`)) || find(/\.js$/);
   const done = (window.__cuWasm || []).filter((c) => c.resolved !== null);
   const last = done[done.length - 1];
   return {

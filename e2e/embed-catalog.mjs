@@ -52,7 +52,9 @@ function checkProviders(page, ids) {
       const el = document.getElementById('connect');
       if (!window.__handle) {
         window.__panics = 0;
+        // The stable build's panic hook, or (release, immediate-abort) the trap a panic becomes.
         window.addEventListener('connect-ui-panic', () => window.__panics++);
+        window.addEventListener('error', (e) => e.error instanceof WebAssembly.RuntimeError && window.__panics++);
         window.__handle = window.connectUiModule.mount(el, { backendUrl, catalog, provider: ids[0] });
       }
       const type = (input, value) => {

@@ -58,6 +58,15 @@ function cycles(page, n, { provider, sync = false }) {
   );
 }
 
+/** In the page: counts panics as `window.__panics` — the stable build's panic hook event, or the
+ * WebAssembly trap a panic is in the release (immediate-abort) build. */
+function watchPanics() {
+  const count = () => (window.__panics = (window.__panics || 0) + 1);
+  window.addEventListener('connect-ui-panic', count);
+  window.addEventListener('error', (e) => e.error instanceof WebAssembly.RuntimeError && count());
+  window.addEventListener('unhandledrejection', (e) => e.reason instanceof WebAssembly.RuntimeError && count());
+}
+
 const fmt = (b) => `${(b / 1024 / 1024).toFixed(2)} MiB`;
 
 test(`mount/unmount ${CYCLES} times keeps wasm and JS memory flat`, { timeout: 600_000 }, () =>
@@ -70,7 +79,7 @@ test(`mount/unmount ${CYCLES} times keeps wasm and JS memory flat`, { timeout: 6
     const cdp = await page.raw.context().newCDPSession(page.raw);
     await cdp.send('Performance.enable');
     const panics = () => page.raw.evaluate(() => window.__panics || 0);
-    await page.raw.evaluate(() => window.addEventListener('connect-ui-panic', () => (window.__panics = (window.__panics || 0) + 1)));
+    await page.raw.evaluate(watchPanics);
 
     const start = await measure(page, cdp);
     const warm = await cycles(page, WARMUP, { provider: 'workos' });
@@ -106,10 +115,8 @@ test('mount and unmount in the same task (before the first frame) does not panic
   h.withPage(browser, 'memory-sync', async (page) => {
     await page.goto(`${world.origins.host}/lab.html`);
     await page.waitFor(() => !!window.connectUiModule, undefined, 'the module');
-    await page.raw.evaluate(async () => {
-      window.addEventListener('connect-ui-panic', () => (window.__panics = (window.__panics || 0) + 1));
-      await window.connectUiModule.default();
-    });
+    await page.raw.evaluate(watchPanics);
+    await page.raw.evaluate(() => window.connectUiModule.default());
     const run = await cycles(page, 20, { provider: 'workos', sync: true });
     const panics = await page.raw.evaluate(() => window.__panics || 0);
     // And the module still works afterwards.
@@ -128,7 +135,7 @@ test('unmount while a submission is pending does not panic', () =>
     });
     await page.goto(`${world.origins.host}/mount.html?${new URLSearchParams({ backend: world.backend.url, provider: 'workos' })}`);
     await page.waitFor(() => window.connectUiEvents.some((e) => e.type === 'ready'), undefined, 'ready');
-    await page.raw.evaluate(() => window.addEventListener('connect-ui-panic', () => (window.__panics = (window.__panics || 0) + 1)));
+    await page.raw.evaluate(watchPanics);
     await page.type('input[name=apiKey]', 'sk_test_pending');
     await page.click('button[type=submit]');
     await page.waitFor(() => window.connectUiEvents.some((e) => e.type === 'submitted'), undefined, 'submitted');

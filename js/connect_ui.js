@@ -8,13 +8,20 @@
 // WebAssembly module by itself the first time one is connected.
 
 // Two builds of one widget: the form-only module (no picker) for a host that names the provider,
-// and the full one. Each is fetched the first time a widget needs it, never before.
-const GLUE = {
-  form: () => import('./connect_ui_form_wasm.js'),
-  full: () => import('./connect_ui_wasm.js'),
+// and the full one. Each is fetched the first time a widget needs it, never before. The URLs are
+// literals beside `import.meta.url` so that bundlers see the files.
+const MODULES = {
+  form: {
+    glue: () => import('./connect_ui_form_wasm.js'),
+    wasm: () => new URL('./connect_ui_form_wasm_bg.wasm', import.meta.url),
+    file: 'connect_ui_form_wasm_bg.wasm', // to tell from a trap's stack which module stopped
+  },
+  full: {
+    glue: () => import('./connect_ui_wasm.js'),
+    wasm: () => new URL('./connect_ui_wasm_bg.wasm', import.meta.url),
+    file: 'connect_ui_wasm_bg.wasm',
+  },
 };
-/** Its `.wasm` file name, to tell from a trap's stack which module stopped. */
-const WASM_FILE = { form: 'connect_ui_form_wasm_bg.wasm', full: 'connect_ui_wasm_bg.wasm' };
 const glue = { form: null, full: null }; // the initialised module's JS glue, by kind
 const loading = { form: null, full: null };
 const stopped = { form: false, full: false }; // trapped: its memory can no longer be trusted
@@ -26,10 +33,10 @@ function load(kind, input) {
     // The .wasm is requested now, beside the glue's import, not after it: one round trip less
     // before the form (wasm-bindgen accepts the pending Response and compiles it as it streams).
     if (input === undefined) {
-      input = fetch(new URL(WASM_FILE[kind], import.meta.url));
+      input = fetch(MODULES[kind].wasm());
       input.catch(() => {}); // its failure is reported by init(), not as an unhandled rejection
     }
-    loading[kind] = GLUE[kind]()
+    loading[kind] = MODULES[kind].glue()
       // wasm-bindgen takes `{ module_or_path }`; a bare argument is deprecated there.
       .then((g) => g.default(input === undefined ? undefined : { module_or_path: input }).then((exports) => {
         glue[kind] = g;
@@ -47,8 +54,9 @@ function load(kind, input) {
  * Loads and instantiates the WebAssembly module (once per page, however often it is called).
  * By default the form-only module, all a widget with a fixed `provider` needs; a page that opens
  * the picker may load the full module instead with `init({ picker: true })` (else `mount()`
- * fetches it when the picker is first needed). `input` is optional: the `.wasm` URL, a Response,
- * bytes or a WebAssembly.Module of that module; by default the file next to this module.
+ * fetches it when the picker is first needed). `input` is optional: the form-only module's `.wasm`
+ * URL, a Response, bytes or a WebAssembly.Module (`{ picker: true, module_or_path }` for the full
+ * module's); by default the file next to this module.
  * Resolves to the module's exports (`memory` among them).
  */
 export default function init(input) {
@@ -86,27 +94,14 @@ export function mount(element, options) {
     throw new TypeError('connect-ui: mount(element, options): `element` must be a DOM element, e.g. document.getElementById("connect")');
   }
   const withUrls = withLocales(options);
-  const handle = new Handle(element, withUrls);
   const kind = needsPicker(options) ? 'full' : glue.form ? 'form' : 'full';
-  if (glue[kind]) {
-    handle.start(kind);
-  } else {
-    // Checked now, by the module at hand, so a wrong option still throws here.
-    guarded('form', () => glue.form.check_options(withUrls));
-    handle.startLater(kind);
-  }
-  return handle;
+  // Checked now, by the module at hand, so a wrong option still throws here.
+  if (!glue[kind]) guarded('form', () => glue.form.check_options(withUrls));
+  return new Handle(element, withUrls, kind);
 }
 
-/** Whether keyboard focus is in EL or nowhere (the Back button that had it just went away). */
-function focusIsLost(el) {
-  const active = document.activeElement;
-  if (!active || active === document.body) return true;
-  return el.contains(el.getRootNode().activeElement ?? active);
-}
-
-/** Every mounted widget, so a trap can be reported to each one it stopped. */
-const live = new Set();
+/** Every mounted widget and how to stop it, so a trap can be reported to each one it stopped. */
+const live = new Map();
 
 /** What `mount()` returns: the widget in whichever module shows it, moved to the full module when
  * the picker is needed. */
@@ -114,94 +109,107 @@ class Handle {
   #element;
   #inner = null; // the module's own handle
   #unmounted = false;
-  #crashed = false; // its module trapped
+  #stopped = ''; // the error code once its module trapped or never arrived
   #kind = ''; // which module shows the widget: 'form' or 'full' ('' while it loads)
   // The options in force (mount's, then every update's), to mount again in the other module.
   // Private: they hold the session token, which the handle never hands out.
   #options;
-  #onNeedPicker = () => this.#toPicker();
+  #onNeedPicker = (e) => {
+    e.stopPropagation(); // ours; a widget around this one must not take it for its own
+    e.preventDefault(); // tells the module the request was heard
+    this.#toPicker(e.detail === true);
+  };
 
-  constructor(element, options) {
+  /** Used by `mount()` only (the handle is created before the module that shows it exists). */
+  constructor(element, options, kind) {
     this.#element = element;
     this.#options = options;
+    live.set(this, () => this.#stop('widget_crashed'));
+    if (glue[kind]) this.#start(kind);
+    else this.#startLater(kind);
   }
 
-  /** Which module shows the widget ('' while it loads). */
+  /** Which module shows the widget ('' while it loads): read by the trap handler. */
   get kind() {
     return this.#kind;
   }
 
-  start(kind) {
+  #start(kind) {
+    try {
+      this.#inner = guarded(kind, () => glue[kind].mount(this.#element, this.#options));
+    } catch (err) {
+      live.delete(this);
+      throw err;
+    }
     this.#kind = kind;
-    this.#inner = guarded(kind, () => glue[kind].mount(this.#element, this.#options));
-    live.add(this);
     if (kind === 'form') this.#element.addEventListener('connect-ui-need-picker', this.#onNeedPicker);
   }
 
-  startLater(kind) {
-    live.add(this);
+  #startLater(kind) {
     load(kind).then(
       () => {
-        if (this.#unmounted || this.#crashed) return;
+        if (this.#unmounted || this.#stopped) return;
         try {
-          this.start(kind);
+          this.#start(kind);
         } catch (err) {
-          console.error(err); // a trap has stopped it already; anything else is only logged
+          console.error(err);
+          if (!this.#stopped) this.#stop('load_failed');
         }
       },
       (err) => {
-        if (this.#unmounted || this.#crashed) return;
+        if (this.#unmounted || this.#stopped) return;
         console.error(err);
-        this.#stop('load_failed');
+        this.#stop(stopped[kind] ? 'widget_crashed' : 'load_failed');
       },
     );
   }
 
-  /** The form-only module has nothing to show (no provider): the full module takes over. */
-  #toPicker() {
-    if (this.#unmounted || this.#crashed || this.kind !== 'form') return;
+  /** The form-only module has nothing to show (no provider): the full module takes over. The
+   * user's own move (Back) takes focus along to the search box; a host's update() does not. */
+  #toPicker(byUser) {
+    if (this.#unmounted || this.#stopped || this.#kind !== 'form') return;
     this.#element.removeEventListener('connect-ui-need-picker', this.#onNeedPicker);
     const { provider, connectionId, ...rest } = this.#options;
     this.#options = rest;
-    const focus = focusIsLost(this.#element);
     const inner = this.#inner;
     this.#inner = null;
     this.#kind = '';
     guarded('form', () => inner.unmount());
-    const after = () => {
-      // Focus follows the user's move back, as within one module: to the search box.
-      if (focus) requestAnimationFrame(() => this.#element.querySelector('.cu-picker__search')?.focus());
+    const focus = () => {
+      if (byUser && !this.#unmounted && this.#kind === 'full') {
+        requestAnimationFrame(() => this.#element.querySelector('.cu-picker__search')?.focus());
+      }
     };
     if (glue.full) {
-      this.start('full');
-      after();
-    } else {
-      this.startLater('full');
-      loading.full?.then(() => requestAnimationFrame(after), () => {});
+      this.#start('full');
+      focus();
+      return;
     }
+    // Busy, not blank, while the full module downloads.
+    const wait = document.createElement('p');
+    wait.className = 'cu-root__loading';
+    wait.setAttribute('aria-busy', 'true');
+    this.#element.replaceChildren(wait);
+    this.#startLater('full');
+    loading.full?.then(() => requestAnimationFrame(focus), () => {});
   }
 
   /** Changes options in place; throws for a wrong option (see `MountOptions`). */
   update(options) {
-    if (this.#crashed) throw new Error(STOPPED_ERROR);
+    if (this.#stopped) throw new Error(stoppedError(this.#stopped));
     if (this.#unmounted) throw new Error('connect-ui: update() after unmount()');
     if (this.#inner) {
-      guarded(this.kind, () => this.#inner.update(options));
+      guarded(this.#kind, () => this.#inner.update(options));
     } else {
-      const merged = { ...this.#options, ...options };
-      guarded('form', () => (glue.form ?? glue.full).check_options(merged));
+      const kind = glue.form ? 'form' : 'full';
+      guarded(kind, () => glue[kind].check_options({ ...this.#options, ...options }));
     }
     if (options && typeof options === 'object') this.#options = { ...this.#options, ...options };
   }
 
-  /** Frees the module's handle object only (garbage collection does the same): the widget
-   * stays until `unmount()`, which needs the handle, so call that first. */
-  free() {
-    const inner = this.#inner;
-    this.#inner = null;
-    this.#unmounted = true;
-    if (inner && !this.#crashed) guarded(this.kind, () => inner.free());
-  }
+  /** Nothing to free by hand: the module's handle object is freed with this one by garbage
+   * collection, and the widget stays until `unmount()` (kept for the wasm-bindgen API). */
+  free() {}
 
   /** Removes the widget and frees everything it held; safe to call twice. */
   unmount() {
@@ -211,17 +219,18 @@ class Handle {
     this.#element.removeEventListener('connect-ui-need-picker', this.#onNeedPicker);
     const inner = this.#inner;
     this.#inner = null;
-    if (this.#crashed) {
-      this.#element.replaceChildren(); // the module can't be asked any more
-    } else if (inner) {
-      guarded(this.kind, () => inner.unmount());
+    if (this.#stopped || !inner) {
+      this.#element.replaceChildren(); // the notice, or the placeholder of a module still loading
+    } else {
+      guarded(this.#kind, () => inner.unmount());
     }
   }
 
   /** The module stopped (`widget_crashed`) or never arrived (`load_failed`): tell the host and
    * the user, in place of the widget. */
   #stop(code) {
-    this.#crashed = true;
+    if (this.#unmounted || this.#stopped) return;
+    this.#stopped = code;
     this.#inner = null;
     live.delete(this);
     const message = notice(code, this.#options?.locale ?? this.#element.closest('[lang]')?.lang);
@@ -238,10 +247,6 @@ class Handle {
       console.error(err);
     }
   }
-
-  crash() {
-    if (!this.#unmounted && !this.#crashed) this.#stop('widget_crashed');
-  }
 }
 
 // ---------------------------------------------------------------------------
@@ -249,7 +254,13 @@ class Handle {
 // trap (RuntimeError), not a panic message. After one, the module's memory can't be trusted, so
 // every widget it shows stops, says so, and its host gets an `error` event `widget_crashed`.
 
-const STOPPED_ERROR = 'connect-ui: the widget stopped after an internal error (widget_crashed); reload the page';
+const STOPPED_ERROR = stoppedError('widget_crashed');
+
+function stoppedError(code) {
+  return code === 'load_failed'
+    ? 'connect-ui: the widget could not be loaded (load_failed); reload the page'
+    : 'connect-ui: the widget stopped after an internal error (widget_crashed); reload the page';
+}
 
 /** Runs a call into module KIND; a trap stops that module's widgets and is rethrown plainly. */
 function guarded(kind, call) {
@@ -264,16 +275,18 @@ function guarded(kind, call) {
   }
 }
 
-/** The module a trap came from, by the `.wasm` file its stack names (both when it names none). */
+/** The module a trap came from, by the `.wasm` file its stack names: `null` when the stack names
+ * no file (both may have), `''` when it names another page's module (not ours to handle). */
 function trapKind(err) {
   const stack = String(err?.stack ?? '');
-  for (const kind of ['form', 'full']) if (stack.includes(WASM_FILE[kind])) return kind;
-  return null;
+  for (const kind of ['form', 'full']) if (stack.includes(MODULES[kind].file)) return kind;
+  return /\.wasm\b/.test(stack) ? '' : null;
 }
 
 function trapped(kind) {
+  if (kind === '') return;
   for (const k of kind ? [kind] : ['form', 'full']) if (glue[k]) stopped[k] = true;
-  for (const handle of [...live]) if (!kind || handle.kind === kind) handle.crash();
+  for (const [handle, stop] of [...live]) if (!kind || handle.kind === kind) stop();
 }
 
 let watching = false;
@@ -432,11 +445,16 @@ class ConnectUiElement extends HTMLElement {
     queueMicrotask(async () => {
       this.#scheduled = false;
       try {
-        // The module this element needs: the form-only one when it names a provider.
-        const fixed = ['provider', 'connection-id'].some((a) => (this.getAttribute(a) ?? '').trim() !== '');
-        await init(fixed ? undefined : { picker: true });
+        // The module this element needs: the form-only one when it names a provider (unless the
+        // full one, which shows any form too, is there already).
+        const fixed = ['provider', 'connection-id'].some((a) => filled(this.getAttribute(a)));
+        if (!fixed) await init({ picker: true });
+        else if (!glue.full) await init();
       } catch (err) {
-        return this.#fail(err);
+        this.#fail(err);
+        const message = notice('load_failed', this.getAttribute('locale') ?? this.closest('[lang]')?.lang);
+        const provider = filled(this.getAttribute('provider')) ? this.getAttribute('provider') : null;
+        return this.#dispatch({ version: 1, type: 'error', payload: { provider, code: 'load_failed', message } });
       }
       // Still wanted? (removed meanwhile, mounted by an earlier run, or no backend yet)
       if (!this.isConnected || this.#handle || !this.hasAttribute('backend-url')) return;

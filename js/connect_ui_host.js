@@ -6,7 +6,7 @@
 //     provider: 'workos', backendUrl: '/api', sessionToken, onEvent: (e) => console.log(e) });
 //
 // The session token travels only by postMessage, addressed to the widget's exact origin; the
-// iframe URL carries nothing but this page's origin. Messages count only if they come from the
+// iframe URL carries nothing but this page's origin (and `picker=1`, a loading hint). Messages count only if they come from the
 // widget's origin and from this iframe's window.
 
 const PROTOCOL = { version: 1 };
@@ -37,7 +37,8 @@ export function openConnectUi({
   const widgetOrigin = allowedOrigin ?? url.origin;
   url.searchParams.set('parent', location.origin);
   // Not a secret, a loading hint: the page then loads the module with the picker, not the form-only one.
-  if (!options.provider && !options.connectionId) url.searchParams.set('picker', '1');
+  const filled = (v) => typeof v === 'string' && v.trim() !== '';
+  if (!filled(options.provider) && !filled(options.connectionId)) url.searchParams.set('picker', '1');
 
   // Relative backend URLs mean this page's backend, not the widget's origin.
   const resolve = (o) => (o.backendUrl ? { ...o, backendUrl: new URL(o.backendUrl, location.href).href } : o);

@@ -52,13 +52,22 @@ pub fn lowercase(s: &str) -> String {
 }
 
 /// Asks the loader for the module with the picker (form-only module, no provider to show):
-/// a `connect-ui-need-picker` event that bubbles from `root` to the element `mount()` was given.
+/// a cancelable `connect-ui-need-picker` event that bubbles from `root` to the element `mount()`
+/// was given, `detail` true when the user's own move (Back) led here. The package's loader
+/// cancels it; nobody does in a Leptos app built without the `picker` feature, which is told why.
 #[cfg(not(feature = "picker"))]
-pub fn request_picker(root: &web_sys::Element) {
+pub fn request_picker(root: &web_sys::Element, by_user: bool) {
     let init = web_sys::CustomEventInit::new();
     init.set_bubbles(true);
-    if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict("connect-ui-need-picker", &init)
-    {
-        let _ = root.dispatch_event(&ev);
+    init.set_cancelable(true);
+    init.set_detail(&by_user.into());
+    let heard = web_sys::CustomEvent::new_with_event_init_dict("connect-ui-need-picker", &init)
+        .ok()
+        .and_then(|ev| root.dispatch_event(&ev).ok())
+        .is_some_and(|not_canceled| !not_canceled);
+    if !heard {
+        web_sys::console::error_1(
+            &"connect-ui: no provider to show and no picker in this build (enable the crate's `picker` feature, or name a provider)".into(),
+        );
     }
 }

@@ -16,7 +16,8 @@ use connect_ui_core::{
 use leptos::context::Provider;
 use leptos::prelude::*;
 
-/// Shows the provider picker, then the chosen provider's form, with a way back.
+/// Shows the provider picker, then the chosen provider's form, with a way back (without the
+/// `picker` feature: the form of a named provider; the package's loader brings the picker).
 #[component]
 pub fn ConnectUi(
     /// Base URL of the host backend; forms post to `{backend_url}/connections`.
@@ -222,7 +223,13 @@ pub fn ConnectUi(
     });
     let catalog_failed = move || fetched.with(|f| matches!(f, Some(Err(_))));
     let catalog_loading = move || fetched.with(Option::is_none);
+    // Whether the user's Back (not a host's update) emptied the provider: the form-only build
+    // hands that on with its request for the picker, so focus follows only the user's move.
+    #[cfg(not(feature = "picker"))]
+    let went_back = StoredValue::new(false);
     let choose = move |id: Option<String>| {
+        #[cfg(not(feature = "picker"))]
+        went_back.set_value(id.is_none());
         // Focus follows the user's move: to the form's heading, or back to the search box.
         let target = if id.is_some() {
             ".cu-form__title"
@@ -314,9 +321,11 @@ pub fn ConnectUi(
                 // the full module, which takes over the element with the same options.
                 #[cfg(not(feature = "picker"))]
                 (None, None) => {
+                    let by_user = went_back.get_value();
+                    went_back.set_value(false);
                     request_animation_frame(move || {
                         if let Some(root) = root_ref.try_get_untracked().flatten() {
-                            crate::dom::request_picker(&root);
+                            crate::dom::request_picker(&root, by_user);
                         }
                     });
                     view! { <p class="cu-root__loading" aria-busy="true"></p> }.into_any()

@@ -45,7 +45,7 @@ pub fn run(ctx: &Ctx, opts: &Options) -> Result<bool> {
         let mut trunk = words("trunk build --release --dist");
         trunk.arg(&dist);
         // The release preview is built like the package: the pinned nightly when it is there.
-        WasmToolchain::choose().apply_env(&mut trunk, &ctx.target);
+        WasmToolchain::choose()?.apply_env(&mut trunk, &ctx.target);
         must(ctx, "bench-trunk", "trunk build --release", &mut trunk)?;
         info("bench: the package into target/bench/pkg (log: target/logs/bench-package.log)");
         let exe = std::env::current_exe()?;
@@ -356,7 +356,7 @@ pub fn benchmarks_md(existing: Option<&str>, figures: &str) -> String {
     )
 }
 
-/// Copies the files of FROM (one level of folders, e.g. the package's `locales/`) into TO.
+/// Copies FROM into TO, folders (the package's `locales/`) and all.
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {

@@ -51,7 +51,7 @@ pub fn run(ctx: &Ctx, out: &Path) -> Result<()> {
     if which("wasm-opt").as_deref() != Some(ctx.npm_wasm_opt().as_path()) {
         bail!("wasm-opt on PATH is not the npm one in tools/node_modules/.bin (run cargo xtask setup)");
     }
-    let toolchain = WasmToolchain::choose();
+    let toolchain = WasmToolchain::choose()?;
     let stage = out.with_extension("tmp");
     let _ = std::fs::remove_dir_all(&stage);
     std::fs::create_dir_all(&stage).with_context(|| format!("creating {}", stage.display()))?;

@@ -9,6 +9,7 @@
 
 use crate::console::{note, warn};
 use crate::process::{capture, cmd, words};
+use anyhow::{bail, Result};
 use std::process::Command;
 use std::time::Duration;
 
@@ -32,26 +33,32 @@ pub enum WasmToolchain {
 }
 
 impl WasmToolchain {
-    /// The toolchain to use: `CONNECT_UI_WASM_TOOLCHAIN` (`nightly`/`stable`) if set, else the
-    /// nightly when it is installed with what it needs, else stable (with a warning).
-    pub fn choose() -> WasmToolchain {
-        match std::env::var("CONNECT_UI_WASM_TOOLCHAIN").as_deref() {
-            Ok("stable") => {
+    /// The toolchain to use: `CONNECT_UI_WASM_TOOLCHAIN` (`nightly`/`stable`) if set (an error if
+    /// the nightly asked for is missing), else the nightly when it is installed with what it
+    /// needs, else stable (with a warning).
+    pub fn choose() -> Result<WasmToolchain> {
+        let wanted = std::env::var("CONNECT_UI_WASM_TOOLCHAIN").unwrap_or_default();
+        match wanted.as_str() {
+            "stable" => {
                 note("wasm toolchain: stable (CONNECT_UI_WASM_TOOLCHAIN=stable)");
-                WasmToolchain::Stable
+                Ok(WasmToolchain::Stable)
             }
-            _ if nightly_ready() => {
+            "nightly" | "" if nightly_ready() => {
                 note(format!(
                     "wasm toolchain: {NIGHTLY} (-Zbuild-std, immediate-abort)"
                 ));
-                WasmToolchain::Nightly
+                Ok(WasmToolchain::Nightly)
             }
-            _ => {
+            "nightly" => bail!(
+                "CONNECT_UI_WASM_TOOLCHAIN=nightly, but {NIGHTLY} with rust-src and wasm32 is not installed (cargo xtask setup installs it)"
+            ),
+            "" => {
                 warn(format!(
                     "wasm toolchain: {NIGHTLY} with rust-src and wasm32 is not installed (cargo xtask setup installs it); building with stable, which makes a larger module"
                 ));
-                WasmToolchain::Stable
+                Ok(WasmToolchain::Stable)
             }
+            other => bail!("CONNECT_UI_WASM_TOOLCHAIN must be `nightly` or `stable`, not `{other}`"),
         }
     }
 
@@ -78,6 +85,7 @@ impl WasmToolchain {
                         "--config",
                         "profile.release.panic=\"immediate-abort\"",
                     ])
+                    // Replaces any configured rustflags (the workspace sets none for wasm32).
                     .env("RUSTFLAGS", NIGHTLY_RUSTFLAGS)
                     .arg("--target-dir")
                     .arg(target.join("wasm-nightly"));
@@ -85,7 +93,7 @@ impl WasmToolchain {
             }
             WasmToolchain::Stable => {
                 let mut c = words("cargo build");
-                // Not rustup's default if a directory override picked another: the project's.
+                // The nightly's flags (`-Z…`) must not leak in from a caller's environment.
                 c.env_remove("RUSTFLAGS");
                 c
             }

@@ -27,6 +27,12 @@ pub fn run(ctx: &Ctx, tally: &mut Tally) {
             "clippy-wasm-form",
             "cargo clippy -p connect-ui --lib --target wasm32-unknown-unknown --no-default-features --features embed --locked -- -D warnings",
         ),
+        // A Leptos host with no default features at all (no `mount()`, no picker).
+        (
+            "clippy (wasm32, connect-ui without features)",
+            "clippy-wasm-bare",
+            "cargo clippy -p connect-ui --lib --target wasm32-unknown-unknown --no-default-features --locked -- -D warnings",
+        ),
     ];
     for (layer, name, line) in checks {
         check(ctx, tally, layer, name, &mut words(line));
