@@ -41,7 +41,7 @@ impl PatternEngine for BrowserRegExp {
                         .unwrap_or_default();
                     // Logged once, here, because the result is cached.
                     web_sys::console::warn_1(
-                        &format!("connect-ui: catalog pattern {pattern:?} ignored: {reason}")
+                        &format!("connect-ui: catalog pattern \"{pattern}\" ignored: {reason}")
                             .into(),
                     );
                     reason
