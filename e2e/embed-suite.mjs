@@ -1,6 +1,6 @@
 // The embedding modes, end to end, in one browser (EMBED_BROWSER=chromium | firefox) against the
 // reference backend: (a) ES module mount(), (b) <connect-ui>, (c) iframe + host script across
-// origins, (d) strict Content-Security-Policy, (e) option validation.
+// origins, (d) strict Content-Security-Policy, (e) option validation, (f) traps and failed downloads.
 // Run through `cargo xtask embed-test` (which builds target/pkg and the backend).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -185,9 +185,64 @@ describe('(a3) two modules: the form-only one for a fixed provider, the full one
       assert.deepEqual(events[1].payload, { provider: null }, 'the full module announces the picker');
       await assertNoViolations(p);
     }));
+  test("a host's update({ provider: null }) moves the widget to the picker without taking focus", () =>
+    page('mount-modules-update', async (p) => {
+      await p.goto(`${world.origins.host}/mount.html?${q({ provider: 'workos' })}`);
+      await waitForEvent(p, 'ready');
+      await p.evaluate(() => {
+        const own = document.createElement('input');
+        own.id = 'host-search';
+        document.body.append(own);
+        own.focus();
+        window.connectUi.update({ provider: null });
+      });
+      await h.waitFor(() => p.evaluate(() => !!document.querySelector('.cu-picker__search')), { message: 'the picker after update()' });
+      await sleep(200); // two frames and more: a focus move would have happened by now
+      assert.equal(await p.evaluate(() => document.activeElement?.id), 'host-search', "focus stays on the host's own input");
+      await assertNoViolations(p);
+    }));
 });
 
-describe('(f) a trap in the module', () => {
+describe('(f) when the module traps or cannot be fetched', () => {
+  test('a picker whose module cannot be fetched: error event load_failed, a translated notice in place', () =>
+    page('load-failed', async (p) => {
+      await p.goto(`${world.origins.host}/lab.html?${q()}`);
+      await p.waitFor(() => !!window.connectUiModule, undefined, 'the module');
+      const out = await p.evaluate(async (backendUrl) => {
+        // The full module's download fails, as on a dropped connection.
+        const fetch = window.fetch;
+        window.fetch = (url, ...rest) =>
+          String(url).endsWith('/connect_ui_wasm_bg.wasm') ? Promise.reject(new TypeError('Failed to fetch')) : fetch(url, ...rest);
+        const { default: init, mount } = window.connectUiModule;
+        await init();
+        const el = document.getElementById('connect');
+        const events = [];
+        let failed;
+        const isFailed = new Promise((r) => (failed = r));
+        const handle = mount(el, { backendUrl, locale: 'fr', onEvent: (e) => (events.push(e), e.type === 'error' && failed()) });
+        await isFailed;
+        const notice = el.querySelector('[role=alert]')?.textContent;
+        let update = 'no error';
+        try {
+          handle.update({ locale: 'de' });
+        } catch (e) {
+          update = e.message;
+        }
+        handle.unmount();
+        return { events, notice, update, left: el.childElementCount };
+      }, world.backend.url);
+      const message = 'Le formulaire n’a pas pu être chargé. Vérifiez votre connexion et rechargez la page.';
+      assert.deepEqual(out.events, [{ version: 1, type: 'error', payload: { provider: null, code: 'load_failed', message } }]);
+      assert.equal(out.notice, message);
+      assert.match(out.update, /\(load_failed\)/);
+      assert.equal(out.left, 0, 'unmount() clears the notice');
+      // The failed download is logged once, by the loader, and is the page's only error (Firefox's
+      // driver shows the logged error object as "JSHandle@error").
+      const errors = problems(p);
+      assert.equal(errors.length, 1, `page errors: ${errors.join(' | ')}`);
+      assert.match(errors[0], /^console\.error: [\s\S]*\/pkg\/connect_ui\.js\)$/);
+    }));
+
   test('stops the widget: error event widget_crashed (translated notice in place), then update() and mount() refuse', () =>
     page('trap', async (p) => {
       await p.goto(`${world.origins.host}/lab.html?${q()}`);
