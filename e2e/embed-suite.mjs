@@ -65,6 +65,12 @@ async function assertNoViolations(p) {
   assert.deepEqual(problems(p), [], 'page errors');
 }
 
+/** Opens the API lab (e2e/pages/lab.html): the package's module, not yet initialised. */
+async function openLab(p) {
+  await p.goto(`${world.origins.host}/lab.html?${q()}`);
+  await p.waitFor(() => !!window.connectUiModule, undefined, 'the module');
+}
+
 /** The page's errors, less the 404 of POST /dev/sessions from a backend without sessions. */
 function problems(p) {
   return p.problems.filter((m) => world.backend.dev || !m.includes('/dev/sessions'));
@@ -206,8 +212,7 @@ describe('(a3) two modules: the form-only one for a fixed provider, the full one
 describe('(f) when the module traps or cannot be fetched', () => {
   test('a picker whose module cannot be fetched: error event load_failed, a translated notice in place', () =>
     page('load-failed', async (p) => {
-      await p.goto(`${world.origins.host}/lab.html?${q()}`);
-      await p.waitFor(() => !!window.connectUiModule, undefined, 'the module');
+      await openLab(p);
       const out = await p.evaluate(async (backendUrl) => {
         // The full module's download fails, as on a dropped connection.
         const fetch = window.fetch;
@@ -222,12 +227,7 @@ describe('(f) when the module traps or cannot be fetched', () => {
         const handle = mount(el, { backendUrl, locale: 'fr', onEvent: (e) => (events.push(e), e.type === 'error' && failed()) });
         await isFailed;
         const notice = el.querySelector('[role=alert]')?.textContent;
-        let update = 'no error';
-        try {
-          handle.update({ locale: 'de' });
-        } catch (e) {
-          update = e.message;
-        }
+        const update = window.attempt(() => handle.update({ locale: 'de' }));
         handle.unmount();
         return { events, notice, update, left: el.childElementCount };
       }, world.backend.url);
@@ -245,8 +245,7 @@ describe('(f) when the module traps or cannot be fetched', () => {
 
   test('stops the widget: error event widget_crashed (translated notice in place), then update() and mount() refuse', () =>
     page('trap', async (p) => {
-      await p.goto(`${world.origins.host}/lab.html?${q()}`);
-      await p.waitFor(() => !!window.connectUiModule, undefined, 'the module');
+      await openLab(p);
       const out = await p.evaluate(async (backendUrl) => {
         const { default: init, mount } = window.connectUiModule;
         const exports = await init();
@@ -268,14 +267,7 @@ describe('(f) when the module traps or cannot be fetched', () => {
         // wasm-bindgen's allocator meets an impossible alignment with `unreachable`.
         setTimeout(() => exports.__wbindgen_malloc(8, 3));
         await new Promise((r) => setTimeout(r, 200));
-        const attempt = (f) => {
-          try {
-            f();
-            return 'no error';
-          } catch (e) {
-            return `${e.constructor.name}: ${e.message}`;
-          }
-        };
+        const { attempt } = window;
         const notice = el.querySelector('[role=alert]')?.textContent;
         const update = attempt(() => handle.update({ provider: 'kandji' }));
         const other = document.createElement('div');
@@ -722,19 +714,11 @@ describe('(d) strict Content-Security-Policy', () => {
 describe('(e) option validation', () => {
   test('mount() and update() throw clear errors for missing or wrong options', () =>
     page('options', async (p) => {
-      await p.goto(`${world.origins.host}/lab.html?${q()}`);
-      await p.waitFor(() => !!window.connectUiModule, undefined, 'the module');
+      await openLab(p);
       const errors = await p.evaluate(async (backendUrl) => {
         const { default: init, mount } = window.connectUiModule;
         const el = document.getElementById('connect');
-        const attempt = (f) => {
-          try {
-            f();
-            return 'no error';
-          } catch (e) {
-            return `${e.constructor.name}: ${e.message}`;
-          }
-        };
+        const { attempt } = window;
         const out = { beforeInit: attempt(() => mount(el, { backendUrl })) };
         await init();
         out.missingBackend = attempt(() => mount(el, { provider: 'workos' }));
@@ -771,8 +755,7 @@ describe('(e) option validation', () => {
 
   test('<connect-ui> with an unknown provider shows the error in place', () =>
     page('element-error', async (p) => {
-      await p.goto(`${world.origins.host}/lab.html?${q()}`);
-      await p.waitFor(() => !!window.connectUiModule, undefined, 'the module');
+      await openLab(p);
       await p.evaluate((backendUrl) => {
         const el = document.createElement('connect-ui');
         el.setAttribute('provider', 'nope');

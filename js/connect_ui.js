@@ -233,16 +233,15 @@ class Handle {
     this.#stopped = code;
     this.#inner = null;
     live.delete(this);
-    const message = notice(code, this.#options?.locale ?? this.#element.closest('[lang]')?.lang);
+    const event = stoppedEvent(code, this.#options?.provider, this.#options?.locale ?? this.#element.closest('[lang]')?.lang);
     const p = document.createElement('p');
     p.className = 'cu-root__stopped';
     p.setAttribute('part', 'stopped');
     p.setAttribute('role', 'alert');
-    p.textContent = message;
+    p.textContent = event.payload.message;
     this.#element.replaceChildren(p);
-    const provider = filled(this.#options?.provider) ? this.#options.provider : null;
     try {
-      this.#options?.onEvent?.({ version: 1, type: 'error', payload: { provider, code, message } });
+      this.#options?.onEvent?.(event);
     } catch (err) {
       console.error(err);
     }
@@ -318,6 +317,12 @@ const NOTICES = {
     ja: 'フォームを読み込めませんでした。接続を確認して、ページを再読み込みしてください。',
   },
 };
+
+/** The `error` event of a widget that stopped (CODE), with the notice it shows as its message. */
+function stoppedEvent(code, provider, locale) {
+  const message = notice(code, locale);
+  return { version: 1, type: 'error', payload: { provider: filled(provider) ? provider : null, code, message } };
+}
 
 function notice(code, locale) {
   const lang = String(locale || navigator.language || 'en').slice(0, 2).toLowerCase();
@@ -447,14 +452,12 @@ class ConnectUiElement extends HTMLElement {
       try {
         // The module this element needs: the form-only one when it names a provider (unless the
         // full one, which shows any form too, is there already).
-        const fixed = ['provider', 'connection-id'].some((a) => filled(this.getAttribute(a)));
-        if (!fixed) await init({ picker: true });
+        const at = (name) => this.getAttribute(name);
+        if (needsPicker({ provider: at('provider'), connectionId: at('connection-id') })) await init({ picker: true });
         else if (!glue.full) await init();
       } catch (err) {
         this.#fail(err);
-        const message = notice('load_failed', this.getAttribute('locale') ?? this.closest('[lang]')?.lang);
-        const provider = filled(this.getAttribute('provider')) ? this.getAttribute('provider') : null;
-        return this.#dispatch({ version: 1, type: 'error', payload: { provider, code: 'load_failed', message } });
+        return this.#dispatch(stoppedEvent('load_failed', this.getAttribute('provider'), this.getAttribute('locale') ?? this.closest('[lang]')?.lang));
       }
       // Still wanted? (removed meanwhile, mounted by an earlier run, or no backend yet)
       if (!this.isConnected || this.#handle || !this.hasAttribute('backend-url')) return;

@@ -74,66 +74,51 @@ impl WasmToolchain {
     /// defaults). Each toolchain has its own target directory under TARGET (`std` built from
     /// source is not interchangeable with the prebuilt one).
     pub fn cargo_build(self, features: Option<&str>, target: &std::path::Path) -> Command {
-        let mut c = match self {
-            WasmToolchain::Nightly => {
-                let mut c = cmd("cargo", [format!("+{NIGHTLY}")]);
-                c.arg("build")
-                    .args([
-                        "-Zbuild-std=std,panic_abort",
-                        "-Zbuild-std-features=optimize_for_size",
-                        "-Zpanic-immediate-abort",
-                        "--config",
-                        "profile.release.panic=\"immediate-abort\"",
-                    ])
-                    // Replaces any configured rustflags (the workspace sets none for wasm32).
-                    .env("RUSTFLAGS", NIGHTLY_RUSTFLAGS)
-                    .arg("--target-dir")
-                    .arg(target.join("wasm-nightly"));
-                c
-            }
-            WasmToolchain::Stable => {
-                let mut c = words("cargo build");
-                // The nightly's flags (`-Z…`) must not leak in from a caller's environment.
-                c.env_remove("RUSTFLAGS");
-                c
-            }
-        };
-        c.args([
-            "--release",
-            "--lib",
-            "--target",
-            "wasm32-unknown-unknown",
-            "-p",
-            "connect-ui",
-            "--locked",
-        ]);
+        let mut c = words(
+            "cargo build --release --lib --target wasm32-unknown-unknown -p connect-ui --locked",
+        );
         if let Some(features) = features {
             c.args(["--no-default-features", "--features", features]);
         }
+        self.apply_env(&mut c, target);
         c
     }
 
-    /// The same build settings for a tool that runs cargo itself (Trunk, for the bench's release
-    /// preview): environment variables instead of arguments, and a target directory of its own.
+    /// The build settings as environment variables, so they reach cargo whoever runs it (this
+    /// crate, or Trunk for the bench's release preview): the toolchain, `std` rebuilt for size,
+    /// immediate-abort, the flags, and the toolchain's own target directory.
     pub fn apply_env(self, c: &mut Command, target: &std::path::Path) {
-        if self == WasmToolchain::Nightly {
-            c.env("RUSTUP_TOOLCHAIN", NIGHTLY)
-                .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
-                .env("CARGO_UNSTABLE_BUILD_STD_FEATURES", "optimize_for_size")
-                .env("CARGO_UNSTABLE_PANIC_IMMEDIATE_ABORT", "true")
-                .env("CARGO_PROFILE_RELEASE_PANIC", "immediate-abort")
-                .env("RUSTFLAGS", NIGHTLY_RUSTFLAGS)
-                .env("CARGO_TARGET_DIR", target.join("wasm-nightly"));
+        match self {
+            WasmToolchain::Nightly => {
+                c.env("RUSTUP_TOOLCHAIN", NIGHTLY)
+                    .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
+                    .env("CARGO_UNSTABLE_BUILD_STD_FEATURES", "optimize_for_size")
+                    .env("CARGO_UNSTABLE_PANIC_IMMEDIATE_ABORT", "true")
+                    .env("CARGO_PROFILE_RELEASE_PANIC", "immediate-abort")
+                    // Replaces any configured rustflags (the workspace sets none for wasm32).
+                    .env("RUSTFLAGS", NIGHTLY_RUSTFLAGS);
+            }
+            WasmToolchain::Stable => {
+                // The nightly's flags (`-Z…`) must not leak in from a caller's environment.
+                c.env_remove("RUSTFLAGS");
+            }
         }
+        c.env("CARGO_TARGET_DIR", self.target_dir(target));
     }
 
     /// Where [`WasmToolchain::cargo_build`] leaves `connect_ui.wasm`.
     pub fn output(self, target: &std::path::Path) -> std::path::PathBuf {
-        let dir = match self {
+        self.target_dir(target)
+            .join("wasm32-unknown-unknown/release/connect_ui.wasm")
+    }
+
+    /// The toolchain's target directory under TARGET: `std` built from source is not
+    /// interchangeable with the prebuilt one.
+    fn target_dir(self, target: &std::path::Path) -> std::path::PathBuf {
+        match self {
             WasmToolchain::Nightly => target.join("wasm-nightly"),
             WasmToolchain::Stable => target.to_path_buf(),
-        };
-        dir.join("wasm32-unknown-unknown/release/connect_ui.wasm")
+        }
     }
 }
 
