@@ -115,7 +115,9 @@ pub fn cargo_bin_dir() -> PathBuf {
 
 /// Puts `tools/node_modules/.bin` (npm binaryen's wasm-opt, never Debian's) and then cargo's bin
 /// directory first on PATH, and stops Trunk from looking for updates, for this process and
-/// every child. Called once, before any thread starts.
+/// every child. Under CI (`CI=true`) cargo also keeps no incremental state: a fresh clone
+/// never reuses it, and it is gigabytes of a disk that once ran out. Called once, before any
+/// thread starts.
 fn set_tool_environment(root: &Path) {
     let path = env::var("PATH").unwrap_or_default();
     let path = prepend_path(&path, &cargo_bin_dir().to_string_lossy());
@@ -125,6 +127,9 @@ fn set_tool_environment(root: &Path) {
     );
     env::set_var("PATH", path);
     env::set_var("TRUNK_SKIP_VERSION_CHECK", "true");
+    if env::var("CI").is_ok_and(|v| v == "true") && env::var_os("CARGO_INCREMENTAL").is_none() {
+        env::set_var("CARGO_INCREMENTAL", "0");
+    }
 }
 
 /// PATH with DIR first and any other copy of DIR removed.

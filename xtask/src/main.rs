@@ -8,6 +8,7 @@ mod bench;
 mod cli;
 mod console;
 mod ctx;
+mod disk;
 mod http;
 mod layers;
 mod node;

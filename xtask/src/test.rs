@@ -4,6 +4,7 @@
 
 use crate::console::{info, minutes};
 use crate::ctx::Ctx;
+use crate::disk;
 use crate::layers::{self, run_layer, wasm};
 use crate::setup;
 use crate::tally::Tally;
@@ -13,6 +14,9 @@ use std::time::Instant;
 /// Runs everything; Ok(false) if any test or check failed.
 pub fn run(ctx: &Ctx) -> Result<bool> {
     let started = Instant::now();
+    if let Some(free) = disk::free_bytes(&ctx.out) {
+        info(format!("disk: {} free at start", disk::gib(free)));
+    }
     info("setup (cargo xtask setup --test)");
     setup::run(ctx, true)?;
     let setup_time = started.elapsed();
@@ -67,8 +71,37 @@ pub fn run(ctx: &Ctx) -> Result<bool> {
         minutes(total - setup_time),
         minutes(total)
     );
+    report_disk(ctx);
     print!("{}", tally.summary());
     Ok(tally.all_passed())
+}
+
+/// The disk after the run (free space, what the target directories hold) and, if a step ran out
+/// of space, which one: otherwise that shows only as a linker crash or a truncated file.
+fn report_disk(ctx: &Ctx) {
+    let mut line = format!(
+        "disk: target/ holds {}",
+        disk::gib(disk::dir_bytes(&ctx.out))
+    );
+    if ctx.target != ctx.out {
+        line += &format!(
+            ", {} {}",
+            ctx.rel(&ctx.target),
+            disk::gib(disk::dir_bytes(&ctx.target))
+        );
+    }
+    if let Some(free) = disk::free_bytes(&ctx.out) {
+        line += &format!("; {} free", disk::gib(free));
+    }
+    println!("{line}");
+    let full = disk::logs_with_full_disk(&ctx.logs);
+    if !full.is_empty() {
+        println!(
+            "THE DISK WAS FULL: \"No space left on device\" in target/logs/{}. Free some space \
+             (a fresh run needs the figure above) and run again.",
+            full.join(", target/logs/")
+        );
+    }
 }
 
 /// An environment variable, if set and not empty.
