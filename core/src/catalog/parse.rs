@@ -60,6 +60,17 @@ impl fmt::Display for CatalogError {
 
 impl std::error::Error for CatalogError {}
 
+/// A catalog's unsupported version as the message shows it: a whole number as written, anything
+/// else as not a whole number. Not `f64`'s `Display`: its float printing (~18 KB of the wasm)
+/// served only this message.
+fn version_text(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        (n as i64).to_string()
+    } else {
+        "(not a whole number)".into()
+    }
+}
+
 /// What kind of problem a [`CatalogIssue`] is; `code()` names it in reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum IssueKind {
@@ -259,7 +270,9 @@ impl Catalog {
         match value.get("version") {
             None => {}
             Some(Value::Number(n)) if *n == f64::from(CATALOG_VERSION) => {}
-            Some(Value::Number(n)) => return Err(CatalogError::UnsupportedVersion(n.to_string())),
+            Some(Value::Number(n)) => {
+                return Err(CatalogError::UnsupportedVersion(version_text(*n)))
+            }
             Some(Value::String(s)) => return Err(CatalogError::UnsupportedVersion(s.clone())),
             Some(_) => return Err(CatalogError::UnsupportedVersion("(not a number)".into())),
         }
@@ -1073,6 +1086,23 @@ mod tests {
             .iter()
             .map(|i| (format!("{}:{}", i.provider, i.path), i.kind))
             .collect()
+    }
+
+    #[test]
+    fn an_unsupported_version_is_named_in_the_error() {
+        let error = |json: &str| Catalog::from_json(json).unwrap_err().to_string();
+        assert_eq!(
+            error(r#"{"version":2,"providers":[]}"#),
+            "catalog version 2 is not supported; this widget reads version 1"
+        );
+        assert_eq!(
+            error(r#"{"version":-3.0,"providers":[]}"#),
+            "catalog version -3 is not supported; this widget reads version 1"
+        );
+        assert_eq!(
+            error(r#"{"version":1.5,"providers":[]}"#),
+            "catalog version (not a whole number) is not supported; this widget reads version 1"
+        );
     }
 
     #[test]
