@@ -3,13 +3,15 @@
 //! prints the free space at start and end and, when a step's log says the disk was full, says
 //! so in one line.
 
+use crate::process::{capture, cmd};
 use std::path::Path;
-use std::process::Command;
+use std::time::Duration;
 
-/// Bytes free for this user on the filesystem holding PATH (`df -Pk`), if df answers.
+/// Bytes free for this user on the filesystem holding PATH (`df -Pk`), if df answers in time.
 pub fn free_bytes(path: &Path) -> Option<u64> {
-    let out = Command::new("df").arg("-Pk").arg(path).output().ok()?;
-    parse_df_available(&String::from_utf8_lossy(&out.stdout))
+    let mut df = cmd("df", ["-Pk"]);
+    df.arg(path);
+    parse_df_available(&capture(&mut df, Duration::from_secs(10))?)
 }
 
 /// The "Available" column (KiB) of `df -Pk`'s one data line, in bytes.
@@ -64,6 +66,7 @@ pub fn gib(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::process::TempDir;
 
     #[test]
     fn reads_the_available_column_of_df() {
@@ -71,21 +74,19 @@ mod tests {
                   /dev/vda         263174212 83886080  12582912      88% /\n";
         assert_eq!(parse_df_available(df), Some(12_582_912 * 1024));
         assert_eq!(parse_df_available("Filesystem\n"), None);
+        // And the real df answers for a directory that exists.
+        assert!(free_bytes(Path::new(".")).is_some_and(|free| free > 0));
     }
 
     #[test]
     fn finds_the_logs_that_ran_out_of_space() {
-        let dir = std::env::temp_dir().join(format!("xtask-disk-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = TempDir::new("disk-test").unwrap();
+        let dir = tmp.path();
         let full = "LLVM ERROR: IO failure on output stream: No space left on device\n";
         let fine = "warning: unused\n";
         std::fs::write(dir.join("wasm-build.log"), full).unwrap();
         std::fs::write(dir.join("lint.log"), fine).unwrap();
-        assert_eq!(
-            logs_with_full_disk(&dir),
-            vec!["wasm-build.log".to_string()]
-        );
-        assert_eq!(dir_bytes(&dir), (full.len() + fine.len()) as u64);
-        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(logs_with_full_disk(dir), vec!["wasm-build.log".to_string()]);
+        assert_eq!(dir_bytes(dir), (full.len() + fine.len()) as u64);
     }
 }
