@@ -10,6 +10,8 @@
 //
 // Env: BENCH_RUNS (default 20), BENCH_KEYSTROKES (default 1000), BENCH_CYCLES (default 100),
 //      BENCH_FORM_JSON (a file for (2)'s every run, for a closer look),
+//      BENCH_PAGES (comma-separated routes of (2), e.g. /form.html; default all four),
+//      BENCH_THROTTLES (comma-separated CPU slowdowns of (2); default 1,4),
 //      E2E_DIST / E2E_BACKEND_BIN (the build and backend, read by e2e/harness.mjs),
 //      EMBED_PKG (the package, read by e2e/embed-server.mjs).
 
@@ -21,6 +23,9 @@ import zlib from 'node:zlib';
 const RUNS = Number(process.env.BENCH_RUNS || 20);
 const KEYSTROKES = Number(process.env.BENCH_KEYSTROKES || 1000);
 const CYCLES = Number(process.env.BENCH_CYCLES || 100);
+// For a quick look at one figure of (2); the full run measures every page at both rates.
+const PAGES = process.env.BENCH_PAGES ? process.env.BENCH_PAGES.split(',') : null;
+const THROTTLES = (process.env.BENCH_THROTTLES || '1,4').split(',').map(Number);
 const PAGE = 65536;
 
 // ---------------------------------------------------------------------------
@@ -227,13 +232,15 @@ async function timeToForm(browser, origin) {
   console.log(
     `    ${pad('page', 28)} ${pad('CPU', 4)} ${lpad('in DOM median', 14)} ${lpad('(min-max)', 15)} ${lpad('painted median', 15)} ${lpad('(min-max)', 15)} ${lpad('wall clock median', 18)} ${lpad('(min-max)', 15)}`,
   );
-  const pages = [
+  const allPages = [
     ['/?provider=workos', '.cu-form input.cu-field__input'],
     // What a host that names the provider loads: the package's form-only module (bench/form.html).
     ['/form.html', '.cu-form input.cu-field__input'],
     ['/', 'input.cu-picker__search'],
     ['/?provider=workos&locale=fr', '.cu-form input.cu-field__input'],
   ];
+  const pages = allPages.filter(([route]) => !PAGES || PAGES.includes(route));
+  if (pages.length === 0) throw new Error(`BENCH_PAGES names none of ${allPages.map(([r]) => r).join(', ')}`);
   const requestsNote = {};
   const headersNote = {};
   const breakdowns = [];
@@ -242,7 +249,7 @@ async function timeToForm(browser, origin) {
   const range = (v) => `(${ms(Math.min(...v))}-${ms(Math.max(...v))})`;
   const whole = (v) => (Number.isFinite(v) ? Math.round(v) : '?');
   for (const [route, selector] of pages) {
-    for (const throttle of [1, 4]) {
+    for (const throttle of THROTTLES) {
       await firstLoad(browser, origin + route, selector, { throttle });
       const runs = [];
       for (let i = 0; i < RUNS; i++) {
