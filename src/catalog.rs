@@ -27,7 +27,7 @@ pub async fn fetch_catalog(url: &str) -> Result<Vec<ProviderSpec>, String> {
             let response = gloo_net::http::Request::get(&owned)
                 .send()
                 .await
-                .map_err(|e| JsValue::from_str(&format!("could not fetch it: {e}")))?;
+                .map_err(|e| JsValue::from_str(&format!("could not fetch it: {}", reason(e))))?;
             if !response.ok() {
                 return Err(JsValue::from_str(&format!(
                     "the server answered {}",
@@ -37,7 +37,7 @@ pub async fn fetch_catalog(url: &str) -> Result<Vec<ProviderSpec>, String> {
             let text = response
                 .text()
                 .await
-                .map_err(|e| JsValue::from_str(&format!("could not read it: {e}")))?;
+                .map_err(|e| JsValue::from_str(&format!("could not read it: {}", reason(e))))?;
             js_sys::JSON::parse(&text).map_err(|_| JsValue::from_str("the catalog is not JSON"))
         });
         cache.push((url.to_string(), promise.clone()));
@@ -61,6 +61,19 @@ pub async fn fetch_catalog(url: &str) -> Result<Vec<ProviderSpec>, String> {
             Ok(parsed.catalog.providers)
         }
         Err(e) => fail(e.to_string()),
+    }
+}
+
+/// Why a request failed, as the browser said it. Not gloo-net's own `Display`: its arm for
+/// serde_json's errors (never met: gloo-net parses no JSON for the widget) brought serde_json's
+/// error messages into the wasm.
+fn reason(error: gloo_net::Error) -> String {
+    match error {
+        gloo_net::Error::JsError(e) => e.to_string(),
+        gloo_net::Error::GlooError(why) => why,
+        // gloo-net's `json` feature (Leptos turns it on): serde_json's errors.
+        #[allow(unreachable_patterns)]
+        _ => "failed".into(),
     }
 }
 
