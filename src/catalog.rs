@@ -3,13 +3,14 @@
 
 use connect_ui_core::{Catalog, CatalogIssue, ProviderSpec};
 use std::cell::RefCell;
-use std::collections::HashMap;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 thread_local! {
     /// One request per URL and page: every widget awaits the same promise of the parsed JSON.
-    static FETCHED: RefCell<HashMap<String, js_sys::Promise>> = RefCell::new(HashMap::new());
+    /// A list: a page names a catalog URL or two, and a map would bring std's hashing code
+    /// into the wasm.
+    static FETCHED: RefCell<Vec<(String, js_sys::Promise)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Fetches and reads the catalog at `url` (cached per page; a failed fetch is forgotten, so a
@@ -17,35 +18,34 @@ thread_local! {
 /// message.
 pub async fn fetch_catalog(url: &str) -> Result<Vec<ProviderSpec>, String> {
     let promise = FETCHED.with(|cache| {
-        cache
-            .borrow_mut()
-            .entry(url.to_string())
-            .or_insert_with(|| {
-                let url = url.to_string();
-                wasm_bindgen_futures::future_to_promise(async move {
-                    let response = gloo_net::http::Request::get(&url)
-                        .send()
-                        .await
-                        .map_err(|e| JsValue::from_str(&format!("could not fetch it: {e}")))?;
-                    if !response.ok() {
-                        return Err(JsValue::from_str(&format!(
-                            "the server answered {}",
-                            response.status()
-                        )));
-                    }
-                    let text = response
-                        .text()
-                        .await
-                        .map_err(|e| JsValue::from_str(&format!("could not read it: {e}")))?;
-                    js_sys::JSON::parse(&text)
-                        .map_err(|_| JsValue::from_str("the catalog is not JSON"))
-                })
-            })
-            .clone()
+        let mut cache = cache.borrow_mut();
+        if let Some((_, promise)) = cache.iter().find(|(u, _)| u == url) {
+            return promise.clone();
+        }
+        let owned = url.to_string();
+        let promise = wasm_bindgen_futures::future_to_promise(async move {
+            let response = gloo_net::http::Request::get(&owned)
+                .send()
+                .await
+                .map_err(|e| JsValue::from_str(&format!("could not fetch it: {}", reason(e))))?;
+            if !response.ok() {
+                return Err(JsValue::from_str(&format!(
+                    "the server answered {}",
+                    response.status()
+                )));
+            }
+            let text = response
+                .text()
+                .await
+                .map_err(|e| JsValue::from_str(&format!("could not read it: {}", reason(e))))?;
+            js_sys::JSON::parse(&text).map_err(|_| JsValue::from_str("the catalog is not JSON"))
+        });
+        cache.push((url.to_string(), promise.clone()));
+        promise
     });
     let result = JsFuture::from(promise).await;
     let fail = |why: String| {
-        FETCHED.with(|cache| cache.borrow_mut().remove(url));
+        FETCHED.with(|cache| cache.borrow_mut().retain(|(u, _)| u != url));
         Err(format!("connect-ui: catalogUrl {url}: {why}"))
     };
     let json = match result {
@@ -61,6 +61,19 @@ pub async fn fetch_catalog(url: &str) -> Result<Vec<ProviderSpec>, String> {
             Ok(parsed.catalog.providers)
         }
         Err(e) => fail(e.to_string()),
+    }
+}
+
+/// Why a request failed, as the browser said it. Not gloo-net's own `Display`: its arm for
+/// serde_json's errors (never met: gloo-net parses no JSON for the widget) brought serde_json's
+/// error messages into the wasm.
+fn reason(error: gloo_net::Error) -> String {
+    match error {
+        gloo_net::Error::JsError(e) => e.to_string(),
+        gloo_net::Error::GlooError(why) => why,
+        // gloo-net's `json` feature (Leptos turns it on): serde_json's errors.
+        #[allow(unreachable_patterns)]
+        _ => "failed".into(),
     }
 }
 

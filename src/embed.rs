@@ -36,9 +36,10 @@ pub struct MountHandle {
 
 thread_local! {
     /// Every mounted widget until its `unmount()`, by handle id: a garbage-collected handle must
-    /// not take the widget with it (hosts often ignore `mount()`'s return value).
-    static MOUNTED: std::cell::RefCell<std::collections::HashMap<u32, Box<dyn Any>>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
+    /// not take the widget with it (hosts often ignore `mount()`'s return value). A list: a
+    /// page mounts a few widgets, and a map would bring std's hashing code into the wasm.
+    static MOUNTED: std::cell::RefCell<Vec<(u32, Box<dyn Any>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
     static NEXT_ID: std::cell::Cell<u32> = const { std::cell::Cell::new(1) };
 }
 
@@ -177,7 +178,7 @@ pub fn mount(element: web_sys::HtmlElement, options: JsValue) -> Result<MountHan
         n.set(id.wrapping_add(1));
         id
     });
-    MOUNTED.with(|m| m.borrow_mut().insert(id, Box::new(handle)));
+    MOUNTED.with(|m| m.borrow_mut().push((id, Box::new(handle))));
     Ok(MountHandle {
         element,
         live: slot.take(),
@@ -237,7 +238,11 @@ impl MountHandle {
         self.live = None;
         // Taken out before it drops: dropping runs the widget's cleanup, which must not find
         // the registry borrowed.
-        let mounted = MOUNTED.with(|m| m.borrow_mut().remove(&self.id));
+        let mounted = MOUNTED.with(|m| {
+            let mut m = m.borrow_mut();
+            let i = m.iter().position(|(id, _)| *id == self.id)?;
+            Some(m.swap_remove(i))
+        });
         drop(mounted);
     }
 }

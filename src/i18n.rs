@@ -10,7 +10,7 @@ use connect_ui_core::i18n::{negotiate, table_from_value};
 use connect_ui_core::Messages;
 use leptos::prelude::*;
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// Where the locale files are when the host says nothing: `locales/` beside the page (the
@@ -24,12 +24,13 @@ const LOAD_TIMEOUT_MS: u64 = 5_000;
 #[derive(Clone)]
 enum Load {
     Pending,
-    Ready(Arc<HashMap<String, String>>),
+    Ready(Arc<BTreeMap<String, String>>),
     Failed,
 }
 
 thread_local! {
-    static LOADS: RefCell<HashMap<&'static str, Load>> = RefCell::new(HashMap::new());
+    /// Per locale code; a handful at most, so a list (no hashing code in the wasm for it).
+    static LOADS: RefCell<Vec<(&'static str, Load)>> = const { RefCell::new(Vec::new()) };
     /// Notified when a load settles, so every waiting `use_messages` memo recomputes.
     static SETTLED: ArcTrigger = ArcTrigger::new();
 }
@@ -52,7 +53,7 @@ fn browser_languages() -> Vec<String> {
 /// is not compiled in reports itself in `missing_table`.
 pub fn resolve_messages(
     locale: Option<String>,
-    overrides: Option<HashMap<String, String>>,
+    overrides: Option<BTreeMap<String, String>>,
 ) -> Messages {
     let tag = match locale.filter(|l| !l.trim().is_empty()) {
         Some(l) => l,
@@ -64,16 +65,28 @@ pub fn resolve_messages(
     Messages::for_locale(&tag).with_overrides(overrides.unwrap_or_default())
 }
 
+/// The loading state of a locale code, if a load was started.
+fn load_of(code: &str) -> Option<Load> {
+    LOADS.with(|l| {
+        l.borrow()
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, load)| load.clone())
+    })
+}
+
 /// Settles one load and wakes the widgets waiting for it (a late answer after a timeout is
 /// ignored: the page already shows English).
 fn settle(code: &'static str, load: Load) {
     let changed = LOADS.with(|l| {
         let mut l = l.borrow_mut();
-        let pending = matches!(l.get(code), Some(Load::Pending));
-        if pending {
-            l.insert(code, load);
+        match l.iter_mut().find(|(c, _)| *c == code) {
+            Some((_, state @ Load::Pending)) => {
+                *state = load;
+                true
+            }
+            _ => false,
         }
-        pending
     });
     if changed {
         SETTLED.with(|t| t.notify());
@@ -82,7 +95,7 @@ fn settle(code: &'static str, load: Load) {
 
 /// Fetches `{base}{code}.json` once per page.
 fn start_load(code: &'static str, base: &str) {
-    LOADS.with(|l| l.borrow_mut().insert(code, Load::Pending));
+    LOADS.with(|l| l.borrow_mut().push((code, Load::Pending)));
     let sep = if base.is_empty() || base.ends_with('/') {
         ""
     } else {
@@ -120,16 +133,17 @@ fn start_load(code: &'static str, base: &str) {
 /// A memo of the messages for reactive locale, override and locale-file props.
 pub fn use_messages(
     locale: MaybeProp<String>,
-    overrides: MaybeProp<HashMap<String, String>>,
+    overrides: impl Into<Strings>,
     locales_url: MaybeProp<String>,
 ) -> Memo<Messages> {
+    let overrides = overrides.into();
     Memo::new(move |prev: Option<&Messages>| {
         let m = resolve_messages(locale.get(), overrides.get());
         let Some(code) = m.missing_table() else {
             return m;
         };
         SETTLED.with(|t| t.track());
-        match LOADS.with(|l| l.borrow().get(code).cloned()) {
+        match load_of(code) {
             Some(Load::Ready(table)) => m.with_loaded(table),
             Some(Load::Failed) => m.in_english(),
             state => {
@@ -145,4 +159,183 @@ pub fn use_messages(
             }
         }
     })
+}
+
+/// The `strings` prop of `ConnectForm` and `ConnectUi`: the host's replacement strings by
+/// message key. Its own type so the widget keeps them in a `BTreeMap` (std's `HashMap` and its
+/// SipHash code stay out of the shipped wasm) while a host passes the map it has: a `HashMap`
+/// (any hasher), a `BTreeMap`, `Some`/`None` of a `HashMap`, `(key, text)` pairs, or a signal or
+/// `MaybeProp` of a map, which keeps the strings live.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Strings(MaybeProp<BTreeMap<String, String>>);
+
+impl Strings {
+    /// The strings now (tracked, so a memo reading them follows a host's signal).
+    pub fn get(&self) -> Option<BTreeMap<String, String>> {
+        self.0.get()
+    }
+
+    /// Whether the host gave strings (untracked): a form's own strings win over its parent's.
+    pub fn is_given(&self) -> bool {
+        self.0.with_untracked(Option::is_some)
+    }
+}
+
+/// A host's map as the widget's table (iterating a `HashMap` hashes nothing).
+fn table<S>(map: &HashMap<String, String, S>) -> BTreeMap<String, String> {
+    map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+impl From<BTreeMap<String, String>> for Strings {
+    fn from(map: BTreeMap<String, String>) -> Self {
+        Self(map.into())
+    }
+}
+
+impl<S> From<HashMap<String, String, S>> for Strings {
+    fn from(map: HashMap<String, String, S>) -> Self {
+        Self(map.into_iter().collect::<BTreeMap<_, _>>().into())
+    }
+}
+
+/// `Some(map)` or `None`, as the former `MaybeProp<HashMap>` prop took them (std's hasher only,
+/// so a bare `None` still infers its type).
+impl From<Option<HashMap<String, String>>> for Strings {
+    fn from(map: Option<HashMap<String, String>>) -> Self {
+        Self(
+            map.map(|m| m.into_iter().collect::<BTreeMap<_, _>>())
+                .into(),
+        )
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> From<Vec<(K, V)>> for Strings {
+    fn from(pairs: Vec<(K, V)>) -> Self {
+        Self(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect::<BTreeMap<_, _>>()
+                .into(),
+        )
+    }
+}
+
+impl<K: Into<String>, V: Into<String>, const N: usize> From<[(K, V); N]> for Strings {
+    fn from(pairs: [(K, V); N]) -> Self {
+        Vec::from(pairs).into()
+    }
+}
+
+impl<S: Send + Sync + 'static> From<MaybeProp<HashMap<String, String, S>>> for Strings {
+    fn from(map: MaybeProp<HashMap<String, String, S>>) -> Self {
+        Self(MaybeProp::derive(move || {
+            map.with(|m| m.as_ref().map(table))
+        }))
+    }
+}
+
+impl From<MaybeProp<BTreeMap<String, String>>> for Strings {
+    fn from(map: MaybeProp<BTreeMap<String, String>>) -> Self {
+        Self(map)
+    }
+}
+
+/// A host's signal of a map (or of an optional map) becomes live strings.
+macro_rules! strings_from_signals {
+    ($($signal:ident),*) => {$(
+        impl<S: Send + Sync + 'static> From<$signal<HashMap<String, String, S>>> for Strings {
+            fn from(map: $signal<HashMap<String, String, S>>) -> Self {
+                Self(MaybeProp::derive(move || Some(map.with(table))))
+            }
+        }
+
+        impl<S: Send + Sync + 'static> From<$signal<Option<HashMap<String, String, S>>>>
+            for Strings
+        {
+            fn from(map: $signal<Option<HashMap<String, String, S>>>) -> Self {
+                Self(MaybeProp::derive(move || map.with(|m| m.as_ref().map(table))))
+            }
+        }
+
+        impl From<$signal<BTreeMap<String, String>>> for Strings {
+            fn from(map: $signal<BTreeMap<String, String>>) -> Self {
+                Self(map.into())
+            }
+        }
+
+        impl From<$signal<Option<BTreeMap<String, String>>>> for Strings {
+            fn from(map: $signal<Option<BTreeMap<String, String>>>) -> Self {
+                Self(map.into())
+            }
+        }
+    )*};
+}
+
+strings_from_signals!(Signal, ReadSignal, RwSignal, Memo);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::form::ConnectFormProps;
+    use crate::ui::ConnectUiProps;
+
+    fn host_map() -> HashMap<String, String> {
+        [("error.required".to_string(), "Needed!".to_string())]
+            .into_iter()
+            .collect()
+    }
+
+    /// What the messages say for `error.required` with these strings (English page).
+    fn required(strings: Strings) -> String {
+        resolve_messages(Some("en".into()), strings.get()).t("error.required")
+    }
+
+    #[test]
+    fn a_hosts_hash_map_of_strings_still_overrides_messages() {
+        Owner::new().with(|| {
+            let map = host_map();
+            // What hosts passed to the former `MaybeProp<HashMap<String, String>>` prop.
+            let given: Vec<Strings> = vec![
+                map.clone().into(),
+                Some(map.clone()).into(),
+                Signal::stored(map.clone()).into(),
+                RwSignal::new(Some(map.clone())).into(),
+                MaybeProp::from(map.clone()).into(),
+                map.clone().into_iter().collect::<BTreeMap<_, _>>().into(),
+                [("error.required", "Needed!")].into(),
+            ];
+            for strings in given {
+                assert!(strings.is_given());
+                assert_eq!(required(strings), "Needed!");
+            }
+            for none in [Strings::from(None), Strings::default()] {
+                assert!(!none.is_given());
+                assert_eq!(required(none), "This field is required");
+            }
+            // A signal keeps them live.
+            let live = RwSignal::new(map.clone());
+            let strings = Strings::from(live);
+            live.update(|m| {
+                m.insert("error.required".into(), "Still needed!".into());
+            });
+            assert_eq!(required(strings), "Still needed!");
+        });
+    }
+
+    #[test]
+    fn the_strings_props_take_a_hash_map_as_before() {
+        Owner::new().with(|| {
+            let form = ConnectFormProps::builder()
+                .provider("workos")
+                .strings(host_map())
+                .build();
+            assert_eq!(required(form.strings), "Needed!");
+            let ui = ConnectUiProps::builder()
+                .backend_url("/api")
+                .strings(Some(host_map()))
+                .build();
+            assert_eq!(required(ui.strings), "Needed!");
+        });
+    }
 }

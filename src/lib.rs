@@ -22,6 +22,7 @@ pub mod ui;
 pub use connect_ui_core as core;
 pub use form::{ConnectForm, ProviderChoice};
 pub use host::FormHost;
+pub use i18n::Strings;
 pub use panic::install_panic_hook;
 #[cfg(feature = "picker")]
 pub use picker::ProviderPicker;

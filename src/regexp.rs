@@ -3,7 +3,6 @@
 
 use connect_ui_core::PatternEngine;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -20,8 +19,10 @@ extern "C" {
 }
 
 thread_local! {
-    // Compiled once per pattern: keystrokes re-test, they don't recompile.
-    static CACHE: RefCell<HashMap<String, Result<JsRegExp, String>>> = RefCell::new(HashMap::new());
+    // Compiled once per pattern: keystrokes re-test, they don't recompile. A list: the forms a
+    // page opens have a few patterns, and a map would bring std's hashing code into the wasm.
+    static CACHE: RefCell<Vec<(String, Result<JsRegExp, String>)>> =
+        const { RefCell::new(Vec::new()) };
 }
 
 /// Pattern engine backed by the browser's `RegExp`; a pattern that fails to compile is
@@ -33,22 +34,26 @@ impl PatternEngine for BrowserRegExp {
     fn test(&self, pattern: &str, value: &str) -> Result<bool, String> {
         CACHE.with(|cache| {
             let mut cache = cache.borrow_mut();
-            if !cache.contains_key(pattern) {
-                let compiled = JsRegExp::new(pattern).map_err(|e| {
-                    let reason = js_sys::Error::from(e)
-                        .message()
-                        .as_string()
-                        .unwrap_or_default();
-                    // Logged once, here, because the result is cached.
-                    web_sys::console::warn_1(
-                        &format!("connect-ui: catalog pattern \"{pattern}\" ignored: {reason}")
-                            .into(),
-                    );
-                    reason
-                });
-                cache.insert(pattern.to_string(), compiled);
-            }
-            match &cache[pattern] {
+            let i = match cache.iter().position(|(p, _)| p == pattern) {
+                Some(i) => i,
+                None => {
+                    let compiled = JsRegExp::new(pattern).map_err(|e| {
+                        let reason = js_sys::Error::from(e)
+                            .message()
+                            .as_string()
+                            .unwrap_or_default();
+                        // Logged once, here, because the result is cached.
+                        web_sys::console::warn_1(
+                            &format!("connect-ui: catalog pattern \"{pattern}\" ignored: {reason}")
+                                .into(),
+                        );
+                        reason
+                    });
+                    cache.push((pattern.to_string(), compiled));
+                    cache.len() - 1
+                }
+            };
+            match &cache[i].1 {
                 Ok(re) => Ok(re.test(value)),
                 Err(e) => Err(e.clone()),
             }

@@ -53,9 +53,10 @@ pub fn ConnectUi(
     /// Locale tag (`fr`, `ja-JP`); when empty the browser's language, else English.
     #[prop(optional, into)]
     locale: MaybeProp<String>,
-    /// Replacement strings by message key (see `core/locales/en.json`).
+    /// Replacement strings by message key (see `core/locales/en.json`): a `HashMap`, a
+    /// `BTreeMap`, pairs, or a signal of a map (see [`Strings`](crate::Strings)).
     #[prop(optional, into)]
-    strings: MaybeProp<std::collections::HashMap<String, String>>,
+    strings: crate::Strings,
     /// Directory of the locale files (`fr.json`, …), fetched when the locale is not English
     /// (default `locales/` beside the page).
     #[prop(optional, into)]

@@ -8,7 +8,7 @@
 use crate::catalog::{FieldSpec, Format};
 use crate::contract::SubmitError;
 use crate::validate::FieldError;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The compiled tables: `KEYS` (sorted) and, per locale, the string of each key.
@@ -28,8 +28,8 @@ pub const LOCALE_SOURCES: &[(&str, &str)] = &[
 /// Reads a locale file (`core/locales/<code>.json`: an object of key → string) loaded at run
 /// time, as the browser parsed it; `None` for anything else, so a broken or substituted file
 /// never becomes the UI text.
-pub fn table_from_value(value: &crate::value::Value) -> Option<HashMap<String, String>> {
-    value.as_str_map().map(|m| m.into_iter().collect())
+pub fn table_from_value(value: &crate::value::Value) -> Option<BTreeMap<String, String>> {
+    value.as_str_map()
 }
 
 /// Primary language subtags written right to left.
@@ -80,9 +80,9 @@ pub struct Messages {
     /// not the locale's own: `provider_text` then keeps the catalog's wording).
     table: Option<&'static [Option<&'static str>]>,
     /// The locale's strings loaded at run time (`locales/<code>.json`), when not compiled in.
-    loaded: Option<Arc<HashMap<String, String>>>,
+    loaded: Option<Arc<BTreeMap<String, String>>>,
     /// The host's replacements, over `table`.
-    overrides: HashMap<String, String>,
+    overrides: BTreeMap<String, String>,
 }
 
 impl Messages {
@@ -121,7 +121,7 @@ impl Messages {
     }
 
     /// Supplies the strings of a locale loaded at run time (see `table_from_value`).
-    pub fn with_loaded(mut self, table: Arc<HashMap<String, String>>) -> Self {
+    pub fn with_loaded(mut self, table: Arc<BTreeMap<String, String>>) -> Self {
         self.loaded = Some(table);
         self
     }
@@ -412,13 +412,13 @@ mod tests {
     use crate::catalog::builtin_catalog;
     use std::sync::OnceLock;
 
-    fn serde_table(json: &str) -> HashMap<String, String> {
+    fn serde_table(json: &str) -> BTreeMap<String, String> {
         serde_json::from_str(json).unwrap()
     }
 
     /// A locale file as the widget reads it: parsed (here by serde_json, in the page by
     /// `JSON.parse`), then checked by `table_from_value`.
-    fn parse_table(json: &str) -> Option<HashMap<String, String>> {
+    fn parse_table(json: &str) -> Option<BTreeMap<String, String>> {
         table_from_value(&crate::value::parse(json)?)
     }
 
@@ -434,8 +434,8 @@ mod tests {
         }
     }
 
-    fn english_table() -> &'static HashMap<String, String> {
-        static EN: OnceLock<HashMap<String, String>> = OnceLock::new();
+    fn english_table() -> &'static BTreeMap<String, String> {
+        static EN: OnceLock<BTreeMap<String, String>> = OnceLock::new();
         EN.get_or_init(|| serde_table(LOCALE_SOURCES[0].1))
     }
 
@@ -453,7 +453,7 @@ mod tests {
         assert!(tables::KEYS.windows(2).all(|w| w[0] < w[1]), "KEYS sorted");
         for ((code, table), (json_code, json)) in tables::TABLES.iter().zip(LOCALE_SOURCES) {
             assert_eq!(code, json_code);
-            let compiled: HashMap<String, String> = tables::KEYS
+            let compiled: BTreeMap<String, String> = tables::KEYS
                 .iter()
                 .zip(table.iter())
                 .filter_map(|(k, v)| Some((k.to_string(), (*v)?.to_string())))

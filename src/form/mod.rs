@@ -23,7 +23,6 @@ use modes::AuthModes;
 use outcome::Outcome;
 pub use state::FormState;
 use state::{effective_label_policy, AfterOutcome, SessionLoad, SubmitBlocked};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use wasm_bindgen::JsCast;
@@ -169,9 +168,10 @@ pub fn ConnectForm(
     /// Locale tag (`fr`, `ja-JP`); when empty the browser's language, else English.
     #[prop(optional, into)]
     locale: MaybeProp<String>,
-    /// Replacement strings by message key (see `core/locales/en.json`).
+    /// Replacement strings by message key (see `core/locales/en.json`): a `HashMap`, a
+    /// `BTreeMap`, pairs, or a signal of a map (see [`Strings`](crate::Strings)).
     #[prop(optional, into)]
-    strings: MaybeProp<HashMap<String, String>>,
+    strings: crate::Strings,
     /// Directory of the locale files (`fr.json`, …), fetched when the locale is not English
     /// (default `locales/` beside the page).
     #[prop(optional, into)]
@@ -190,7 +190,7 @@ pub fn ConnectForm(
     let host = use_context::<FormHost>();
     // Its own language props win over the parent's messages.
     let own_language = locale.get_untracked().is_some()
-        || strings.get_untracked().is_some()
+        || strings.is_given()
         || locales_url.get_untracked().is_some();
     let m: Signal<Messages> = match host {
         Some(h) if !own_language => h.messages,
