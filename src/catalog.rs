@@ -8,8 +8,6 @@ use wasm_bindgen_futures::JsFuture;
 
 thread_local! {
     /// One request per URL and page: every widget awaits the same promise of the parsed JSON.
-    /// A list: a page names a catalog URL or two, and a map would bring std's hashing code
-    /// into the wasm.
     static FETCHED: RefCell<Vec<(String, js_sys::Promise)>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -19,29 +17,29 @@ thread_local! {
 pub async fn fetch_catalog(url: &str) -> Result<Vec<ProviderSpec>, String> {
     let promise = FETCHED.with(|cache| {
         let mut cache = cache.borrow_mut();
-        if let Some((_, promise)) = cache.iter().find(|(u, _)| u == url) {
-            return promise.clone();
-        }
-        let owned = url.to_string();
-        let promise = wasm_bindgen_futures::future_to_promise(async move {
-            let response = gloo_net::http::Request::get(&owned)
-                .send()
-                .await
-                .map_err(|e| JsValue::from_str(&format!("could not fetch it: {}", reason(e))))?;
-            if !response.ok() {
-                return Err(JsValue::from_str(&format!(
-                    "the server answered {}",
-                    response.status()
-                )));
-            }
-            let text = response
-                .text()
-                .await
-                .map_err(|e| JsValue::from_str(&format!("could not read it: {}", reason(e))))?;
-            js_sys::JSON::parse(&text).map_err(|_| JsValue::from_str("the catalog is not JSON"))
-        });
-        cache.push((url.to_string(), promise.clone()));
-        promise
+        let fetch = || {
+            let owned = url.to_string();
+            wasm_bindgen_futures::future_to_promise(async move {
+                let response = gloo_net::http::Request::get(&owned)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        JsValue::from_str(&format!("could not fetch it: {}", reason(e)))
+                    })?;
+                if !response.ok() {
+                    return Err(JsValue::from_str(&format!(
+                        "the server answered {}",
+                        response.status()
+                    )));
+                }
+                let text = response
+                    .text()
+                    .await
+                    .map_err(|e| JsValue::from_str(&format!("could not read it: {}", reason(e))))?;
+                js_sys::JSON::parse(&text).map_err(|_| JsValue::from_str("the catalog is not JSON"))
+            })
+        };
+        crate::registry::cached(&mut cache, url, fetch).clone()
     });
     let result = JsFuture::from(promise).await;
     let fail = |why: String| {

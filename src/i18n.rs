@@ -202,10 +202,7 @@ impl<S> From<HashMap<String, String, S>> for Strings {
 /// so a bare `None` still infers its type).
 impl From<Option<HashMap<String, String>>> for Strings {
     fn from(map: Option<HashMap<String, String>>) -> Self {
-        Self(
-            map.map(|m| m.into_iter().collect::<BTreeMap<_, _>>())
-                .into(),
-        )
+        map.map(Self::from).unwrap_or_default()
     }
 }
 

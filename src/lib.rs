@@ -16,6 +16,7 @@ pub mod panic;
 #[cfg(feature = "picker")]
 pub mod picker;
 pub mod regexp;
+mod registry;
 pub mod session;
 pub mod ui;
 

@@ -19,8 +19,7 @@ extern "C" {
 }
 
 thread_local! {
-    // Compiled once per pattern: keystrokes re-test, they don't recompile. A list: the forms a
-    // page opens have a few patterns, and a map would bring std's hashing code into the wasm.
+    // Compiled once per pattern: keystrokes re-test, they don't recompile.
     static CACHE: RefCell<Vec<(String, Result<JsRegExp, String>)>> =
         const { RefCell::new(Vec::new()) };
 }
@@ -34,26 +33,21 @@ impl PatternEngine for BrowserRegExp {
     fn test(&self, pattern: &str, value: &str) -> Result<bool, String> {
         CACHE.with(|cache| {
             let mut cache = cache.borrow_mut();
-            let i = match cache.iter().position(|(p, _)| p == pattern) {
-                Some(i) => i,
-                None => {
-                    let compiled = JsRegExp::new(pattern).map_err(|e| {
-                        let reason = js_sys::Error::from(e)
-                            .message()
-                            .as_string()
-                            .unwrap_or_default();
-                        // Logged once, here, because the result is cached.
-                        web_sys::console::warn_1(
-                            &format!("connect-ui: catalog pattern \"{pattern}\" ignored: {reason}")
-                                .into(),
-                        );
-                        reason
-                    });
-                    cache.push((pattern.to_string(), compiled));
-                    cache.len() - 1
-                }
-            };
-            match &cache[i].1 {
+            let compiled = crate::registry::cached(&mut cache, pattern, || {
+                JsRegExp::new(pattern).map_err(|e| {
+                    let reason = js_sys::Error::from(e)
+                        .message()
+                        .as_string()
+                        .unwrap_or_default();
+                    // Logged once, here, because the result is cached.
+                    web_sys::console::warn_1(
+                        &format!("connect-ui: catalog pattern \"{pattern}\" ignored: {reason}")
+                            .into(),
+                    );
+                    reason
+                })
+            });
+            match compiled {
                 Ok(re) => Ok(re.test(value)),
                 Err(e) => Err(e.clone()),
             }
