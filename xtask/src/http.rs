@@ -36,11 +36,13 @@ pub fn get_status(url: &str, timeout: Duration) -> Result<u16> {
     let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
-    write!(
-        stream,
+    // One write: `write!` on a bare socket sends each piece separately, and a
+    // server that answers after the first piece and closes resets the rest.
+    let request = format!(
         "GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAccept: */*\r\n\r\n",
         u.path, u.authority
-    )?;
+    );
+    stream.write_all(request.as_bytes())?;
     let mut head = [0u8; 64];
     let mut len = 0;
     while len < head.len() {
@@ -121,8 +123,16 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         let server = std::thread::spawn(move || {
             let (mut s, _) = listener.accept().unwrap();
+            // Read the whole head, as a real server does: closing with unread
+            // bytes makes the kernel reset the connection instead of ending it.
+            let mut head = Vec::new();
             let mut buf = [0u8; 1024];
-            let _ = s.read(&mut buf);
+            while !head.ends_with(b"\r\n\r\n") {
+                let n = s.read(&mut buf).unwrap();
+                assert!(n > 0, "the client closed before its request ended");
+                head.extend_from_slice(&buf[..n]);
+            }
+            assert!(head.starts_with(b"GET /health HTTP/1.1\r\n"));
             s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
                 .unwrap();
         });
