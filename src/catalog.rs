@@ -43,7 +43,7 @@ pub async fn fetch_catalog(url: &str) -> Result<Vec<ProviderSpec>, String> {
     });
     let result = JsFuture::from(promise).await;
     let fail = |why: String| {
-        FETCHED.with(|cache| cache.borrow_mut().retain(|(u, _)| u != url));
+        FETCHED.with(|cache| crate::registry::remove(&mut cache.borrow_mut(), url));
         Err(format!("connect-ui: catalogUrl {url}: {why}"))
     };
     let json = match result {

@@ -238,11 +238,7 @@ impl MountHandle {
         self.live = None;
         // Taken out before it drops: dropping runs the widget's cleanup, which must not find
         // the registry borrowed.
-        let mounted = MOUNTED.with(|m| {
-            let mut m = m.borrow_mut();
-            let i = m.iter().position(|(id, _)| *id == self.id)?;
-            Some(m.swap_remove(i))
-        });
+        let mounted = MOUNTED.with(|m| crate::registry::remove(&mut m.borrow_mut(), &self.id));
         drop(mounted);
     }
 }

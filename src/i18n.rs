@@ -67,27 +67,21 @@ pub fn resolve_messages(
 
 /// The loading state of a locale code, if a load was started.
 fn load_of(code: &str) -> Option<Load> {
-    LOADS.with(|l| {
-        l.borrow()
-            .iter()
-            .find(|(c, _)| *c == code)
-            .map(|(_, load)| load.clone())
-    })
+    LOADS.with(|l| crate::registry::get(&l.borrow(), &code).cloned())
 }
 
 /// Settles one load and wakes the widgets waiting for it (a late answer after a timeout is
 /// ignored: the page already shows English).
 fn settle(code: &'static str, load: Load) {
-    let changed = LOADS.with(|l| {
-        let mut l = l.borrow_mut();
-        match l.iter_mut().find(|(c, _)| *c == code) {
-            Some((_, state @ Load::Pending)) => {
+    let changed = LOADS.with(
+        |l| match crate::registry::get_mut(&mut l.borrow_mut(), &code) {
+            Some(state @ Load::Pending) => {
                 *state = load;
                 true
             }
             _ => false,
-        }
-    });
+        },
+    );
     if changed {
         SETTLED.with(|t| t.notify());
     }
